@@ -1,0 +1,248 @@
+"""``Accounts.json`` (subaccounts) and ``Keys.json`` (API keys)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, or_, select, update
+from starlette.requests import Request
+from starlette.responses import Response
+
+from telephonist.api.context import principal, scoped
+from telephonist.api.forms import Form, query_form, read_form
+from telephonist.api.paging import PageRequest, envelope, fetch_page
+from telephonist.api.render import PREFIX, JSONResponse, account_uri, rfc2822
+from telephonist.api.auth import require_account_management
+from telephonist.domain.accounts import STATUSES, can_transition, hash_secret
+from telephonist.domain.sids import is_sid, new_auth_token, new_sid
+from telephonist.errors import TwilioError, invalid_parameter, not_found
+from telephonist.storage.schema import accounts, api_keys
+
+SUBRESOURCES = (
+    ("available_phone_numbers", "AvailablePhoneNumbers"), ("calls", "Calls"),
+    ("conferences", "Conferences"), ("incoming_phone_numbers", "IncomingPhoneNumbers"),
+    ("notifications", "Notifications"), ("outgoing_caller_ids", "OutgoingCallerIds"),
+    ("recordings", "Recordings"), ("transcriptions", "Transcriptions"),
+    ("addresses", "Addresses"), ("signing_keys", "SigningKeys"), ("connect_apps", "ConnectApps"),
+    ("sip", "SIP"), ("authorized_connect_apps", "AuthorizedConnectApps"), ("usage", "Usage"),
+    ("keys", "Keys"), ("applications", "Applications"), ("short_codes", "SMS/ShortCodes"),
+    ("queues", "Queues"), ("messages", "Messages"), ("balance", "Balance"),
+)
+
+
+def account_json(row: Any) -> dict[str, Any]:
+    sid = row["sid"]
+    return {
+        "auth_token": row["auth_token"],
+        "date_created": rfc2822(row["date_created"]),
+        "date_updated": rfc2822(row["date_updated"]),
+        "friendly_name": row["friendly_name"],
+        "owner_account_sid": row["owner_account_sid"] or sid,
+        "sid": sid,
+        "status": row["status"],
+        "subresource_uris": {k: account_uri(sid, f"/{v}.json") for k, v in SUBRESOURCES},
+        "type": row["type"],
+        "uri": account_uri(sid, ".json"),
+    }
+
+
+def key_json(row: Any, secret: str | None = None) -> dict[str, Any]:
+    out = {
+        "sid": row["sid"],
+        "friendly_name": row["friendly_name"],
+        "date_created": rfc2822(row["date_created"]),
+        "date_updated": rfc2822(row["date_updated"]),
+    }
+    if secret is not None:
+        out["secret"] = secret
+    return out
+
+
+async def list_accounts(request: Request) -> Response:
+    ctx, who = await principal(request)
+    query = query_form(request)
+    page = PageRequest.from_query(query)
+    filters: list[tuple[str, str]] = []
+    stmt = select(accounts).where(
+        or_(accounts.c.sid == who.account_sid, accounts.c.owner_account_sid == who.account_sid)
+    )
+    if (name := query.get("FriendlyName")) is not None:
+        stmt = stmt.where(accounts.c.friendly_name == name)
+        filters.append(("FriendlyName", name))
+    if (status := query.choice("Status", tuple(sorted(STATUSES)))) is not None:
+        stmt = stmt.where(accounts.c.status == status)
+        filters.append(("Status", status))
+
+    def work(conn: Connection) -> tuple[list[Any], Any]:
+        return fetch_page(conn, stmt, page, sort=accounts.c.date_created, sid=accounts.c.sid,
+                          descending=False)
+
+    rows, cursor = await ctx.db.run(work)
+    return JSONResponse(envelope("accounts", [account_json(r) for r in rows],
+                                 path=f"{PREFIX}/Accounts.json", filters=filters, page=page,
+                                 next_cursor=cursor))
+
+
+async def create_account(request: Request) -> Response:
+    ctx, who = await principal(request)
+    require_account_management(who)
+    if who.owner_account_sid is not None:
+        raise TwilioError(21101, 400)
+    form = await read_form(request, ctx.settings.max_body_bytes)
+    now = ctx.now_micros()
+    name = _friendly_name(form) or f"SubAccount Created at {rfc2822(now)}"
+    row = {
+        "sid": new_sid("AC"), "owner_account_sid": who.account_sid, "friendly_name": name,
+        "status": "active", "type": "Full", "auth_token": new_auth_token(), "is_default": False,
+        "date_created": now, "date_updated": now,
+    }
+
+    def work(conn: Connection) -> None:
+        conn.execute(insert(accounts).values(row))
+
+    await ctx.db.run(work)
+    ctx.auth.invalidate()
+    return JSONResponse(account_json(row), status_code=201)
+
+
+async def fetch_account(request: Request) -> Response:
+    ctx, who = await principal(request)
+    sid = request.path_params["sid"]
+    row = await ctx.db.run(_load_reachable, sid, who.account_sid)
+    if row is None:
+        raise not_found(request.url.path)
+    return JSONResponse(account_json(row))
+
+
+async def update_account(request: Request) -> Response:
+    ctx, who = await principal(request)
+    require_account_management(who)
+    sid = request.path_params["sid"]
+    form = await read_form(request, ctx.settings.max_body_bytes)
+    name = _friendly_name(form)
+    status = form.choice("Status", tuple(sorted(STATUSES)))
+    now = ctx.now_micros()
+
+    def work(conn: Connection) -> Any:
+        row = _load_reachable(conn, sid, who.account_sid)
+        if row is None:
+            raise not_found(request.url.path)
+        changes: dict[str, Any] = {}
+        if name is not None:
+            changes["friendly_name"] = name
+        if status is not None and status != row["status"]:
+            if not can_transition(row["status"], status):
+                raise invalid_parameter(f"A closed account cannot become {status}")
+            changes["status"] = status
+            if status != "active":
+                # Closing or suspending a parent does the same to its subaccounts, as on Twilio.
+                conn.execute(update(accounts).where(accounts.c.owner_account_sid == sid)
+                             .where(accounts.c.status != "closed")
+                             .values(status=status, date_updated=now))
+        if changes:
+            changes["date_updated"] = now
+            conn.execute(update(accounts).where(accounts.c.sid == sid).values(changes))
+        return _load_reachable(conn, sid, who.account_sid)
+
+    row = await ctx.db.run(work)
+    ctx.auth.invalidate()
+    return JSONResponse(account_json(row))
+
+
+def _load_reachable(conn: Connection, sid: str, caller: str) -> Any:
+    if not is_sid(sid, "AC"):
+        return None
+    row = conn.execute(select(accounts).where(accounts.c.sid == sid)).mappings().first()
+    if row is None or (row["sid"] != caller and row["owner_account_sid"] != caller):
+        return None
+    return row
+
+
+def _friendly_name(form: Form) -> str | None:
+    name = form.get("FriendlyName")
+    if name is not None and len(name) > 64:
+        raise TwilioError(20002, 400, "FriendlyName must be at most 64 characters")
+    return name
+
+
+# -- Keys ---------------------------------------------------------------------------------------
+
+
+async def list_keys(request: Request) -> Response:
+    ctx, who, ref = await scoped(request)
+    require_account_management(who)
+    page = PageRequest.from_query(query_form(request))
+    stmt = select(api_keys).where(api_keys.c.account_sid == ref.sid)
+
+    def work(conn: Connection) -> tuple[list[Any], Any]:
+        return fetch_page(conn, stmt, page, sort=api_keys.c.date_created, sid=api_keys.c.sid)
+
+    rows, cursor = await ctx.db.run(work)
+    return JSONResponse(envelope("keys", [key_json(r) for r in rows],
+                                 path=account_uri(ref.sid, "/Keys.json"), filters=[],
+                                 page=page, next_cursor=cursor))
+
+
+async def create_key(request: Request) -> Response:
+    ctx, who, ref = await scoped(request)
+    require_account_management(who)
+    form = await read_form(request, ctx.settings.max_body_bytes)
+    now = ctx.now_micros()
+    secret = new_auth_token()
+    row = {"sid": new_sid("SK"), "account_sid": ref.sid, "friendly_name": _friendly_name(form) or "",
+           "secret_sha256": hash_secret(secret), "date_created": now, "date_updated": now}
+
+    def work(conn: Connection) -> None:
+        conn.execute(insert(api_keys).values(row))
+
+    await ctx.db.run(work)
+    return JSONResponse(key_json(row, secret), status_code=201)
+
+
+async def fetch_key(request: Request) -> Response:
+    ctx, who, ref = await scoped(request)
+    require_account_management(who)
+    row = await ctx.db.run(_load_key, ref.sid, request.path_params["sid"])
+    if row is None:
+        raise not_found(request.url.path)
+    return JSONResponse(key_json(row))
+
+
+async def update_key(request: Request) -> Response:
+    ctx, who, ref = await scoped(request)
+    require_account_management(who)
+    form = await read_form(request, ctx.settings.max_body_bytes)
+    name = _friendly_name(form)
+    sid = request.path_params["sid"]
+    now = ctx.now_micros()
+
+    def work(conn: Connection) -> Any:
+        if _load_key(conn, ref.sid, sid) is None:
+            raise not_found(request.url.path)
+        if name is not None:
+            conn.execute(update(api_keys).where(api_keys.c.sid == sid)
+                         .values(friendly_name=name, date_updated=now))
+        return _load_key(conn, ref.sid, sid)
+
+    return JSONResponse(key_json(await ctx.db.run(work)))
+
+
+async def delete_key(request: Request) -> Response:
+    ctx, who, ref = await scoped(request)
+    require_account_management(who)
+    sid = request.path_params["sid"]
+
+    def work(conn: Connection) -> int:
+        result = conn.execute(delete(api_keys).where(api_keys.c.sid == sid)
+                              .where(api_keys.c.account_sid == ref.sid))
+        return result.rowcount
+
+    if not await ctx.db.run(work):
+        raise not_found(request.url.path)
+    ctx.auth.invalidate()
+    return Response(status_code=204)
+
+
+def _load_key(conn: Connection, account_sid: str, sid: str) -> Any:
+    return conn.execute(select(api_keys).where(api_keys.c.sid == sid)
+                        .where(api_keys.c.account_sid == account_sid)).mappings().first()

@@ -1,0 +1,41 @@
+"""What every request handler needs, built once by the composition root."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.requests import Request
+
+from telephonist.api.auth import AccountRef, Authenticator
+from telephonist.clock import Clock
+from telephonist.domain.accounts import Principal
+from telephonist.settings import Settings
+from telephonist.storage.database import Database
+
+
+@dataclass
+class Context:
+    settings: Settings
+    db: Database
+    clock: Clock
+    auth: Authenticator
+
+    def now_micros(self) -> int:
+        return int(self.clock.now().timestamp() * 1_000_000)
+
+
+def context(request: Request) -> Context:
+    ctx: Context = request.app.state.ctx
+    return ctx
+
+
+async def principal(request: Request) -> tuple[Context, Principal]:
+    ctx = context(request)
+    return ctx, await ctx.auth.authenticate(request.headers.get("authorization"))
+
+
+async def scoped(request: Request) -> tuple[Context, Principal, AccountRef]:
+    """Authenticate and resolve the ``{account_sid}`` in the path (20404 when out of reach)."""
+    ctx, who = await principal(request)
+    ref = await ctx.auth.account(who, request.path_params["account_sid"], request.url.path)
+    return ctx, who, ref

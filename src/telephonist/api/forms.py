@@ -1,0 +1,118 @@
+"""Form bodies and query strings, read the way Twilio reads them.
+
+Twilio's clients send ``application/x-www-form-urlencoded`` with PascalCase names; arrays are
+repeated keys (``MediaUrl=a&MediaUrl=b``); booleans are ``true``/``false``; spaces arrive as
+``+`` (Python SDK) or ``%20`` (Node SDK). Names are case-sensitive. Unknown names are ignored.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+from starlette.requests import Request
+
+from telephonist.errors import TwilioError, invalid_parameter
+
+
+class Form:
+    """A read-only multi-dict of request parameters."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+        items: dict[str, list[str]] = {}
+        for key, value in pairs:
+            items.setdefault(key, []).append(value)
+        self._items = items
+
+    @classmethod
+    def parse(cls, raw: str) -> Form:
+        return cls(parse_qsl(raw, keep_blank_values=True))
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._items
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        values = self._items.get(name)
+        return values[0] if values else default
+
+    def text(self, name: str) -> str | None:
+        """The value, with the empty string treated as absent (Twilio does for required fields)."""
+        value = self.get(name)
+        return value if value else None
+
+    def getlist(self, name: str) -> list[str]:
+        return list(self._items.get(name, ()))
+
+    def bool(self, name: str) -> bool | None:
+        value = self.get(name)
+        if value is None or value == "":
+            return None
+        lowered = value.lower()
+        if lowered in ("true", "1", "yes"):
+            return True
+        if lowered in ("false", "0", "no"):
+            return False
+        raise invalid_parameter(f"{name} must be true or false, not {value!r}")
+
+    def int(self, name: str, *, code: int = 20422) -> int | None:
+        value = self.get(name)
+        if value is None or value == "":
+            return None
+        try:
+            return int(value)
+        except ValueError:
+            raise TwilioError(code, 400, f"{name} must be an integer, not {value!r}") from None
+
+    def choice(self, name: str, choices: tuple[str, ...]) -> str | None:
+        value = self.get(name)
+        if value is None or value == "":
+            return None
+        if value not in choices:
+            raise invalid_parameter(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+        return value
+
+    def method(self, name: str) -> str | None:
+        """An HTTP method parameter (SmsMethod, VoiceMethod ...): GET or POST, any case."""
+        value = self.get(name)
+        if value is None or value == "":
+            return None
+        upper = value.upper()
+        if upper not in ("GET", "POST"):
+            raise invalid_parameter(f"{name} must be GET or POST; got {value!r}")
+        return upper
+
+
+async def read_form(request: Request, max_bytes: int) -> Form:
+    """The request body as a :class:`Form`, refusing bodies over ``max_bytes`` with 20413."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+        raise _too_large(max_bytes)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            raise _too_large(max_bytes)
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    if not raw:
+        return Form([])
+    content_type = request.headers.get("content-type", "")
+    if content_type and not content_type.startswith("application/x-www-form-urlencoded"):
+        raise TwilioError(
+            20422, 400, "Request bodies must be application/x-www-form-urlencoded"
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise TwilioError(20422, 400, "Request body is not valid UTF-8") from None
+    return Form.parse(text)
+
+
+def query_form(request: Request) -> Form:
+    return Form(parse_qsl(request.url.query, keep_blank_values=True))
+
+
+def _too_large(max_bytes: int) -> TwilioError:
+    return TwilioError(20413, 413, f"Request entity is larger than {max_bytes} bytes")

@@ -1,0 +1,349 @@
+"""``Messages.json`` and its ``Media`` subresource.
+
+Create validates in Twilio's order, then stores the message (and its media) in one
+transaction before answering: accepted means stored.
+"""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import Connection, delete, insert, select, update
+from starlette.requests import Request
+from starlette.responses import Response
+
+from telephonist.api.context import scoped
+from telephonist.api.forms import Form, query_form, read_form
+from telephonist.api.paging import PageRequest, envelope, fetch_page
+from telephonist.api.render import API_VERSION, JSONResponse, account_uri, rfc2822
+from telephonist.clock import to_micros
+from telephonist.domain import phone
+from telephonist.domain.messages import (
+    MAGIC_FROM_OK,
+    MessageRejected,
+    MessageRequest,
+    validate_create,
+)
+from telephonist.domain.sids import is_sid, new_sid
+from telephonist.errors import TwilioError, invalid_parameter, not_found
+from telephonist.storage.schema import incoming_numbers, media, messages
+
+# Accepted and kept with the message; documented as having no effect in the simulator.
+OPTION_PARAMS = (
+    "MaxPrice", "ProvideFeedback", "Attempt", "SmartEncoded", "ShortenUrls", "ForceDelivery",
+    "ContentRetention", "AddressRetention", "SendAsMms", "ApplicationSid", "ContentSid",
+    "ContentVariables", "RiskCheck", "TrafficType",
+)
+
+
+def message_json(row: Any) -> dict[str, Any]:
+    sid = row["sid"]
+    base = account_uri(row["account_sid"], f"/Messages/{sid}")
+    return {
+        "account_sid": row["account_sid"],
+        "api_version": API_VERSION,
+        "body": row["body"],
+        "date_created": rfc2822(row["date_created"]),
+        "date_sent": rfc2822(row["date_sent"]),
+        "date_updated": rfc2822(row["date_updated"]),
+        "direction": row["direction"],
+        "error_code": row["error_code"],
+        "error_message": row["error_message"],
+        "from": row["from_"],
+        "messaging_service_sid": row["messaging_service_sid"],
+        "num_media": str(row["num_media"]),
+        "num_segments": str(row["num_segments"]),
+        "price": row["price"],
+        "price_unit": row["price_unit"],
+        "sid": sid,
+        "status": row["status"],
+        "subresource_uris": {"media": f"{base}/Media.json", "feedback": f"{base}/Feedback.json"},
+        "to": row["to"],
+        "uri": f"{base}.json",
+    }
+
+
+def media_json(row: Any) -> dict[str, Any]:
+    return {
+        "account_sid": row["account_sid"],
+        "content_type": row["content_type"],
+        "date_created": rfc2822(row["date_created"]),
+        "date_updated": rfc2822(row["date_updated"]),
+        "parent_sid": row["message_sid"],
+        "sid": row["sid"],
+        "uri": account_uri(row["account_sid"],
+                           f"/Messages/{row['message_sid']}/Media/{row['sid']}.json"),
+    }
+
+
+def _parse_request(form: Form) -> MessageRequest:
+    options = {name: value for name in OPTION_PARAMS if (value := form.get(name)) is not None}
+    schedule_type = form.get("ScheduleType")
+    service = form.text("MessagingServiceSid")
+    if schedule_type:
+        if schedule_type != "fixed":
+            raise TwilioError(35126, 400)
+        if not service:
+            raise TwilioError(35118, 400, "MessagingServiceSid is required to schedule a message")
+    try:
+        return validate_create(
+            to=form.text("To"),
+            from_=form.text("From"),
+            messaging_service_sid=service,
+            body=form.get("Body"),
+            media_urls=[u for u in form.getlist("MediaUrl") if u],
+            status_callback=form.get("StatusCallback"),
+            validity_period=form.int("ValidityPeriod", code=21624),
+            smart_encoded=bool(form.bool("SmartEncoded")),
+            options=options,
+        )
+    except MessageRejected as exc:
+        raise TwilioError(exc.code, 400, exc.message) from None
+
+
+async def create_message(request: Request) -> Response:
+    ctx, _, ref = await scoped(request)
+    form = await read_form(request, ctx.settings.max_body_bytes)
+    req = _parse_request(form)
+    if req.messaging_service_sid is not None:
+        # Messaging Services are not modelled yet: no MG SID can exist.
+        raise TwilioError(21701, 404, f"The Messaging Service {req.messaging_service_sid} "
+                          "does not exist")
+    if ref.status != "active":
+        raise TwilioError(20005, 403, f"Account {ref.sid} is not active")
+    assert req.from_ is not None
+    now = ctx.now_micros()
+    sid = new_sid("MM" if req.media_urls else "SM")
+    row = {
+        "sid": sid, "account_sid": ref.sid, "direction": "outbound-api", "from_": req.from_,
+        "to": req.to, "body": req.body, "status": "queued", "encoding": req.encoding,
+        "num_segments": req.num_segments, "num_media": len(req.media_urls),
+        "error_code": None, "error_message": None, "price": None, "price_unit": "USD",
+        "messaging_service_sid": None, "status_callback": req.status_callback,
+        "validity_period": req.validity_period, "options": json.dumps(req.options),
+        "date_created": now, "date_updated": now, "date_sent": None,
+    }
+    media_rows = [
+        {"sid": new_sid("ME"), "message_sid": sid, "account_sid": ref.sid,
+         "content_type": _guess_type(url), "source_url": url, "position": i,
+         "date_created": now, "date_updated": now}
+        for i, url in enumerate(req.media_urls)
+    ]
+
+    def work(conn: Connection) -> None:
+        _check_sender(conn, ref.sid, req)
+        conn.execute(insert(messages).values(row))
+        if media_rows:
+            conn.execute(insert(media), media_rows)
+
+    await ctx.db.run(work)
+    return JSONResponse(message_json(row), status_code=201)
+
+
+def _check_sender(conn: Connection, account_sid: str, req: MessageRequest) -> None:
+    """The From must be a number this account owns, able to send what is asked."""
+    sender = req.from_
+    assert sender is not None
+    if sender == MAGIC_FROM_OK:
+        return
+    if phone.is_alphanumeric_sender(sender) and not sender.isdigit():
+        if req.to.startswith("+1"):
+            # Alphanumeric sender IDs do not reach the US or Canada.
+            raise TwilioError(21612, 400)
+        return
+    number = conn.execute(
+        select(incoming_numbers.c.cap_sms, incoming_numbers.c.cap_mms)
+        .where(incoming_numbers.c.account_sid == account_sid)
+        .where(incoming_numbers.c.phone_number == sender)
+    ).first()
+    if number is None:
+        if phone.is_short_code(sender):
+            raise TwilioError(21606, 400, f"The From phone number {sender} is not a valid, "
+                              "SMS-capable inbound phone number or short code for your account.")
+        raise TwilioError(21659, 400, f"'From' {sender} is not a Twilio phone number or Short "
+                          "Code country mismatch")
+    if not number.cap_sms:
+        raise TwilioError(21606, 400, f"The From phone number {sender} is not a valid, "
+                          "SMS-capable inbound phone number or short code for your account.")
+    if req.media_urls and not number.cap_mms:
+        raise TwilioError(21621, 400)
+
+
+def _guess_type(url: str) -> str:
+    guessed, _ = mimetypes.guess_type(urlsplit(url).path)
+    return guessed or "application/octet-stream"
+
+
+async def list_messages(request: Request) -> Response:
+    ctx, _, ref = await scoped(request)
+    query = query_form(request)
+    page = PageRequest.from_query(query)
+    stmt = select(messages).where(messages.c.account_sid == ref.sid)
+    filters: list[tuple[str, str]] = []
+    if (to := query.get("To")) is not None:
+        stmt = stmt.where(messages.c.to == (phone.parse_e164(to) or to))
+        filters.append(("To", to))
+    if (from_ := query.get("From")) is not None:
+        stmt = stmt.where(messages.c.from_ == (phone.parse_e164(from_) or from_))
+        filters.append(("From", from_))
+    for name, op in (("DateSent", "="), ("DateSent<", "<"), ("DateSent>", ">")):
+        if (value := query.get(name)) is not None:
+            start, end = _day_bounds(name, value)
+            col = messages.c.date_sent
+            if op == "=":
+                stmt = stmt.where(col >= start).where(col < end)
+            elif op == "<":
+                stmt = stmt.where(col < end)
+            else:
+                stmt = stmt.where(col >= start)
+            filters.append((name, value))
+
+    def work(conn: Connection) -> tuple[list[Any], Any]:
+        return fetch_page(conn, stmt, page, sort=messages.c.date_created, sid=messages.c.sid)
+
+    rows, cursor = await ctx.db.run(work)
+    return JSONResponse(envelope("messages", [message_json(r) for r in rows],
+                                 path=request.url.path, filters=filters, page=page,
+                                 next_cursor=cursor))
+
+
+def _day_bounds(name: str, value: str) -> tuple[int, int]:
+    """``DateSent`` filters compare whole UTC days; SDKs send a date or a full timestamp."""
+    text = value.strip().replace("Z", "+00:00")
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise invalid_parameter(f"{name} must be a date like 2024-01-31, not {value!r}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    day = datetime(moment.year, moment.month, moment.day, tzinfo=UTC)
+    return to_micros(day), to_micros(day + timedelta(days=1))
+
+
+async def fetch_message(request: Request) -> Response:
+    ctx, _, ref = await scoped(request)
+    row = await ctx.db.run(_load_message, ref.sid, request.path_params["sid"])
+    if row is None:
+        raise not_found(request.url.path)
+    return JSONResponse(message_json(row))
+
+
+async def update_message(request: Request) -> Response:
+    ctx, _, ref = await scoped(request)
+    sid = request.path_params["sid"]
+    form = await read_form(request, ctx.settings.max_body_bytes)
+    body = form.get("Body")
+    status = form.get("Status")
+    if body is not None and body != "":
+        raise invalid_parameter("Body can only be updated to an empty string, which redacts it")
+    if status is not None and status != "canceled":
+        raise invalid_parameter(f"Status can only be updated to canceled, not {status!r}")
+    now = ctx.now_micros()
+
+    def work(conn: Connection) -> Any:
+        row = _load_message(conn, ref.sid, sid)
+        if row is None:
+            raise not_found(request.url.path)
+        values: dict[str, Any] = {}
+        if status == "canceled":
+            if row["status"] != "scheduled":
+                raise TwilioError(30409, 400)
+            values["status"] = "canceled"
+        if body == "":
+            values["body"] = ""
+        if values:
+            values["date_updated"] = now
+            conn.execute(update(messages).where(messages.c.sid == sid).values(values))
+            row = _load_message(conn, ref.sid, sid)
+        return row
+
+    return JSONResponse(message_json(await ctx.db.run(work)))
+
+
+async def delete_message(request: Request) -> Response:
+    ctx, _, ref = await scoped(request)
+    sid = request.path_params["sid"]
+
+    def work(conn: Connection) -> int:
+        conn.execute(delete(media).where(media.c.message_sid == sid)
+                     .where(media.c.account_sid == ref.sid))
+        return conn.execute(delete(messages).where(messages.c.sid == sid)
+                            .where(messages.c.account_sid == ref.sid)).rowcount
+
+    if not await ctx.db.run(work):
+        raise not_found(request.url.path)
+    return Response(status_code=204)
+
+
+def _load_message(conn: Connection, account_sid: str, sid: str) -> Any:
+    if not (is_sid(sid, "SM") or is_sid(sid, "MM")):
+        return None
+    return conn.execute(select(messages).where(messages.c.sid == sid)
+                        .where(messages.c.account_sid == account_sid)).mappings().first()
+
+
+# -- Media ---------------------------------------------------------------------------------------
+
+
+async def list_media(request: Request) -> Response:
+    ctx, _, ref = await scoped(request)
+    message_sid = request.path_params["message_sid"]
+    query = query_form(request)
+    page = PageRequest.from_query(query)
+    stmt = select(media).where(media.c.message_sid == message_sid)
+    filters: list[tuple[str, str]] = []
+    for name, op in (("DateCreated", "="), ("DateCreated<", "<"), ("DateCreated>", ">")):
+        if (value := query.get(name)) is not None:
+            start, end = _day_bounds(name, value)
+            col = media.c.date_created
+            if op == "=":
+                stmt = stmt.where(col >= start).where(col < end)
+            elif op == "<":
+                stmt = stmt.where(col < end)
+            else:
+                stmt = stmt.where(col >= start)
+            filters.append((name, value))
+
+    def work(conn: Connection) -> tuple[list[Any], Any]:
+        if _load_message(conn, ref.sid, message_sid) is None:
+            raise not_found(request.url.path)
+        return fetch_page(conn, stmt, page, sort=media.c.date_created, sid=media.c.sid)
+
+    rows, cursor = await ctx.db.run(work)
+    return JSONResponse(envelope("media_list", [media_json(r) for r in rows],
+                                 path=request.url.path, filters=filters, page=page,
+                                 next_cursor=cursor))
+
+
+async def fetch_media(request: Request) -> Response:
+    ctx, _, ref = await scoped(request)
+    row = await ctx.db.run(_load_media, ref.sid, request.path_params["message_sid"],
+                           request.path_params["sid"])
+    if row is None:
+        raise not_found(request.url.path)
+    return JSONResponse(media_json(row))
+
+
+async def delete_media(request: Request) -> Response:
+    ctx, _, ref = await scoped(request)
+    message_sid = request.path_params["message_sid"]
+    sid = request.path_params["sid"]
+
+    def work(conn: Connection) -> int:
+        return conn.execute(delete(media).where(media.c.sid == sid)
+                            .where(media.c.message_sid == message_sid)
+                            .where(media.c.account_sid == ref.sid)).rowcount
+
+    if not await ctx.db.run(work):
+        raise not_found(request.url.path)
+    return Response(status_code=204)
+
+
+def _load_media(conn: Connection, account_sid: str, message_sid: str, sid: str) -> Any:
+    return conn.execute(select(media).where(media.c.sid == sid)
+                        .where(media.c.message_sid == message_sid)
+                        .where(media.c.account_sid == account_sid)).mappings().first()

@@ -1,0 +1,494 @@
+"""``AvailablePhoneNumbers`` (search the simulated inventory) and ``IncomingPhoneNumbers``."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from starlette.requests import Request
+from starlette.responses import Response
+
+from telephonist.api.context import Context, scoped
+from telephonist.api.forms import Form, query_form, read_form
+from telephonist.api.paging import PageRequest, envelope, fetch_page
+from telephonist.api.render import API_VERSION, JSONResponse, account_uri, rfc2822
+from telephonist.domain import inventory
+from telephonist.domain.accounts import can_reach
+from telephonist.domain.countries import country_name
+from telephonist.domain.phone import parse_e164
+from telephonist.domain.sids import new_sid
+from telephonist.errors import TwilioError, invalid_parameter, not_found
+from telephonist.storage.schema import incoming_numbers
+
+KIND_PATHS: dict[str, inventory.NumberKind] = {
+    "Local": "local",
+    "TollFree": "toll_free",
+    "Mobile": "mobile",
+}
+KIND_JSON = {"local": "local", "toll_free": "tollfree", "mobile": "mobile"}
+SUBRESOURCE_KEYS = {"local": "local", "toll_free": "toll_free", "mobile": "mobile"}
+# Search kinds Twilio lists but the simulated inventory does not stock: they answer empty lists.
+EMPTY_KINDS = ("National", "Voip", "SharedCost", "MachineToMachine")
+
+# Configurable fields: request parameter -> resource field, with defaults.
+URL_FIELDS = {
+    "SmsUrl": "sms_url", "SmsFallbackUrl": "sms_fallback_url", "VoiceUrl": "voice_url",
+    "VoiceFallbackUrl": "voice_fallback_url", "StatusCallback": "status_callback",
+}
+METHOD_FIELDS = {
+    "SmsMethod": "sms_method", "SmsFallbackMethod": "sms_fallback_method",
+    "VoiceMethod": "voice_method", "VoiceFallbackMethod": "voice_fallback_method",
+    "StatusCallbackMethod": "status_callback_method",
+}
+SID_FIELDS = {
+    "SmsApplicationSid": "sms_application_sid", "VoiceApplicationSid": "voice_application_sid",
+    "TrunkSid": "trunk_sid", "IdentitySid": "identity_sid", "AddressSid": "address_sid",
+    "BundleSid": "bundle_sid", "EmergencyAddressSid": "emergency_address_sid",
+}
+DEFAULT_CONFIG: dict[str, Any] = {
+    "api_version": API_VERSION, "sms_url": "", "sms_method": "POST", "sms_fallback_url": "",
+    "sms_fallback_method": "POST", "sms_application_sid": "", "voice_url": None,
+    "voice_method": "POST", "voice_fallback_url": None, "voice_fallback_method": "POST",
+    "voice_application_sid": "", "voice_caller_id_lookup": False, "voice_receive_mode": "voice",
+    "status_callback": "", "status_callback_method": "POST", "trunk_sid": None,
+    "identity_sid": None, "address_sid": None, "bundle_sid": None,
+    "emergency_status": "Inactive", "emergency_address_sid": None,
+    "emergency_address_status": "unregistered",
+}
+MAGIC_UNAVAILABLE = "+15005550000"
+MAGIC_INVALID = "+15005550001"
+MAGIC_OK = "+15005550006"
+
+
+# -- AvailablePhoneNumbers -----------------------------------------------------------------------
+
+
+def _country_json(account_sid: str, code: str) -> dict[str, Any]:
+    base = f"/AvailablePhoneNumbers/{code}"
+    kinds = inventory.kinds_for(code)
+    paths = {v: k for k, v in KIND_PATHS.items()}
+    return {
+        "beta": False,
+        "country": country_name(code),
+        "country_code": code,
+        "subresource_uris": {
+            SUBRESOURCE_KEYS[k]: account_uri(account_sid, f"{base}/{paths[k]}.json")
+            for k in kinds
+        },
+        "uri": account_uri(account_sid, f"{base}.json"),
+    }
+
+
+async def list_countries(request: Request) -> Response:
+    _, _, ref = await scoped(request)
+    countries = [_country_json(ref.sid, c) for c in inventory.supported_countries()]
+    return JSONResponse({"countries": countries,
+                         "uri": account_uri(ref.sid, "/AvailablePhoneNumbers.json")})
+
+
+async def fetch_country(request: Request) -> Response:
+    _, _, ref = await scoped(request)
+    code = request.path_params["country"]
+    if code not in inventory.supported_countries():
+        raise not_found(request.url.path)
+    return JSONResponse(_country_json(ref.sid, code))
+
+
+def _available_json(number: inventory.AvailableNumber) -> dict[str, Any]:
+    caps = number.capabilities
+    return {
+        "address_requirements": number.address_requirements,
+        "beta": number.beta,
+        "capabilities": {"mms": caps.mms, "sms": caps.sms, "voice": caps.voice, "fax": caps.fax},
+        "friendly_name": number.friendly_name,
+        "iso_country": number.iso_country,
+        "lata": number.lata,
+        "latitude": number.latitude,
+        "locality": number.locality,
+        "longitude": number.longitude,
+        "phone_number": number.phone_number,
+        "postal_code": number.postal_code,
+        "rate_center": number.rate_center,
+        "region": number.region,
+    }
+
+
+SEARCH_FILTERS = (
+    "AreaCode", "Contains", "SmsEnabled", "MmsEnabled", "VoiceEnabled", "FaxEnabled",
+    "ExcludeAllAddressRequired", "ExcludeLocalAddressRequired", "ExcludeForeignAddressRequired",
+    "Beta", "NearNumber", "NearLatLong", "Distance", "InPostalCode", "InRegion", "InRateCenter",
+    "InLata", "InLocality",
+)
+
+
+async def search_numbers(request: Request) -> Response:
+    ctx, _, ref = await scoped(request)
+    code = request.path_params["country"]
+    kind_path = request.path_params["kind"]
+    path = request.url.path
+    if code not in inventory.supported_countries():
+        raise not_found(path)
+    query = query_form(request)
+    page = PageRequest.from_query(query)
+    filters = [(name, v) for name in SEARCH_FILTERS if (v := query.get(name)) is not None]
+    if kind_path in EMPTY_KINDS:
+        results: list[inventory.AvailableNumber] = []
+    elif kind_path in KIND_PATHS and KIND_PATHS[kind_path] in inventory.kinds_for(code):
+        area = query.get("AreaCode")
+        if area is not None and not re.fullmatch(r"\d{3}", area):
+            raise TwilioError(21451, 400, f"AreaCode {area} is not valid")
+        search = inventory.SearchQuery(
+            country=code,
+            kind=KIND_PATHS[kind_path],
+            area_code=area,
+            contains=query.get("Contains") or None,
+            in_region=query.get("InRegion") or None,
+            in_postal_code=query.get("InPostalCode") or None,
+            in_locality=query.get("InLocality") or None,
+            near_number=parse_e164(query.get("NearNumber") or "") or None,
+            sms_enabled=query.bool("SmsEnabled"),
+            mms_enabled=query.bool("MmsEnabled"),
+            voice_enabled=query.bool("VoiceEnabled"),
+            fax_enabled=query.bool("FaxEnabled"),
+            exclude_all_address_required=bool(query.bool("ExcludeAllAddressRequired")),
+            exclude_local_address_required=bool(query.bool("ExcludeLocalAddressRequired")),
+            exclude_foreign_address_required=bool(query.bool("ExcludeForeignAddressRequired")),
+            limit=page.page_size,
+        )
+        try:
+            candidates = inventory.search(search)
+        except inventory.InvalidSearch as exc:
+            raise TwilioError(exc.code, 400, str(exc)) from None
+        owned = await ctx.db.run(_owned_among, [n.phone_number for n in candidates])
+        results = [n for n in candidates if n.phone_number not in owned]
+    elif kind_path in KIND_PATHS:
+        results = []
+    else:
+        raise not_found(path)
+    body = envelope("available_phone_numbers", [_available_json(n) for n in results],
+                    path=path, filters=filters, page=page, next_cursor=None)
+    return JSONResponse(body)
+
+
+def _owned_among(conn: Connection, numbers: list[str]) -> set[str]:
+    if not numbers:
+        return set()
+    rows = conn.execute(select(incoming_numbers.c.phone_number)
+                        .where(incoming_numbers.c.phone_number.in_(numbers)))
+    return {r[0] for r in rows}
+
+
+# -- IncomingPhoneNumbers ------------------------------------------------------------------------
+
+
+def number_json(row: Any) -> dict[str, Any]:
+    config = {**DEFAULT_CONFIG, **json.loads(row["config"])}
+    sid = row["sid"]
+    return {
+        "account_sid": row["account_sid"],
+        "address_requirements": row["address_requirements"],
+        "address_sid": config["address_sid"],
+        "api_version": config["api_version"],
+        "beta": False,
+        "bundle_sid": config["bundle_sid"],
+        "capabilities": {"voice": row["cap_voice"], "sms": row["cap_sms"],
+                         "mms": row["cap_mms"], "fax": row["cap_fax"]},
+        "date_created": rfc2822(row["date_created"]),
+        "date_updated": rfc2822(row["date_updated"]),
+        "emergency_address_sid": config["emergency_address_sid"],
+        "emergency_address_status": config["emergency_address_status"],
+        "emergency_status": config["emergency_status"],
+        "friendly_name": row["friendly_name"],
+        "identity_sid": config["identity_sid"],
+        "origin": row["origin"],
+        "phone_number": row["phone_number"],
+        "sid": sid,
+        "sms_application_sid": config["sms_application_sid"],
+        "sms_fallback_method": config["sms_fallback_method"],
+        "sms_fallback_url": config["sms_fallback_url"],
+        "sms_method": config["sms_method"],
+        "sms_url": config["sms_url"],
+        "status": "in-use",
+        "status_callback": config["status_callback"],
+        "status_callback_method": config["status_callback_method"],
+        "trunk_sid": config["trunk_sid"],
+        "type": KIND_JSON.get(row["kind"], row["kind"]),
+        "uri": account_uri(row["account_sid"], f"/IncomingPhoneNumbers/{sid}.json"),
+        "voice_application_sid": config["voice_application_sid"],
+        "voice_caller_id_lookup": config["voice_caller_id_lookup"],
+        "voice_fallback_method": config["voice_fallback_method"],
+        "voice_fallback_url": config["voice_fallback_url"],
+        "voice_method": config["voice_method"],
+        "voice_receive_mode": config["voice_receive_mode"],
+        "voice_url": config["voice_url"],
+    }
+
+
+def config_changes(form: Form) -> dict[str, Any]:
+    """The configurable fields present in the request, validated."""
+    changes: dict[str, Any] = {}
+    for param, field in URL_FIELDS.items():
+        if (value := form.get(param)) is not None:
+            if value and not re.match(r"^https?://[^\s/]+", value):
+                raise TwilioError(21502 if param.startswith("Sms") else 21205, 400,
+                                  f"{param} {value!r} is not a valid URL")
+            changes[field] = value
+    for param, field in METHOD_FIELDS.items():
+        if (method := form.method(param)) is not None:
+            changes[field] = method
+    for param, field in SID_FIELDS.items():
+        if (value := form.get(param)) is not None:
+            changes[field] = value or None
+    if (flag := form.bool("VoiceCallerIdLookup")) is not None:
+        changes["voice_caller_id_lookup"] = flag
+    if (mode := form.choice("VoiceReceiveMode", ("voice", "fax"))) is not None:
+        changes["voice_receive_mode"] = mode
+    if (status := form.choice("EmergencyStatus", ("Active", "Inactive"))) is not None:
+        changes["emergency_status"] = status
+    if (api_version := form.choice("ApiVersion", ("2010-04-01", "2008-08-01"))) is not None:
+        changes["api_version"] = api_version
+    return changes
+
+
+async def buy_number(request: Request) -> Response:
+    ctx, _, ref = await scoped(request)
+    if ref.status != "active":
+        raise TwilioError(20005, 403)
+    kind_path = request.path_params.get("kind")
+    if kind_path is not None and kind_path not in KIND_PATHS:
+        raise not_found(request.url.path)
+    want_kind = KIND_PATHS[kind_path] if kind_path else None
+    form = await read_form(request, ctx.settings.max_body_bytes)
+    changes = config_changes(form)
+    friendly = form.get("FriendlyName")
+    if friendly is not None and len(friendly) > 64:
+        raise TwilioError(20002, 400, "FriendlyName must be at most 64 characters")
+    requested = form.text("PhoneNumber")
+    area_code = form.text("AreaCode")
+    if requested is None and area_code is None:
+        raise invalid_parameter("A PhoneNumber or AreaCode is required")
+    now = ctx.now_micros()
+
+    if requested is not None:
+        e164 = parse_e164(requested)
+        if e164 is None or e164 == MAGIC_INVALID:
+            raise TwilioError(21421, 400, f"PhoneNumber {requested} is not valid.")
+        if e164 == MAGIC_UNAVAILABLE:
+            raise _unavailable(requested)
+        record = _describe(e164)
+        if record is None:
+            raise _unavailable(requested)
+        candidates = [record]
+    else:
+        assert area_code is not None
+        candidates = await _by_area_code(ctx, area_code, want_kind)
+    if want_kind is not None and candidates[0].kind != want_kind:
+        raise _unavailable(requested or area_code or "")
+
+    for record in candidates:
+        row = _new_number_row(ref.sid, record, friendly, changes, now)
+        try:
+            await ctx.db.run(_insert_number, row)
+        except IntegrityError:
+            continue  # someone owns it already; for an AreaCode buy, try the next one
+        return JSONResponse(number_json(row), status_code=201)
+    if requested is not None:
+        raise _unavailable(requested)
+    raise TwilioError(21452, 400)
+
+
+def _insert_number(conn: Connection, row: dict[str, Any]) -> None:
+    conn.execute(insert(incoming_numbers).values(row))
+
+
+def _unavailable(number: str) -> TwilioError:
+    return TwilioError(21422, 400, f"PhoneNumber {number} is not available.")
+
+
+def _describe(e164: str) -> inventory.AvailableNumber | None:
+    if e164 == MAGIC_OK or e164.startswith("+1500555"):
+        return _magic_record(e164)
+    if not inventory.is_purchasable(e164):
+        return None
+    kind = inventory.number_kind(e164)
+    return inventory.describe(e164, kind) if kind else None
+
+
+def _magic_record(e164: str) -> inventory.AvailableNumber:
+    """Twilio's test numbers (+1 500 555 xxxx) are buyable here, as with test credentials."""
+    return inventory.AvailableNumber(
+        phone_number=e164, friendly_name=f"(500) 555-{e164[-4:]}", iso_country="US",
+        kind="local", locality=None, region=None, postal_code=None, rate_center=None,
+        lata=None, latitude=None, longitude=None, address_requirements="none", beta=False,
+        capabilities=inventory.Capabilities(voice=True, sms=True, mms=True, fax=False),
+    )
+
+
+async def _by_area_code(
+    ctx: Context, area_code: str, kind: inventory.NumberKind | None
+) -> list[inventory.AvailableNumber]:
+    if area_code == "533":
+        raise TwilioError(21452, 400)
+    if area_code == "500":
+        rng = random.Random()
+        return [_magic_record(f"+1500555{rng.randrange(10000):04d}") for _ in range(20)]
+    if not re.fullmatch(r"\d{3}", area_code):
+        raise TwilioError(21451, 400, f"AreaCode {area_code} is not valid")
+    try:
+        found = inventory.search(inventory.SearchQuery(
+            country="US", kind=kind or "local", area_code=area_code, limit=20))
+        if not found:
+            found = inventory.search(inventory.SearchQuery(
+                country="CA", kind=kind or "local", area_code=area_code, limit=20))
+    except inventory.InvalidSearch as exc:
+        raise TwilioError(exc.code, 400, str(exc)) from None
+    if not found:
+        raise TwilioError(21452, 400)
+    return found
+
+
+def _new_number_row(
+    account_sid: str,
+    record: inventory.AvailableNumber,
+    friendly: str | None,
+    changes: dict[str, Any],
+    now: int,
+) -> dict[str, Any]:
+    caps = record.capabilities
+    return {
+        "sid": new_sid("PN"), "account_sid": account_sid, "phone_number": record.phone_number,
+        "friendly_name": friendly or record.friendly_name, "kind": record.kind,
+        "iso_country": record.iso_country, "cap_voice": caps.voice, "cap_sms": caps.sms,
+        "cap_mms": caps.mms, "cap_fax": caps.fax,
+        "address_requirements": record.address_requirements, "origin": "twilio",
+        "config": json.dumps(changes), "date_created": now, "date_updated": now,
+    }
+
+
+async def list_numbers(request: Request) -> Response:
+    ctx, _, ref = await scoped(request)
+    kind_path = request.path_params.get("kind")
+    if kind_path is not None and kind_path not in KIND_PATHS:
+        raise not_found(request.url.path)
+    query = query_form(request)
+    page = PageRequest.from_query(query)
+    stmt = select(incoming_numbers).where(incoming_numbers.c.account_sid == ref.sid)
+    filters: list[tuple[str, str]] = []
+    if kind_path is not None:
+        stmt = stmt.where(incoming_numbers.c.kind == KIND_PATHS[kind_path])
+    if (name := query.get("FriendlyName")) is not None:
+        stmt = stmt.where(incoming_numbers.c.friendly_name == name)
+        filters.append(("FriendlyName", name))
+    if (pattern := query.get("PhoneNumber")) is not None:
+        stmt = stmt.where(incoming_numbers.c.phone_number.like(_like_pattern(pattern)))
+        filters.append(("PhoneNumber", pattern))
+    if (origin := query.get("Origin")) is not None:
+        stmt = stmt.where(incoming_numbers.c.origin == origin)
+        filters.append(("Origin", origin))
+    if (beta := query.get("Beta")) is not None:
+        filters.append(("Beta", beta))
+
+    def work(conn: Connection) -> tuple[list[Any], Any]:
+        return fetch_page(conn, stmt, page, sort=incoming_numbers.c.date_created,
+                          sid=incoming_numbers.c.sid, descending=False)
+
+    rows, cursor = await ctx.db.run(work)
+    return JSONResponse(envelope("incoming_phone_numbers", [number_json(r) for r in rows],
+                                 path=request.url.path, filters=filters, page=page,
+                                 next_cursor=cursor))
+
+
+def _like_pattern(pattern: str) -> str:
+    """Twilio matches PhoneNumber partially, with ``*`` for one character."""
+    digits = "".join(ch for ch in pattern if ch.isdigit() or ch in "*+")
+    escaped = digits.replace("%", "").replace("_", "")
+    return "%" + escaped.replace("*", "_") + "%"
+
+
+async def fetch_number(request: Request) -> Response:
+    ctx, _, ref = await scoped(request)
+    row = await ctx.db.run(_load_number, ref.sid, request.path_params["sid"])
+    if row is None:
+        raise not_found(request.url.path)
+    return JSONResponse(number_json(row))
+
+
+async def update_number(request: Request) -> Response:
+    ctx, who, ref = await scoped(request)
+    sid = request.path_params["sid"]
+    form = await read_form(request, ctx.settings.max_body_bytes)
+    changes = config_changes(form)
+    friendly = form.get("FriendlyName")
+    if friendly is not None and len(friendly) > 64:
+        raise TwilioError(20002, 400, "FriendlyName must be at most 64 characters")
+    target = form.text("AccountSid")
+    if target is not None and target != ref.sid:
+        target_ref = await ctx.auth.lookup(target)
+        if target_ref is None or not (
+            can_reach(who, target_ref.sid, target_ref.owner_account_sid)
+        ):
+            raise invalid_parameter(f"AccountSid {target} is not an account you can move "
+                                    "numbers to")
+    now = ctx.now_micros()
+
+    def work(conn: Connection) -> Any:
+        row = _load_number(conn, ref.sid, sid)
+        if row is None:
+            raise not_found(request.url.path)
+        values: dict[str, Any] = {"date_updated": now}
+        if changes:
+            values["config"] = json.dumps({**json.loads(row["config"]), **changes})
+        if friendly is not None:
+            values["friendly_name"] = friendly or row["friendly_name"]
+        if target is not None:
+            values["account_sid"] = target
+        conn.execute(update(incoming_numbers).where(incoming_numbers.c.sid == sid).values(values))
+        return conn.execute(select(incoming_numbers).where(incoming_numbers.c.sid == sid)
+                            ).mappings().first()
+
+    return JSONResponse(number_json(await ctx.db.run(work)))
+
+
+async def release_number(request: Request) -> Response:
+    ctx, _, ref = await scoped(request)
+    sid = request.path_params["sid"]
+
+    def work(conn: Connection) -> int:
+        return conn.execute(delete(incoming_numbers).where(incoming_numbers.c.sid == sid)
+                            .where(incoming_numbers.c.account_sid == ref.sid)).rowcount
+
+    if not await ctx.db.run(work):
+        raise not_found(request.url.path)
+    return Response(status_code=204)
+
+
+def _load_number(conn: Connection, account_sid: str, sid: str) -> Any:
+    return conn.execute(select(incoming_numbers).where(incoming_numbers.c.sid == sid)
+                        .where(incoming_numbers.c.account_sid == account_sid)).mappings().first()
+
+
+def _route_ref(request: Request) -> bool:
+    """Rename the ``{ref}`` path parameter to ``kind`` or ``sid``; True for a kind."""
+    params = request.scope["path_params"]
+    ref = params.pop("ref")
+    is_kind = ref in KIND_PATHS
+    params["kind" if is_kind else "sid"] = ref
+    return is_kind
+
+
+async def get_by_ref(request: Request) -> Response:
+    return await (list_numbers if _route_ref(request) else fetch_number)(request)
+
+
+async def post_by_ref(request: Request) -> Response:
+    return await (buy_number if _route_ref(request) else update_number)(request)
+
+
+async def delete_by_ref(request: Request) -> Response:
+    if _route_ref(request):
+        raise TwilioError(20004, 405, "Method not allowed")
+    return await release_number(request)

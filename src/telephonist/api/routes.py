@@ -1,0 +1,43 @@
+"""The route table: one line per resource and method."""
+
+from __future__ import annotations
+
+from starlette.routing import Route
+
+from telephonist.api import accounts, messages, numbers, system
+
+A = "/2010-04-01/Accounts/{account_sid}"
+
+routes = [
+    Route("/healthz", system.health, methods=["GET"]),
+    Route("/2010-04-01/Accounts.json", accounts.list_accounts, methods=["GET"]),
+    Route("/2010-04-01/Accounts.json", accounts.create_account, methods=["POST"]),
+    Route("/2010-04-01/Accounts/{sid}.json", accounts.fetch_account, methods=["GET"]),
+    Route("/2010-04-01/Accounts/{sid}.json", accounts.update_account, methods=["POST"]),
+    Route(f"{A}/Keys.json", accounts.list_keys, methods=["GET"]),
+    Route(f"{A}/Keys.json", accounts.create_key, methods=["POST"]),
+    Route(f"{A}/Keys/{{sid}}.json", accounts.fetch_key, methods=["GET"]),
+    Route(f"{A}/Keys/{{sid}}.json", accounts.update_key, methods=["POST"]),
+    Route(f"{A}/Keys/{{sid}}.json", accounts.delete_key, methods=["DELETE"]),
+    Route(f"{A}/Messages.json", messages.list_messages, methods=["GET"]),
+    Route(f"{A}/Messages.json", messages.create_message, methods=["POST"]),
+    Route(f"{A}/Messages/{{sid}}.json", messages.fetch_message, methods=["GET"]),
+    Route(f"{A}/Messages/{{sid}}.json", messages.update_message, methods=["POST"]),
+    Route(f"{A}/Messages/{{sid}}.json", messages.delete_message, methods=["DELETE"]),
+    Route(f"{A}/Messages/{{message_sid}}/Media.json", messages.list_media, methods=["GET"]),
+    Route(f"{A}/Messages/{{message_sid}}/Media/{{sid}}.json", messages.fetch_media,
+          methods=["GET"]),
+    Route(f"{A}/Messages/{{message_sid}}/Media/{{sid}}.json", messages.delete_media,
+          methods=["DELETE"]),
+    Route(f"{A}/AvailablePhoneNumbers.json", numbers.list_countries, methods=["GET"]),
+    Route(f"{A}/AvailablePhoneNumbers/{{country}}.json", numbers.fetch_country, methods=["GET"]),
+    Route(f"{A}/AvailablePhoneNumbers/{{country}}/{{kind}}.json", numbers.search_numbers,
+          methods=["GET"]),
+    Route(f"{A}/IncomingPhoneNumbers.json", numbers.list_numbers, methods=["GET"]),
+    Route(f"{A}/IncomingPhoneNumbers.json", numbers.buy_number, methods=["POST"]),
+    # IncomingPhoneNumbers/{Sid}.json and IncomingPhoneNumbers/{Local|Mobile|TollFree}.json
+    # share one shape; the handlers tell a PN SID from a number kind.
+    Route(f"{A}/IncomingPhoneNumbers/{{ref}}.json", numbers.get_by_ref, methods=["GET"]),
+    Route(f"{A}/IncomingPhoneNumbers/{{ref}}.json", numbers.post_by_ref, methods=["POST"]),
+    Route(f"{A}/IncomingPhoneNumbers/{{ref}}.json", numbers.delete_by_ref, methods=["DELETE"]),
+]

@@ -1,0 +1,90 @@
+"""Configuration: one table feeds the CLI flags, the environment and the docs.
+
+Every setting has a name, a type, a default and a help text in :data:`SETTINGS`. The
+environment variable is ``TELEPHONIST_`` + the upper-cased name. Flags beat the environment,
+which beats the default. Nothing is read at import time.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+ENV_PREFIX = "TELEPHONIST_"
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    type: type
+    help: str
+
+    @property
+    def env(self) -> str:
+        return ENV_PREFIX + self.name.upper()
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("host", "127.0.0.1", str, "Interface to listen on. Loopback by default: an emulator "
+            "holding auth tokens should not be reachable from the network unless you ask."),
+    Setting("port", 8080, int, "TCP port to listen on. 8080 is free on most developer machines "
+            "and needs no privileges."),
+    Setting("db", "", str, "Database URL (SQLAlchemy form). Empty means a SQLite file "
+            "`telephonist.db` in the data directory. PostgreSQL: "
+            "`postgresql://user@host:5432/dbname`."),
+    Setting("data_dir", ".telephonist", str, "Directory for the default SQLite database and "
+            "stored media."),
+    Setting("account_sid", "", str, "SID of the default account (`AC` + 32 hex). Empty: "
+            "generated on first start and kept in the database."),
+    Setting("auth_token", "", str, "Auth token of the default account (32 hex). Empty: "
+            "generated on first start and kept in the database."),
+    Setting("public_url", "", str, "Base URL clients use to reach this server, used in "
+            "absolute URLs it hands out. Empty: `http://{host}:{port}`."),
+    Setting("max_body_bytes", 1_048_576, int, "Largest request body accepted; larger ones are "
+            "answered with error 20413."),
+    Setting("log_level", "info", str, "Log level: debug, info, warning or error."),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The resolved configuration of one server process."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    db: str = ""
+    data_dir: str = ".telephonist"
+    account_sid: str = ""
+    auth_token: str = ""
+    public_url: str = ""
+    max_body_bytes: int = 1_048_576
+    log_level: str = "info"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Defaults, then ``TELEPHONIST_*`` variables, then explicit ``overrides`` (non-None)."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for setting in SETTINGS:
+            raw = env.get(setting.env)
+            if raw is not None and raw != "":
+                values[setting.name] = setting.type(raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    @property
+    def database_url(self) -> str:
+        if self.db:
+            return self.db
+        return "sqlite:///" + os.path.join(self.data_dir, "telephonist.db")
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    def with_(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+

@@ -1,0 +1,100 @@
+"""The database runner: blocking SQLAlchemy work, off the event loop, one transaction per call.
+
+Handlers hand a function ``fn(conn)`` to :meth:`Database.run`; it runs inside one transaction on
+a worker thread and its result comes back to the caller. SQLite gets exactly one thread, so
+there is a single writer and no lock contention inside the process (the Datasette pattern);
+PostgreSQL gets a small pool. Keeping each request's work in one call keeps thread hops, and
+so latency, low.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+T = TypeVar("T")
+
+
+def normalise_url(url: str) -> str:
+    """Accept the URLs people paste (``postgres://``, ``postgresql://``) and pick our drivers."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+class Database:
+    """One engine plus the threads that use it."""
+
+    def __init__(self, url: str, *, pool_size: int = 4) -> None:
+        self.url = normalise_url(url)
+        parsed = make_url(self.url)
+        self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        if self.is_sqlite:
+            path = parsed.database or ""
+            if path and path != ":memory:":
+                os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+            self.engine: Engine = create_engine(
+                self.url,
+                connect_args={"check_same_thread": False, "timeout": 30},
+                pool_size=1,
+                max_overflow=1,
+            )
+            _configure_sqlite(self.engine)
+            workers = 1
+        else:
+            self.engine = create_engine(
+                self.url, pool_size=pool_size, max_overflow=0, pool_pre_ping=True
+            )
+            workers = pool_size
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="telephonist-db")
+
+    def transaction(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(conn, *args)`` in one transaction, here and now (blocking)."""
+        with self.engine.begin() as conn:
+            return fn(conn, *args)
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(conn, *args)`` in one transaction on a database thread."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self.transaction, fn, *args)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)
+        self.engine.dispose()
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """WAL for concurrent readers, and ``BEGIN IMMEDIATE`` so a writer never fails mid-way.
+
+    pysqlite's own transaction handling issues a deferred BEGIN; two processes that both read
+    then write would then deadlock-fail with SQLITE_BUSY. Taking the write lock up front lets
+    ``busy_timeout`` queue them instead.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        # NORMAL in WAL mode survives process crashes (kill -9); only an OS crash can lose the
+        # last commits.
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+
+__all__ = ["Database", "normalise_url"]

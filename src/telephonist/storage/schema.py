@@ -1,0 +1,120 @@
+"""The tables, in SQLAlchemy Core, one metadata for SQLite and PostgreSQL.
+
+Times are integer microseconds since the epoch (UTC): they sort, compare and index the same on
+both dialects, and the API layer renders them as RFC 2822. Alembic migrations under
+``migrations/`` must produce exactly this schema; a test compares the two.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+SID = String(34)
+MICROS = BigInteger()
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("sid", SID, primary_key=True),
+    # None for a top-level account; the parent's SID for a subaccount.
+    Column("owner_account_sid", SID, ForeignKey("accounts.sid"), nullable=True, index=True),
+    Column("friendly_name", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("type", String(8), nullable=False),
+    # Kept in clear: webhooks are signed with it (HMAC needs the key itself).
+    Column("auth_token", String(32), nullable=False),
+    Column("is_default", Boolean, nullable=False, default=False),
+    Column("date_created", MICROS, nullable=False),
+    Column("date_updated", MICROS, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("sid", SID, primary_key=True),
+    Column("account_sid", SID, ForeignKey("accounts.sid"), nullable=False, index=True),
+    Column("friendly_name", String(64), nullable=False),
+    # Only a SHA-256 of the secret: it is shown once at creation and only ever compared.
+    Column("secret_sha256", String(64), nullable=False),
+    Column("date_created", MICROS, nullable=False),
+    Column("date_updated", MICROS, nullable=False),
+)
+
+incoming_numbers = Table(
+    "incoming_numbers",
+    metadata,
+    Column("sid", SID, primary_key=True),
+    Column("account_sid", SID, ForeignKey("accounts.sid"), nullable=False, index=True),
+    # Unique: a number belongs to one account at a time.
+    Column("phone_number", String(32), nullable=False, unique=True),
+    Column("friendly_name", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("iso_country", String(2), nullable=False),
+    Column("cap_voice", Boolean, nullable=False),
+    Column("cap_sms", Boolean, nullable=False),
+    Column("cap_mms", Boolean, nullable=False),
+    Column("cap_fax", Boolean, nullable=False),
+    Column("address_requirements", String(8), nullable=False),
+    Column("origin", String(8), nullable=False),
+    # Every configurable field of the IncomingPhoneNumber resource, as Twilio names it.
+    Column("config", Text, nullable=False),
+    Column("date_created", MICROS, nullable=False),
+    Column("date_updated", MICROS, nullable=False),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("sid", SID, primary_key=True),
+    Column("account_sid", SID, ForeignKey("accounts.sid"), nullable=False),
+    Column("direction", String(16), nullable=False),
+    Column("from_", String(64), nullable=False),
+    Column("to", String(64), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("status", String(24), nullable=False),
+    Column("encoding", String(8), nullable=False),
+    Column("num_segments", Integer, nullable=False),
+    Column("num_media", Integer, nullable=False),
+    Column("error_code", Integer, nullable=True),
+    Column("error_message", Text, nullable=True),
+    Column("price", String(16), nullable=True),
+    Column("price_unit", String(3), nullable=False),
+    Column("messaging_service_sid", SID, nullable=True),
+    Column("status_callback", Text, nullable=True),
+    Column("validity_period", Integer, nullable=False),
+    # Request options Twilio accepts; kept so a later stage (and the log) can see them.
+    Column("options", Text, nullable=False),
+    Column("date_created", MICROS, nullable=False),
+    Column("date_updated", MICROS, nullable=False),
+    Column("date_sent", MICROS, nullable=True),
+)
+Index("ix_messages_account_created", messages.c.account_sid, messages.c.date_created, messages.c.sid)
+Index("ix_messages_account_to", messages.c.account_sid, messages.c.to)
+Index("ix_messages_account_from", messages.c.account_sid, messages.c.from_)
+
+media = Table(
+    "media",
+    metadata,
+    Column("sid", SID, primary_key=True),
+    Column("message_sid", SID, ForeignKey("messages.sid", ondelete="CASCADE"), nullable=False,
+           index=True),
+    Column("account_sid", SID, nullable=False),
+    Column("content_type", String(128), nullable=False),
+    Column("source_url", Text, nullable=True),
+    Column("position", Integer, nullable=False),
+    Column("date_created", MICROS, nullable=False),
+    Column("date_updated", MICROS, nullable=False),
+)

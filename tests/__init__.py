@@ -1,0 +1,1 @@
+"""telephonist test suite."""

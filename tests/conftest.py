@@ -1,0 +1,142 @@
+"""Shared fixtures: real servers on loopback ports, on SQLite and (when configured) PostgreSQL.
+
+Every response that passes through the ``http`` or ``client`` fixtures is validated against
+Twilio's OpenAPI description, so each test is also a contract test.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from twilio.http.http_client import TwilioHttpClient
+from twilio.http.response import Response as TwilioResponse
+from twilio.rest import Client
+
+from telephonist.settings import Settings
+from telephonist.testing import RunningServer, running_server
+from tests.contract.oracle import Spec
+
+PG_ENV = "TELEPHONIST_TEST_DATABASE_URL"
+
+
+@pytest.fixture(scope="session")
+def spec() -> Spec:
+    return Spec.load()
+
+
+def check_response(spec: Spec, method: str, url: str, status: int, text: str) -> None:
+    path = urlsplit(url).path
+    if not path.startswith("/2010-04-01/"):
+        return
+    body: Any = json.loads(text) if text else None
+    spec.validate(method, path, status, body)
+
+
+class ValidatingHttpClient(TwilioHttpClient):
+    """The SDK's own HTTP client, with every response checked against the spec."""
+
+    def __init__(self, spec: Spec) -> None:
+        super().__init__()
+        self._spec = spec
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> TwilioResponse:
+        response = super().request(method, url, *args, **kwargs)
+        check_response(self._spec, method, url, response.status_code, response.text)
+        return response
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> str:
+    url = os.environ.get(PG_ENV)
+    if not url:
+        pytest.skip(f"PostgreSQL tests need {PG_ENV} (a postgresql:// URL)")
+    return url
+
+
+def create_pg_database(admin_url: str, created: list[str]) -> str:
+    import psycopg
+
+    name = "telephonist_" + secrets.token_hex(6)
+    with psycopg.connect(_psycopg_url(admin_url), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    parts = urlsplit(admin_url)
+    url = parts._replace(path="/" + name).geturl()
+    created.append(url)
+    return url
+
+
+def drop_pg_database(url: str) -> None:
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin = parts._replace(path="/postgres").geturl()
+    with psycopg.connect(_psycopg_url(admin), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _psycopg_url(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://")
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest) -> str:
+    if request.param == "postgres":
+        request.getfixturevalue("postgres_admin_url")
+    return str(request.param)
+
+
+@pytest.fixture(scope="module")
+def server(backend: str, tmp_path_factory: pytest.TempPathFactory,
+           request: pytest.FixtureRequest) -> Iterator[RunningServer]:
+    tmp = tmp_path_factory.mktemp("server")
+    created: list[str] = []
+    if backend == "sqlite":
+        db = "sqlite:///" + str(tmp / "telephonist.db")
+    else:
+        db = create_pg_database(request.getfixturevalue("postgres_admin_url"), created)
+    settings = Settings(db=db, data_dir=str(tmp))
+    try:
+        with running_server(settings) as running:
+            yield running
+    finally:
+        for url in created:
+            drop_pg_database(url)
+
+
+def sdk_client(server: RunningServer, spec: Spec, username: str | None = None,
+               password: str | None = None, account_sid: str | None = None) -> Client:
+    client = Client(username or server.account_sid, password or server.auth_token,
+                    account_sid=account_sid, http_client=ValidatingHttpClient(spec))
+    client.api.base_url = server.base_url
+    return client
+
+
+@pytest.fixture(scope="module")
+def client(server: RunningServer, spec: Spec) -> Client:
+    """The official SDK, pointed at the server with the documented base-URL recipe."""
+    return sdk_client(server, spec)
+
+
+def make_http(server: RunningServer, spec: Spec, auth: tuple[str, str] | None) -> httpx.Client:
+    def validate(response: httpx.Response) -> None:
+        response.read()
+        check_response(spec, response.request.method, str(response.request.url),
+                       response.status_code, response.text)
+
+    return httpx.Client(base_url=server.base_url, auth=auth,
+                        event_hooks={"response": [validate]})
+
+
+@pytest.fixture(scope="module")
+def http(server: RunningServer, spec: Spec) -> Iterator[httpx.Client]:
+    """Raw HTTP with the default account's credentials; responses validated like the SDK's."""
+    with make_http(server, spec, (server.account_sid, server.auth_token)) as c:
+        yield c
