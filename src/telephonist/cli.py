@@ -47,6 +47,8 @@ def serve(
                                  public_url=public_url, log_level=log_level)
     logging.basicConfig(level=settings.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # Migration chatter on every start is noise; failures still surface as errors.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         database, account = prepare(settings)
     except BadCredentialsSetting as exc:
@@ -59,9 +61,8 @@ def serve(
     console.print(f"  account SID  {account.sid}")
     console.print(f"  auth token   {account.auth_token}")
     console.print("  try it with the official SDK (pip install twilio):\n")
-    console.print(SNIPPET.format(sid=account.sid, token=account.auth_token, base=base),
-                  highlight=False, markup=False)
-    console.print()
+    typer.echo(SNIPPET.format(sid=account.sid, token=account.auth_token, base=base) + "\n",
+               err=True)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
                 log_level=settings.log_level, access_log=False)
 

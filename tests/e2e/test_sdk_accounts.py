@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from twilio.base.exceptions import TwilioRestException
+from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.rest import Client
 
 from telephonist.testing import RunningServer
@@ -23,7 +23,7 @@ def test_bad_credentials_are_20003(server: RunningServer, spec: Spec) -> None:
     """A wrong token is a 401 with code 20003, as on Twilio."""
     bad = sdk_client(server, spec, password="0" * 32)
     with pytest.raises(TwilioRestException) as info:
-        bad.messages.list(limit=1)
+        bad.api.v2010.accounts(server.account_sid).fetch()
     assert info.value.status == 401
     assert info.value.code == 20003
 
@@ -63,8 +63,11 @@ def test_subaccounts_are_isolated(client: Client, server: RunningServer, spec: S
     as_a = sdk_client(server, spec, a.sid, a.auth_token)
     for target in (server.account_sid, b.sid, "AC" + "0" * 32):
         with pytest.raises(TwilioRestException) as info:
-            as_a.api.v2010.accounts(target).messages.list(limit=1)
+            as_a.api.v2010.accounts(target).messages("SM" + "1" * 32).fetch()
         assert (info.value.status, info.value.code) == (404, 20404)
+        with pytest.raises(TwilioException) as listing:
+            as_a.api.v2010.accounts(target).messages.list(limit=1)
+        assert "20404" in str(listing.value)
         with pytest.raises(TwilioRestException) as info:
             as_a.api.v2010.accounts(target).fetch()
         assert (info.value.status, info.value.code) == (404, 20404)
@@ -80,7 +83,7 @@ def test_subaccounts_are_isolated(client: Client, server: RunningServer, spec: S
 
 def test_api_keys(client: Client, server: RunningServer, spec: Spec) -> None:
     """A key's secret is shown once; the key authenticates; deleting it revokes it."""
-    key = client.api.v2010.accounts(server.account_sid).keys.create(friendly_name="ci")
+    key = client.api.v2010.accounts(server.account_sid).new_keys.create(friendly_name="ci")
     assert key.sid.startswith("SK") and len(key.secret) == 32
     fetched = client.api.v2010.accounts(server.account_sid).keys(key.sid).fetch()
     assert fetched.friendly_name == "ci"
@@ -93,10 +96,10 @@ def test_api_keys(client: Client, server: RunningServer, spec: Spec) -> None:
     assert with_key.messages.list(limit=1) == []
     # Standard keys cannot manage keys or accounts.
     with pytest.raises(TwilioRestException) as info:
-        with_key.api.v2010.accounts(server.account_sid).keys.list()
+        with_key.api.v2010.accounts(server.account_sid).keys(key.sid).fetch()
     assert info.value.status == 403
 
     assert client.api.v2010.accounts(server.account_sid).keys(key.sid).delete() is True
     with pytest.raises(TwilioRestException) as info:
-        with_key.messages.list(limit=1)
+        with_key.api.v2010.accounts(server.account_sid).fetch()
     assert info.value.code == 20003

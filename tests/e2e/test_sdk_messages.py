@@ -73,11 +73,11 @@ def test_list_filters_and_paging(client: Client, sender: str, server: RunningSer
     assert created == sorted(created, reverse=True)  # newest first
     assert [m.sid for m in as_sub.messages.stream(page_size=4, limit=10)] == listed[:10]
     page = as_sub.messages.page(page_size=10)
-    assert len(page) == 10
+    assert len(list(page)) == 10
     second = page.next_page()
-    assert len(second) == 10
+    assert len(list(second)) == 10
     third = second.next_page()
-    assert len(third) == 3 and third.next_page() is None
+    assert len(list(third)) == 3 and third.next_page() is None
     only = as_sub.messages.list(to="+12125550007")
     assert [m.sid for m in only] == [sids[7]]
     assert len(as_sub.messages.list(from_=number)) == 23

@@ -92,7 +92,7 @@ def validate_create(
     body = body or ""
     if not body and not media_urls:
         raise MessageRejected(21602)
-    to_e164 = phone.parse_e164(to)
+    to_e164 = phone.parse_e164(_plus_restored(to))
     if to_e164 is None or to_e164 in MAGIC_TO_ERRORS and MAGIC_TO_ERRORS[to_e164] == 21211:
         raise MessageRejected(21211, f"The 'To' number {to} is not a valid phone number.")
     sender: str | None = None
@@ -140,8 +140,15 @@ def seg_body(segments: tuple[str, ...], body: str, smart_encoded: bool) -> str:
     return "".join(segments) if smart_encoded else body
 
 
+def _plus_restored(value: str) -> str:
+    """``curl -d To=+1415...`` sends the plus as a space; Twilio reads it as meant."""
+    if value.startswith(" ") and value.strip().isdigit():
+        return "+" + value.strip()
+    return value
+
+
 def _parse_sender(value: str) -> str | None:
-    e164 = phone.parse_e164(value)
+    e164 = phone.parse_e164(_plus_restored(value))
     if e164 is not None:
         return e164
     if phone.is_short_code(value) or phone.is_alphanumeric_sender(value):
