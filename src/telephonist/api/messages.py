@@ -12,15 +12,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, select, update
 from starlette.requests import Request
 from starlette.responses import Response
 
-from telephonist.api.context import scoped
+from telephonist.api.context import context, scoped
 from telephonist.api.forms import Form, query_form, read_form
 from telephonist.api.paging import PageRequest, envelope, fetch_page
 from telephonist.api.render import API_VERSION, JSONResponse, account_uri, rfc2822
 from telephonist.clock import to_micros
+from telephonist.dispatch.pipeline import queue_outbound, sender_kind
 from telephonist.domain import phone
 from telephonist.domain.messages import (
     MAGIC_FROM_OK,
@@ -30,7 +31,7 @@ from telephonist.domain.messages import (
 )
 from telephonist.domain.sids import is_sid, new_sid
 from telephonist.errors import TwilioError, invalid_parameter, not_found
-from telephonist.storage.schema import incoming_numbers, media, messages
+from telephonist.storage.schema import incoming_numbers, media, media_content, messages
 
 # Accepted and kept with the message; documented as having no effect in the simulator.
 OPTION_PARAMS = (
@@ -135,28 +136,31 @@ async def create_message(request: Request) -> Response:
     ]
 
     def work(conn: Connection) -> None:
-        _check_sender(conn, ref.sid, req)
-        conn.execute(insert(messages).values(row))
-        if media_rows:
-            conn.execute(insert(media), media_rows)
+        kind = _check_sender(conn, ref.sid, req)
+        queue_outbound(conn, row, media_rows, kind=sender_kind(req.from_ or "", kind), now=now,
+                       mps=ctx.settings.mps)
 
     await ctx.db.run(work)
+    ctx.wake_worker()
     return JSONResponse(message_json(row), status_code=201)
 
 
-def _check_sender(conn: Connection, account_sid: str, req: MessageRequest) -> None:
-    """The From must be a number this account owns, able to send what is asked."""
+def _check_sender(conn: Connection, account_sid: str, req: MessageRequest) -> str | None:
+    """The From must be a number this account owns, able to send what is asked.
+
+    Answers the number's kind (local, mobile, toll_free), which sets its throughput.
+    """
     sender = req.from_
     assert sender is not None
     if sender == MAGIC_FROM_OK:
-        return
+        return "local"
     if phone.is_alphanumeric_sender(sender) and not sender.isdigit():
         if req.to.startswith("+1"):
             # Alphanumeric sender IDs do not reach the US or Canada.
             raise TwilioError(21612, 400)
-        return
+        return None
     number = conn.execute(
-        select(incoming_numbers.c.cap_sms, incoming_numbers.c.cap_mms)
+        select(incoming_numbers.c.cap_sms, incoming_numbers.c.cap_mms, incoming_numbers.c.kind)
         .where(incoming_numbers.c.account_sid == account_sid)
         .where(incoming_numbers.c.phone_number == sender)
     ).first()
@@ -171,6 +175,7 @@ def _check_sender(conn: Connection, account_sid: str, req: MessageRequest) -> No
                           "SMS-capable inbound phone number or short code for your account.")
     if req.media_urls and not number.cap_mms:
         raise TwilioError(21621, 400)
+    return str(number.kind)
 
 
 def _guess_type(url: str) -> str:
@@ -347,3 +352,27 @@ def _load_media(conn: Connection, account_sid: str, message_sid: str, sid: str) 
     return conn.execute(select(media).where(media.c.sid == sid)
                         .where(media.c.message_sid == message_sid)
                         .where(media.c.account_sid == account_sid)).mappings().first()
+
+
+async def media_content_file(request: Request) -> Response:
+    """The media bytes, at the Media URL without ``.json`` (what MediaUrlN points to).
+
+    Public, like Twilio's media URLs by default: the app fetching it holds no credentials.
+    """
+    ctx = context(request)
+    account_sid = request.path_params["account_sid"]
+    message_sid = request.path_params["message_sid"]
+    sid = request.path_params["sid"]
+
+    def work(conn: Connection) -> Any:
+        return conn.execute(
+            select(media.c.content_type, media_content.c.content)
+            .join(media_content, media_content.c.media_sid == media.c.sid)
+            .where(media.c.sid == sid).where(media.c.message_sid == message_sid)
+            .where(media.c.account_sid == account_sid)
+        ).first()
+
+    row = await ctx.db.run(work)
+    if row is None:
+        raise not_found(request.url.path)
+    return Response(bytes(row.content), media_type=row.content_type)

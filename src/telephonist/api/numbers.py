@@ -338,17 +338,48 @@ async def _by_area_code(
         return [_magic_record(f"+1500555{rng.randrange(10000):04d}") for _ in range(20)]
     if not re.fullmatch(r"\d{3}", area_code):
         raise TwilioError(21451, 400, f"AreaCode {area_code} is not valid")
+    owned = await ctx.db.run(_owned_with_prefix, "+1" + area_code)
+    found: list[inventory.AvailableNumber] = []
     try:
-        found = inventory.search(inventory.SearchQuery(
-            country="US", kind=kind or "local", area_code=area_code, limit=20))
-        if not found:
-            found = inventory.search(inventory.SearchQuery(
-                country="CA", kind=kind or "local", area_code=area_code, limit=20))
+        for country in ("US", "CA"):
+            found = inventory.search(
+                inventory.SearchQuery(country=country, kind=kind or "local", area_code=area_code,
+                                      limit=20),
+                is_taken=owned.__contains__)
+            if found:
+                break
     except inventory.InvalidSearch as exc:
         raise TwilioError(exc.code, 400, str(exc)) from None
+    if len(found) < 5:
+        # The sampled inventory is deterministic per query; once it is bought up, draw more.
+        found += _random_in_area(area_code, kind, owned)
     if not found:
         raise TwilioError(21452, 400)
     return found
+
+
+def _owned_with_prefix(conn: Connection, prefix: str) -> set[str]:
+    rows = conn.execute(select(incoming_numbers.c.phone_number)
+                        .where(incoming_numbers.c.phone_number.like(prefix + "%")))
+    return {r[0] for r in rows}
+
+
+def _random_in_area(
+    area_code: str, kind: inventory.NumberKind | None, owned: set[str]
+) -> list[inventory.AvailableNumber]:
+    rng = random.Random()
+    out: list[inventory.AvailableNumber] = []
+    for _ in range(200):
+        candidate = f"+1{area_code}{rng.randrange(200, 1000)}{rng.randrange(10000):04d}"
+        if candidate in owned or not inventory.is_purchasable(candidate):
+            continue
+        found_kind = inventory.number_kind(candidate)
+        if found_kind is None or (kind is not None and found_kind != kind):
+            continue
+        out.append(inventory.describe(candidate, found_kind))
+        if len(out) >= 10:
+            break
+    return out
 
 
 def _new_number_row(

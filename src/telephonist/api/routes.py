@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from telephonist.api import accounts, messages, numbers, system
+from telephonist.api import accounts, messages, notifications, numbers, simulator, system
 
 A = "/2010-04-01/Accounts/{account_sid}"
+S = "/telephonist/v1"
 
 routes = [
     Route("/healthz", system.health, methods=["GET"]),
@@ -29,6 +30,17 @@ routes = [
           methods=["GET"]),
     Route(f"{A}/Messages/{{message_sid}}/Media/{{sid}}.json", messages.delete_media,
           methods=["DELETE"]),
+    Route(f"{A}/Messages/{{message_sid}}/Media/{{sid}}", messages.media_content_file,
+          methods=["GET"]),
+    Route(f"{A}/Notifications.json", notifications.list_notifications, methods=["GET"]),
+    Route(f"{A}/Notifications/{{sid}}.json", notifications.fetch_notification, methods=["GET"]),
+    Route(f"{S}/Handsets/{{number}}/Messages", simulator.send_from_handset, methods=["POST"]),
+    Route(f"{S}/Handsets/{{number}}/Messages", simulator.handset_inbox, methods=["GET"]),
+    Route(f"{S}/Handsets/{{number}}/Scenario", simulator.set_rule, methods=["POST"]),
+    Route(f"{S}/Scenarios", simulator.list_scenarios, methods=["GET"]),
+    Route(f"{S}/Scenarios/Rules", simulator.set_rule, methods=["POST"]),
+    Route(f"{S}/Scenarios/Rules", simulator.delete_rule, methods=["DELETE"]),
+    Route(f"{S}/Clock", simulator.clock, methods=["GET", "POST"]),
     Route(f"{A}/AvailablePhoneNumbers.json", numbers.list_countries, methods=["GET"]),
     Route(f"{A}/AvailablePhoneNumbers/{{country}}.json", numbers.fetch_country, methods=["GET"]),
     Route(f"{A}/AvailablePhoneNumbers/{{country}}/{{kind}}.json", numbers.search_numbers,

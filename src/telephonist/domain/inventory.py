@@ -22,8 +22,15 @@ Approximations, on purpose:
   only for the major US/CA cities in :data:`telephonist.domain.phone.PLACES`, so
   ``InPostalCode`` finds numbers only in those cities, and nothing elsewhere. ``lata`` is unknown.
 * ``NearNumber`` means "same country and same leading area digits", not a distance.
-* A search makes a bounded number of attempts (a few milliseconds of work), so a restrictive
-  query may return fewer than ``limit`` numbers, or none: an empty list is a normal answer.
+* Kinds follow libphonenumber's types: NANP plans do not tell mobiles from landlines (both are
+  FIXED_LINE_OR_MOBILE, sold as ``local``), so US/CA stock no ``mobile``; and numbers of a
+  shared calling code that no region owns outright belong to its main country (+1 8XX is US),
+  so CA stocks no ``toll_free``. :func:`kinds_for` says what each country stocks.
+* A search makes a bounded number of attempts (at most a few tens of milliseconds), so a
+  restrictive query may return fewer than ``limit`` numbers, or none: an empty list is a normal
+  answer. One-off costs per process: :func:`supported_countries` (about a second), and the first
+  place-filtered search in a calling code, which indexes the geocoder's prefixes for it
+  (~0.1 s for +1, ~0.5 s for +86).
 """
 
 from __future__ import annotations
@@ -79,6 +86,7 @@ _KEYPAD = {
 }
 _CONTAINS_SYNTAX = re.compile(r"\+?[0-9A-Za-z*%]*\$?")
 _DIGITS = "0123456789"
+_E164_MAX_DIGITS = 15
 
 Skeleton = tuple[str, ...]
 
@@ -459,7 +467,9 @@ def _skeletons(region: str, kind: NumberKind) -> tuple[Skeleton, ...]:
     except _TooComplex:
         return ()
     lengths = {n for n in desc.possible_length if n > 0}
-    return tuple(s for s in found if s and (not lengths or len(s) in lengths))
+    # E.164 caps numbers at 15 digits, calling code included, even where a plan allows more.
+    longest = _E164_MAX_DIGITS - len(str(phonenumbers.country_code_for_region(region)))
+    return tuple(s for s in found if s and len(s) <= longest and (not lengths or len(s) in lengths))
 
 
 @cache

@@ -19,7 +19,7 @@ LineType = Literal["local", "mobile", "toll_free", "other"]
 
 # Punctuation people (and SDKs) put inside numbers; Twilio ignores it.
 _FORMATTING = re.compile(r"[\s\-().]")
-_E164_DIGITS = re.compile(r"\+[0-9]{2,15}")
+_E164_DIGITS = re.compile(r"\+[0-9]{2,15}")  # E.164: at most 15 digits, calling code included
 _SHORT_CODE = re.compile(r"[0-9]{5,6}")
 _ALPHANUMERIC = re.compile(r"[A-Za-z0-9 ]{1,11}")
 
@@ -110,7 +110,8 @@ STATE_LOOKUP: dict[str, str] = {
 class Place:
     """What the geocoder does not know about a city: one representative postal code and its
     coordinates. Approximate by design (a big city has many ZIP codes); enough for
-    ``postal_code``/``latitude``/``longitude`` to look like Twilio's and for ``InPostalCode``."""
+    ``postal_code``/``latitude``/``longitude`` to look like Twilio's and for ``InPostalCode``.
+    Canadian entries carry the forward sortation area (the first three characters) only."""
 
     postal_code: str
     latitude: str

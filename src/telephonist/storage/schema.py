@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -117,4 +118,88 @@ media = Table(
     Column("position", Integer, nullable=False),
     Column("date_created", MICROS, nullable=False),
     Column("date_updated", MICROS, nullable=False),
+)
+
+# -- Dispatch -------------------------------------------------------------------------------------
+
+tasks = Table(
+    "tasks",
+    metadata,
+    # The durable work queue: sends, delivery receipts, webhooks. A worker leases a due task,
+    # does the work, then deletes it in the same transaction that records the outcome.
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+           autoincrement=True),
+    Column("kind", String(16), nullable=False),
+    Column("ref", String(64), nullable=False),
+    Column("due_at", MICROS, nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("lease_until", MICROS, nullable=True),
+    Column("lease_owner", String(64), nullable=True),
+    Column("created_at", MICROS, nullable=False),
+)
+Index("ix_tasks_due", tasks.c.due_at)
+Index("ix_tasks_ref", tasks.c.ref)
+
+senders = Table(
+    "senders",
+    metadata,
+    # Per-sender throughput: the next instant at which this sender may hand a segment over.
+    Column("sender", String(64), primary_key=True),
+    Column("next_free", MICROS, nullable=False),
+)
+
+carrier_log = Table(
+    "carrier_log",
+    metadata,
+    # What the simulated carrier received: one row per message handed over (unique, so a
+    # message can never be handed over twice) and per inbound message sent from a handset.
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+           autoincrement=True),
+    Column("message_sid", SID, nullable=False, unique=True),
+    Column("direction", String(8), nullable=False),
+    Column("handset", String(32), nullable=False),
+    Column("peer", String(64), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("num_media", Integer, nullable=False),
+    Column("scenario", String(32), nullable=False),
+    Column("created_at", MICROS, nullable=False),
+)
+Index("ix_carrier_log_handset", carrier_log.c.handset, carrier_log.c.id)
+
+scenario_rules = Table(
+    "scenario_rules",
+    metadata,
+    # Simulated-carrier behaviour attached to number patterns (glob on E.164).
+    Column("pattern", String(64), primary_key=True),
+    Column("scenario", String(32), nullable=False),
+    Column("created_at", MICROS, nullable=False),
+)
+
+notifications = Table(
+    "notifications",
+    metadata,
+    # Twilio's "alerts": webhook failures and TwiML errors, served as v2010 Notifications.
+    Column("sid", SID, primary_key=True),
+    Column("account_sid", SID, nullable=False),
+    Column("error_code", String(8), nullable=False),
+    Column("log", String(1), nullable=False),
+    Column("message_text", Text, nullable=False),
+    Column("more_info", Text, nullable=False),
+    Column("request_method", String(8), nullable=True),
+    Column("request_url", Text, nullable=True),
+    Column("request_variables", Text, nullable=True),
+    Column("response_body", Text, nullable=True),
+    Column("response_headers", Text, nullable=True),
+    Column("resource_sid", SID, nullable=True),
+    Column("date_created", MICROS, nullable=False),
+)
+Index("ix_notifications_account", notifications.c.account_sid, notifications.c.date_created)
+
+media_content = Table(
+    "media_content",
+    metadata,
+    # The bytes of stored media (fetched outbound MediaUrl, uploaded inbound media).
+    Column("media_sid", SID, ForeignKey("media.sid", ondelete="CASCADE"), primary_key=True),
+    Column("content", LargeBinary, nullable=False),
 )

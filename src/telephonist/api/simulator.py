@@ -1,0 +1,219 @@
+"""The control API of the simulated carrier, under ``/telephonist/v1``.
+
+It lets a test or a person act as the phones on the other side: send an SMS/MMS from a
+handset to one of the server's numbers, read what a handset received, pick how a handset's
+carrier behaves, and move simulated time. Requests take the same HTTP Basic credentials as the
+Twilio API; answers are JSON, errors Twilio-shaped.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+from sqlalchemy import Connection, delete, select
+from starlette.requests import Request
+from starlette.responses import Response
+
+from telephonist.api.context import principal
+from telephonist.api.forms import Form, query_form, read_form
+from telephonist.api.render import JSONResponse, rfc2822
+from telephonist.clock import FakeClock, to_micros
+from telephonist.dispatch.inbound import InboundMedia, receive
+from telephonist.dispatch.queue import next_due
+from telephonist.dispatch.worker import Worker
+from telephonist.domain import phone
+from telephonist.domain.messages import MAX_BODY_CHARS, MAX_MEDIA, is_http_url
+from telephonist.providers.simulator.scenarios import SCENARIOS
+from telephonist.storage.schema import carrier_log, incoming_numbers, scenario_rules
+from telephonist.errors import TwilioError, invalid_parameter
+from telephonist.webhooks.media import MediaError, fetch_media
+
+PREFIX = "/telephonist/v1"
+
+
+def _handset(request: Request) -> str:
+    raw = request.path_params["number"]
+    number = phone.parse_e164(raw)
+    if number is None:
+        raise TwilioError(21211, 400, f"{raw!r} is not an E.164 phone number")
+    return number
+
+
+async def send_from_handset(request: Request) -> Response:
+    """A handset texts one of our numbers: stored as inbound, then the app's SmsUrl is called."""
+    ctx, _ = await principal(request)
+    handset = _handset(request)
+    form = await read_form(request, ctx.settings.max_body_bytes)
+    to_raw = form.text("To")
+    if to_raw is None:
+        raise TwilioError(21604, 400, "To (one of this server's numbers) is required")
+    to = phone.parse_e164(to_raw)
+    if to is None:
+        raise TwilioError(21211, 400, f"To {to_raw!r} is not an E.164 phone number")
+    body = form.get("Body") or ""
+    urls = [u for u in form.getlist("MediaUrl") if u]
+    uploads = _uploads(form)
+    if not body and not urls and not uploads:
+        raise TwilioError(21602, 400)
+    if len(body) > MAX_BODY_CHARS:
+        raise TwilioError(21617, 400)
+    if len(urls) + len(uploads) > MAX_MEDIA:
+        raise TwilioError(21623, 400)
+    for url in urls:
+        if not is_http_url(url):
+            raise TwilioError(21620, 400, f"MediaUrl {url!r} is not an http(s) URL")
+    attachments = list(uploads)
+    for url in urls:
+        try:
+            fetched = await fetch_media(ctx.worker.webhooks, url)
+        except MediaError as exc:
+            raise TwilioError(exc.code, 400, str(exc)) from None
+        attachments.append(InboundMedia(fetched.content_type, fetched.content, url))
+    now = ctx.now_micros()
+    base_url = ctx.settings.base_url
+
+    def work(conn: Connection) -> dict[str, Any]:
+        owner = conn.execute(select(incoming_numbers)
+                             .where(incoming_numbers.c.phone_number == handset)).first()
+        if owner is not None:
+            raise invalid_parameter(f"{handset} belongs to an account; handsets are numbers "
+                                    "that no account owns")
+        number = conn.execute(select(incoming_numbers)
+                              .where(incoming_numbers.c.phone_number == to)).mappings().first()
+        if number is None:
+            raise TwilioError(21211, 404, f"No account on this server owns {to}")
+        return receive(conn, number=number, config=json.loads(number["config"]), from_=handset,
+                       body=body, attachments=attachments, now=now, base_url=base_url)
+
+    row = await ctx.db.run(work)
+    ctx.wake_worker()
+    return JSONResponse({"sid": row["sid"], "account_sid": row["account_sid"],
+                         "from": row["from_"], "to": row["to"], "body": row["body"],
+                         "num_media": row["num_media"], "status": row["status"]},
+                        status_code=201)
+
+
+def _uploads(form: Form) -> list[InboundMedia]:
+    """Inline media: ``MediaContent`` (base64) with ``MediaContentType``, repeated in pairs."""
+    contents = form.getlist("MediaContent")
+    types = form.getlist("MediaContentType")
+    if len(types) != len(contents):
+        raise invalid_parameter("Each MediaContent needs a MediaContentType")
+    out = []
+    for content, content_type in zip(contents, types, strict=True):
+        try:
+            data = base64.b64decode(content, validate=True)
+        except (binascii.Error, ValueError):
+            raise invalid_parameter("MediaContent must be base64") from None
+        out.append(InboundMedia(content_type, data))
+    return out
+
+
+async def handset_inbox(request: Request) -> Response:
+    """What a handset received, oldest first."""
+    ctx, _ = await principal(request)
+    handset = _handset(request)
+
+    def work(conn: Connection) -> list[Any]:
+        return list(conn.execute(select(carrier_log).where(carrier_log.c.handset == handset)
+                                 .where(carrier_log.c.direction == "mt")
+                                 .order_by(carrier_log.c.id)).mappings())
+
+    rows = await ctx.db.run(work)
+    return JSONResponse({"handset": handset, "messages": [
+        {"message_sid": r["message_sid"], "from": r["peer"], "body": r["body"],
+         "num_media": r["num_media"], "scenario": r["scenario"],
+         "date_received": rfc2822(r["created_at"])} for r in rows]})
+
+
+async def list_scenarios(request: Request) -> Response:
+    ctx, _ = await principal(request)
+
+    def work(conn: Connection) -> list[Any]:
+        return list(conn.execute(select(scenario_rules).order_by(scenario_rules.c.pattern)))
+
+    rules = await ctx.db.run(work)
+    return JSONResponse({
+        "scenarios": [{"name": s.name, "description": s.description} for s in SCENARIOS.values()],
+        "rules": [{"pattern": p, "scenario": n, "source": "config"}
+                  for p, n in ctx.worker.config_rules]
+        + [{"pattern": r.pattern, "scenario": r.scenario, "source": "api"} for r in rules],
+    })
+
+
+async def set_rule(request: Request) -> Response:
+    """Attach a scenario to a number or a glob pattern (``+1555*``)."""
+    ctx, _ = await principal(request)
+    form = await read_form(request, ctx.settings.max_body_bytes)
+    pattern = form.text("Pattern") or request.path_params.get("number")
+    name = form.text("Scenario")
+    if not pattern or len(pattern) > 64 or not pattern.startswith("+"):
+        raise invalid_parameter("Pattern must be an E.164 number or a glob such as +1555*")
+    if name not in SCENARIOS:
+        raise invalid_parameter(f"Scenario must be one of {', '.join(SCENARIOS)}")
+    now = ctx.now_micros()
+
+    def work(conn: Connection) -> None:
+        conn.execute(delete(scenario_rules).where(scenario_rules.c.pattern == pattern))
+        conn.execute(scenario_rules.insert().values(pattern=pattern, scenario=name,
+                                                    created_at=now))
+
+    await ctx.db.run(work)
+    return JSONResponse({"pattern": pattern, "scenario": name})
+
+
+async def delete_rule(request: Request) -> Response:
+    ctx, _ = await principal(request)
+    pattern = query_form(request).text("Pattern")
+    if not pattern:
+        raise invalid_parameter("Pattern is required")
+
+    def work(conn: Connection) -> int:
+        return conn.execute(delete(scenario_rules)
+                            .where(scenario_rules.c.pattern == pattern)).rowcount
+
+    if not await ctx.db.run(work):
+        raise TwilioError(20404, 404, f"No scenario rule for {pattern}")
+    return Response(status_code=204)
+
+
+async def clock(request: Request) -> Response:
+    """Read simulated time, or advance it and run everything that falls due."""
+    ctx, _ = await principal(request)
+    processed = 0
+    if request.method == "POST":
+        form = await read_form(request, ctx.settings.max_body_bytes)
+        seconds = form.get("Advance") or "0"
+        try:
+            step = float(seconds)
+        except ValueError:
+            raise invalid_parameter("Advance must be a number of seconds") from None
+        if step < 0:
+            raise invalid_parameter("Time only moves forward")
+        if step and not isinstance(ctx.clock, FakeClock):
+            raise TwilioError(20422, 409, "The clock is the system clock; start the server "
+                              "with TELEPHONIST_CLOCK=manual to move time")
+        processed = await _advance(ctx.clock, ctx.worker, step)
+    now = ctx.clock.now()
+    return JSONResponse({"now": now.strftime("%Y-%m-%dT%H:%M:%SZ"), "micros": to_micros(now),
+                         "manual": isinstance(ctx.clock, FakeClock), "processed": processed})
+
+
+async def _advance(the_clock: FakeClock | Any, worker: Worker, step: float) -> int:
+    """Move time to ``now + step``, stopping at each instant work falls due, so every timer
+    fires at its own moment and in order."""
+    processed = await worker.drain()
+    if not step:
+        return processed
+    target = to_micros(the_clock.now()) + int(step * 1_000_000)
+    while True:
+        due = await worker.db.run(next_due)
+        now = to_micros(the_clock.now())
+        stop = target if due is None or due > target else max(due, now)
+        the_clock.advance((stop - now) / 1_000_000)
+        processed += await worker.drain()
+        if stop >= target:
+            return processed

@@ -1,0 +1,1 @@
+"""Durable dispatch: the database is the queue; workers lease due tasks and record outcomes."""

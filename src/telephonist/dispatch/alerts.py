@@ -1,0 +1,46 @@
+"""Alerts: what went wrong talking to an app, stored as Twilio's v2010 Notifications."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlencode
+
+from sqlalchemy import Connection, insert
+
+from telephonist.domain.error_codes import log_level, more_info
+from telephonist.domain.sids import new_sid
+from telephonist.storage.schema import notifications
+from telephonist.webhooks.delivery import Attempt
+
+
+def record_alert(
+    conn: Connection,
+    *,
+    account_sid: str,
+    code: int,
+    now: int,
+    resource_sid: str | None,
+    attempt: Attempt | None = None,
+    params: list[tuple[str, str]] | None = None,
+    text: str = "",
+) -> str:
+    """Store one alert; its text is form-encoded like Twilio's ``alert_text``."""
+    sid = new_sid("NO")
+    message = urlencode([
+        ("sourceComponent", "14100"),
+        ("ErrorCode", str(code)),
+        ("LogLevel", log_level(code)),
+        ("Msg", text or (attempt.error_text if attempt else "")),
+        *([("url", attempt.url), ("httpResponse", str(attempt.status or ""))] if attempt else []),
+    ])
+    conn.execute(insert(notifications).values(
+        sid=sid, account_sid=account_sid, error_code=str(code),
+        log="1" if log_level(code) == "WARNING" else "0",
+        message_text=message, more_info=more_info(code),
+        request_method=attempt.method if attempt else None,
+        request_url=attempt.url if attempt else None,
+        request_variables=urlencode(params) if params else None,
+        response_body=attempt.body[:4096].decode("utf-8", "replace") if attempt else None,
+        response_headers=json.dumps(attempt.headers) if attempt else None,
+        resource_sid=resource_sid, date_created=now))
+    return sid

@@ -1,0 +1,114 @@
+"""The task queue, in the database.
+
+A task is due at ``due_at``. A worker *leases* a batch of due tasks (``FOR UPDATE SKIP LOCKED``
+on PostgreSQL, so concurrent workers never take the same row; SQLite has one writer at a time),
+does the work outside any transaction, and then *finishes* the task in the transaction that
+records the outcome. Finishing checks the lease is still ours: if a worker stalled past its
+lease and another took the task over, the late result is discarded. A crash mid-work leaves the
+task leased until the lease runs out; then it is due again. Outcomes are therefore recorded
+exactly once, and work whose effects live in this database (the simulated carrier) happens
+exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, and_, delete, insert, or_, select, update
+
+from telephonist.storage.schema import tasks
+
+SEND = "send"
+RECEIPT = "receipt"
+WEBHOOK = "webhook"
+INBOUND = "inbound"
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    id: int
+    kind: str
+    ref: str
+    due_at: int
+    payload: dict[str, Any]
+    attempts: int
+
+
+def enqueue(
+    conn: Connection, kind: str, ref: str, due_at: int, payload: dict[str, Any], now: int
+) -> None:
+    conn.execute(insert(tasks).values(
+        kind=kind, ref=ref, due_at=due_at, payload=json.dumps(payload), attempts=0,
+        lease_until=None, lease_owner=None, created_at=now))
+
+
+def enqueue_many(conn: Connection, rows: Iterable[dict[str, Any]]) -> None:
+    values = [
+        {**row, "payload": json.dumps(row["payload"]), "attempts": 0, "lease_until": None,
+         "lease_owner": None}
+        for row in rows
+    ]
+    if values:
+        conn.execute(insert(tasks), values)
+
+
+def claim(
+    conn: Connection, *, now: int, owner: str, lease_micros: int, limit: int
+) -> list[Task]:
+    """Lease up to ``limit`` due tasks, oldest due first."""
+    due = (
+        select(tasks.c.id)
+        .where(tasks.c.due_at <= now)
+        .where(or_(tasks.c.lease_until.is_(None), tasks.c.lease_until < now))
+        .order_by(tasks.c.due_at, tasks.c.id)
+        .limit(limit)
+    )
+    if conn.dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    ids = [row[0] for row in conn.execute(due)]
+    if not ids:
+        return []
+    conn.execute(
+        update(tasks).where(tasks.c.id.in_(ids))
+        .values(lease_until=now + lease_micros, lease_owner=owner)
+    )
+    rows = conn.execute(select(tasks).where(tasks.c.id.in_(ids)).order_by(tasks.c.due_at,
+                                                                           tasks.c.id))
+    return [Task(r.id, r.kind, r.ref, r.due_at, json.loads(r.payload), r.attempts) for r in rows]
+
+
+def finish(conn: Connection, task: Task, owner: str) -> bool:
+    """Delete a task we still hold. False: the lease was lost, so record nothing."""
+    result = conn.execute(delete(tasks).where(and_(tasks.c.id == task.id,
+                                                   tasks.c.lease_owner == owner)))
+    return result.rowcount == 1
+
+
+def retry_at(conn: Connection, task: Task, owner: str, due_at: int,
+             payload: dict[str, Any] | None = None) -> bool:
+    """Release a task we hold, due again at ``due_at``, one attempt older."""
+    values: dict[str, Any] = {"due_at": due_at, "attempts": task.attempts + 1,
+                              "lease_until": None, "lease_owner": None}
+    if payload is not None:
+        values["payload"] = json.dumps(payload)
+    result = conn.execute(update(tasks).where(and_(tasks.c.id == task.id,
+                                                   tasks.c.lease_owner == owner)).values(values))
+    return result.rowcount == 1
+
+
+def next_due(conn: Connection) -> int | None:
+    """When the earliest task falls due (leased ones count from their lease's end)."""
+    row = conn.execute(select(tasks.c.due_at, tasks.c.lease_until)
+                       .order_by(tasks.c.due_at).limit(1)).first()
+    if row is None:
+        return None
+    return max(row.due_at, row.lease_until or 0)
+
+
+def pending(conn: Connection) -> int:
+    from sqlalchemy import func
+
+    return int(conn.execute(select(func.count()).select_from(tasks)).scalar_one())

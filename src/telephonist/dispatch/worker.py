@@ -1,0 +1,393 @@
+"""The worker: lease due tasks, do the work, record each outcome.
+
+One loop serves every kind of task. Database work is batched (one transaction to lease a
+batch, one to record its outcomes, each outcome in its own savepoint so one bad task cannot
+sink the others); network work (webhooks) runs concurrently. ``telephonist serve`` runs a
+worker inside the server process; ``telephonist worker`` runs more against the same database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import socket
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from telephonist.clock import Clock, to_micros
+from telephonist.dispatch import queue
+from telephonist.dispatch.alerts import record_alert
+from telephonist.dispatch.pipeline import change_status, price_for, queue_outbound, sender_kind
+from telephonist.dispatch.ratelimit import DEFAULT_MPS
+from telephonist.dispatch.retry import Backoff
+from telephonist.domain.encoding import segment
+from telephonist.domain.sids import new_sid
+from telephonist.providers.base import Accepted, Outbound, Outcome, Provider, Rejected
+from telephonist.storage.database import Database
+from telephonist.storage.schema import (
+    accounts,
+    incoming_numbers,
+    media,
+    media_content,
+    messages,
+    scenario_rules,
+)
+from telephonist.twiml.messaging import FollowRedirect, SendReply, plan_messaging
+from telephonist.twiml.parse import TwimlError
+from telephonist.webhooks.delivery import Attempt, WebhookClient
+from telephonist.webhooks.media import Fetched, MediaError, fetch_media
+
+log = logging.getLogger("telephonist.worker")
+MAX_REDIRECTS = 10
+
+
+@dataclass
+class Batch:
+    tasks: list[queue.Task]
+    messages: dict[str, dict[str, Any]] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)
+    media: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # sid -> (ME, url)
+
+
+@dataclass
+class Done:
+    """The outcome of one task, recorded in the completion transaction."""
+
+    task: queue.Task
+    outcome: Outcome | None = None
+    outbound: Outbound | None = None
+    attempts: list[tuple[Attempt, int | None]] = field(default_factory=list)
+    replies: list[SendReply] = field(default_factory=list)
+    crashed: bool = False
+    fetched: list[tuple[str, Fetched]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+class Worker:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        provider: Provider,
+        webhooks: WebhookClient,
+        *,
+        scenario_rules: Sequence[tuple[str, str]] = (),
+        owner: str | None = None,
+        batch_size: int = 256,
+        lease_seconds: float = 60.0,
+        backoff: Backoff | None = None,
+        mps: Mapping[str, float] = DEFAULT_MPS,
+        poll_seconds: float = 0.05,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.provider = provider
+        self.webhooks = webhooks
+        self.config_rules = list(scenario_rules)
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self.batch_size = batch_size
+        self.lease = int(lease_seconds * 1_000_000)
+        self.backoff = backoff or Backoff()
+        self.mps = mps
+        self.poll_seconds = poll_seconds
+        self.wake = asyncio.Event()
+
+    # -- loop ----------------------------------------------------------------------------------
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                done = await self.run_once()
+            except Exception:  # a bug or a database outage: log, back off, keep serving
+                log.exception("worker iteration failed")
+                done = 0
+                await asyncio.sleep(1.0)
+            if done:
+                continue
+            self.wake.clear()
+            try:
+                await asyncio.wait_for(self.wake.wait(), timeout=self.poll_seconds)
+            except TimeoutError:
+                pass
+
+    async def drain(self, limit: int = 100_000) -> int:
+        """Run until nothing is due now; for simulated time, where the test owns the clock."""
+        total = 0
+        while total < limit:
+            done = await self.run_once()
+            if not done:
+                return total
+            total += done
+        return total
+
+    async def run_once(self) -> int:
+        now = to_micros(self.clock.now())
+        batch = await self.db.run(self._lease, now)
+        if not batch.tasks:
+            return 0
+        jobs = [self._work(task, batch) for task in batch.tasks]
+        results = await asyncio.gather(*jobs)
+        await self.db.run(self._record, results, batch, to_micros(self.clock.now()))
+        return len(batch.tasks)
+
+    # -- leasing -------------------------------------------------------------------------------
+
+    def _lease(self, conn: Connection, now: int) -> Batch:
+        tasks = queue.claim(conn, now=now, owner=self.owner, lease_micros=self.lease,
+                            limit=self.batch_size)
+        batch = Batch(tasks)
+        if not tasks:
+            return batch
+        sids = [t.ref for t in tasks if t.kind in (queue.SEND, queue.RECEIPT)]
+        if sids:
+            rows = conn.execute(select(messages).where(messages.c.sid.in_(sids))).mappings()
+            batch.messages = {r["sid"]: dict(r) for r in rows}
+            sending = [t.ref for t in tasks if t.kind == queue.SEND
+                       and batch.messages.get(t.ref, {}).get("status") == "queued"]
+            if sending:
+                conn.execute(update(messages).where(messages.c.sid.in_(sending))
+                             .where(messages.c.status == "queued")
+                             .values(status="sending", date_updated=now))
+            with_media = [sid for sid, m in batch.messages.items() if m["num_media"]]
+            if with_media:
+                for r in conn.execute(select(media.c.sid, media.c.message_sid, media.c.source_url)
+                                      .where(media.c.message_sid.in_(with_media))
+                                      .order_by(media.c.position)):
+                    if r.source_url:
+                        batch.media.setdefault(r.message_sid, []).append((r.sid, r.source_url))
+            if hasattr(self.provider, "rules"):
+                db_rules = [(r.pattern, r.scenario) for r in conn.execute(select(scenario_rules))]
+                self.provider.rules = [*self.config_rules, *db_rules]
+        accounts_needed = {t.payload["account_sid"] for t in tasks
+                           if t.kind in (queue.WEBHOOK, queue.INBOUND)}
+        if accounts_needed:
+            rows2 = conn.execute(select(accounts.c.sid, accounts.c.auth_token)
+                                 .where(accounts.c.sid.in_(accounts_needed)))
+            batch.tokens = {r.sid: r.auth_token for r in rows2}
+        return batch
+
+    # -- work (no transaction held) --------------------------------------------------------------
+
+    async def _work(self, task: queue.Task, batch: Batch) -> Done:
+        done = Done(task)
+        try:
+            if task.kind == queue.SEND:
+                await self._submit(task, batch, done)
+            elif task.kind == queue.WEBHOOK:
+                await self._callback(task, batch, done)
+            elif task.kind == queue.INBOUND:
+                await self._inbound(task, batch, done)
+        except Exception:
+            # Left leased: when the lease runs out the task is due again.
+            log.exception("task %s (%s) failed", task.id, task.kind)
+            done.crashed = True
+        return done
+
+    async def _submit(self, task: queue.Task, batch: Batch, done: Done) -> None:
+        message = batch.messages.get(task.ref)
+        if message is None or message["status"] not in ("queued", "sending"):
+            return
+        if task.payload.get("expired"):
+            return
+        outbound = Outbound(
+            sid=message["sid"], account_sid=message["account_sid"], from_=message["from_"],
+            to=message["to"], body=message["body"], num_segments=message["num_segments"],
+            num_media=message["num_media"], attempt=task.attempts)
+        done.outbound = outbound
+        for media_sid, url in batch.media.get(message["sid"], []):
+            try:
+                done.fetched.append((media_sid, await fetch_media(self.webhooks, url)))
+            except MediaError as exc:
+                log.info("media %s of %s not sent: %s", url, message["sid"], exc)
+                done.outcome = Rejected(exc.code, transient=False)
+                return
+        done.outcome = await self.provider.submit(outbound)
+
+    async def _callback(self, task: queue.Task, batch: Batch, done: Done) -> None:
+        p = task.payload
+        token = batch.tokens.get(p["account_sid"])
+        if token is None:
+            return
+        attempt = await self.webhooks.send(p["url"], p["method"], _pairs(p["params"]),
+                                           auth_token=token, event=p["event"])
+        done.attempts.append((attempt, attempt.error_code))
+
+    async def _inbound(self, task: queue.Task, batch: Batch, done: Done) -> None:
+        """Fetch the app's TwiML (falling back, following redirects) and plan the replies."""
+        p = task.payload
+        token = batch.tokens.get(p["account_sid"])
+        if token is None:
+            return
+        params = _pairs(p["params"])
+        url, method = p["url"], p["method"]
+        attempt, code, actions = await self._fetch_twiml(url, method, params, token, p, done)
+        if code is not None and p.get("fallback_url"):
+            done.attempts.append((attempt, code))
+            fallback_params = [*params, ("ErrorCode", str(code)), ("ErrorUrl", url)]
+            attempt, code, actions = await self._fetch_twiml(
+                p["fallback_url"], p.get("fallback_method", "POST"), fallback_params, token, p,
+                done)
+        done.attempts.append((attempt, code))
+        done.replies = [a for a in actions if isinstance(a, SendReply)]
+
+    async def _fetch_twiml(
+        self, url: str, method: str, params: list[tuple[str, str]], token: str,
+        p: dict[str, Any], done: Done,
+    ) -> tuple[Attempt, int | None, list[SendReply | FollowRedirect]]:
+        actions: list[SendReply | FollowRedirect] = []
+        for _ in range(MAX_REDIRECTS + 1):
+            attempt = await self.webhooks.send(url, method, params, auth_token=token,
+                                               event=p["event"])
+            if not attempt.ok:
+                return attempt, attempt.error_code, actions
+            if attempt.too_large:
+                return attempt, 11750, actions
+            if attempt.status == 204 or not attempt.body.strip():
+                return attempt, None, actions
+            try:
+                plan = plan_messaging(attempt.body, attempt.content_type, document_url=url,
+                                      inbound_from=p["inbound_from"], inbound_to=p["inbound_to"])
+            except TwimlError as exc:
+                return attempt, exc.code, actions
+            done.warnings.extend(plan.warnings)
+            replies = [a for a in plan.actions if isinstance(a, SendReply)]
+            actions.extend(replies)
+            redirect = next((a for a in plan.actions if isinstance(a, FollowRedirect)), None)
+            if redirect is None:
+                return attempt, None, actions
+            url, method = redirect.url, redirect.method
+        return attempt, 11215, actions
+
+    # -- recording ---------------------------------------------------------------------------
+
+    def _record(self, conn: Connection, results: list[Done], batch: Batch, now: int) -> None:
+        for done in results:
+            if done.crashed:
+                continue
+            savepoint = conn.begin_nested()
+            try:
+                retry = self._retry_delay(done)
+                if retry is not None:
+                    if queue.retry_at(conn, done.task, self.owner, now + retry):
+                        conn.execute(update(messages).where(messages.c.sid == done.task.ref)
+                                     .where(messages.c.status == "sending")
+                                     .values(status="queued", date_updated=now))
+                    savepoint.commit()
+                    continue
+                if not queue.finish(conn, done.task, self.owner):
+                    savepoint.rollback()
+                    continue
+                self._apply(conn, done, batch, now)
+                savepoint.commit()
+            except Exception:
+                savepoint.rollback()
+                log.exception("recording task %s failed; it will be retried", done.task.id)
+
+    def _retry_delay(self, done: Done) -> int | None:
+        """Microseconds until a transiently rejected send is tried again; None: no retry."""
+        outcome = done.outcome
+        if (done.task.kind == queue.SEND and isinstance(outcome, Rejected) and outcome.transient
+                and not self.backoff.gives_up(done.task.attempts)):
+            return int(self.backoff.delay(done.task.attempts) * 1_000_000)
+        return None
+
+    def _apply(self, conn: Connection, done: Done, batch: Batch, now: int) -> None:
+        task = done.task
+        if task.kind == queue.SEND:
+            self._apply_send(conn, done, batch, now)
+        elif task.kind == queue.RECEIPT:
+            message = batch.messages.get(task.ref)
+            if message is not None and message["status"] == "sent":
+                change_status(conn, message, task.payload["status"], now,
+                              error_code=task.payload.get("error_code"))
+        elif task.kind in (queue.WEBHOOK, queue.INBOUND):
+            account = task.payload["account_sid"]
+            for attempt, code in done.attempts:
+                if code is not None:
+                    record_alert(conn, account_sid=account, code=code, now=now,
+                                 resource_sid=task.ref, attempt=attempt,
+                                 params=_pairs(task.payload["params"]))
+            for warning in done.warnings:
+                code_text = warning.split(" ", 1)[0]
+                record_alert(conn, account_sid=account, code=int(code_text) if
+                             code_text.isdigit() else 12200, now=now, resource_sid=task.ref,
+                             text=warning)
+            for reply in done.replies:
+                create_reply(conn, account, reply, now, mps=self.mps)
+
+    def _apply_send(self, conn: Connection, done: Done, batch: Batch, now: int) -> None:
+        task = done.task
+        message = batch.messages.get(task.ref)
+        if message is None or message["status"] not in ("queued", "sending"):
+            return
+        if (done.outcome is None or done.outbound is None
+                or now > message["date_created"] + message["validity_period"] * 1_000_000):
+            # Expired in the queue (or marked so when queued): Twilio's queue overflow.
+            change_status(conn, message, "failed", now, error_code=30001)
+            return
+        outcome = done.outcome
+        if isinstance(outcome, Accepted):
+            self.provider.record(conn, done.outbound, outcome, now)
+            for media_sid, item in done.fetched:
+                conn.execute(update(media).where(media.c.sid == media_sid)
+                             .values(content_type=item.content_type, date_updated=now))
+                conn.execute(insert(media_content).values(media_sid=media_sid,
+                                                          content=item.content))
+            change_status(conn, message, "sent", now, date_sent=now,
+                          price=price_for(message["num_segments"]))
+            if outcome.receipt_status is not None:
+                due = now + int(outcome.receipt_after * 1_000_000)
+                queue.enqueue(conn, queue.RECEIPT, message["sid"], due,
+                              {"status": outcome.receipt_status,
+                               "error_code": outcome.receipt_error}, now)
+        else:
+            change_status(conn, message, "failed", now, error_code=outcome.code)
+
+
+def _pairs(raw: Any) -> list[tuple[str, str]]:
+    return [(str(k), str(v)) for k, v in raw]
+
+
+def create_reply(
+    conn: Connection, account_sid: str, reply: SendReply, now: int, *,
+    mps: Mapping[str, float] = DEFAULT_MPS,
+) -> str | None:
+    """A TwiML ``<Message>`` becomes an outbound-reply message, through the one create path."""
+    number = conn.execute(
+        select(incoming_numbers.c.kind, incoming_numbers.c.cap_sms)
+        .where(incoming_numbers.c.account_sid == account_sid)
+        .where(incoming_numbers.c.phone_number == reply.from_)
+    ).first()
+    if number is None or not number.cap_sms:
+        record_alert(conn, account_sid=account_sid, code=21606, now=now, resource_sid=None,
+                     text=f"<Message> from {reply.from_}, which this account cannot send from")
+        return None
+    seg = segment(reply.body)
+    sid = new_sid("MM" if reply.media_urls else "SM")
+    options: dict[str, Any] = {}
+    if reply.action:
+        options["_callback_method"] = reply.method
+    row = {
+        "sid": sid, "account_sid": account_sid, "direction": "outbound-reply",
+        "from_": reply.from_, "to": reply.to, "body": reply.body, "status": "queued",
+        "encoding": seg.encoding, "num_segments": max(seg.num_segments, 1),
+        "num_media": len(reply.media_urls), "error_code": None, "error_message": None,
+        "price": None, "price_unit": "USD", "messaging_service_sid": None,
+        "status_callback": reply.action, "validity_period": 36_000,
+        "options": json.dumps(options), "date_created": now, "date_updated": now,
+        "date_sent": None,
+    }
+    media_rows = [
+        {"sid": new_sid("ME"), "message_sid": sid, "account_sid": account_sid,
+         "content_type": "application/octet-stream", "source_url": url, "position": i,
+         "date_created": now, "date_updated": now}
+        for i, url in enumerate(reply.media_urls)
+    ]
+    queue_outbound(conn, row, media_rows, kind=sender_kind(reply.from_, number.kind), now=now,
+                   mps=mps)
+    return sid

@@ -1,0 +1,1 @@
+"""Carriers behind one protocol: the simulator is a provider like any other."""

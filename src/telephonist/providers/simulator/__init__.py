@@ -1,0 +1,1 @@
+"""The simulated carrier: virtual handsets for every number no account owns."""

@@ -1,0 +1,40 @@
+"""The simulated carrier as a :class:`~telephonist.providers.base.Provider`.
+
+It decides each message's fate from the scenario attached to the destination handset and
+records what the handset received in ``carrier_log``, inside the transaction that marks the
+message sent; the log's unique ``message_sid`` makes a second hand-over impossible.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, insert
+
+from telephonist.providers.base import Accepted, Outbound, Outcome, Rejected
+from telephonist.providers.simulator.scenarios import resolve
+from telephonist.storage.schema import carrier_log
+
+
+class Simulator:
+    name = "simulator"
+
+    def __init__(self, rules: list[tuple[str, str]] | None = None) -> None:
+        self.rules: list[tuple[str, str]] = list(rules or [])
+
+    async def submit(self, message: Outbound) -> Outcome:
+        scenario = resolve(message.to, self.rules)
+        if message.attempt < scenario.transient_failures:
+            return Rejected(30017 if scenario.name == "congested" else 30008, transient=True,
+                            scenario=scenario.name)
+        if scenario.submit_error is not None:
+            return Rejected(scenario.submit_error, transient=False, scenario=scenario.name)
+        return Accepted(scenario=scenario.name, receipt_status=scenario.receipt,
+                        receipt_after=scenario.receipt_after,
+                        receipt_error=scenario.receipt_error)
+
+    def record(self, conn: Connection, message: Outbound, outcome: Outcome, now: int) -> None:
+        if not isinstance(outcome, Accepted):
+            return
+        conn.execute(insert(carrier_log).values(
+            message_sid=message.sid, direction="mt", handset=message.to, peer=message.from_,
+            body=message.body, num_media=message.num_media, scenario=outcome.scenario,
+            created_at=now))

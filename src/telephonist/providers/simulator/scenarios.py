@@ -1,0 +1,73 @@
+"""Named carrier behaviours, selectable per handset number.
+
+Each scenario is a few fields of data; the catalogue is shown by the control API and the CLI.
+Patterns are shell-style globs on E.164 numbers (``+1555*``); the longest matching pattern
+wins, and a number that matches none behaves as ``happy``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from typing import Literal
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    name: str
+    description: str
+    receipt: Literal["delivered", "undelivered"] | None = "delivered"
+    receipt_after: float = 0.0
+    receipt_error: int | None = None
+    submit_error: int | None = None  # permanent rejection at submit
+    transient_failures: int = 0  # submit attempts that fail transiently before success
+
+
+SCENARIOS: dict[str, Scenario] = {
+    s.name: s
+    for s in (
+        Scenario("happy", "Delivered at once."),
+        Scenario("slow", "Delivered after 30 seconds.", receipt_after=30.0),
+        Scenario("black_hole", "Accepted by the carrier, then no delivery receipt ever.",
+                 receipt=None),
+        Scenario("landline", "Undelivered: landline or unreachable carrier (30006).",
+                 receipt="undelivered", receipt_error=30006),
+        Scenario("unreachable", "Undelivered: handset switched off or out of coverage (30003).",
+                 receipt="undelivered", receipt_error=30003),
+        Scenario("unknown", "Undelivered: the number no longer exists (30005).",
+                 receipt="undelivered", receipt_error=30005),
+        Scenario("filtered", "Undelivered: the carrier filtered the content (30007).",
+                 receipt="undelivered", receipt_error=30007),
+        Scenario("blocked", "Undelivered: message blocked by the carrier (30004).",
+                 receipt="undelivered", receipt_error=30004),
+        Scenario("reject_on_submit", "Failed: the carrier refuses at submission (30008).",
+                 receipt=None, submit_error=30008),
+        Scenario("flaky_submit", "Two transient submission errors, then delivered.",
+                 transient_failures=2),
+        Scenario("congested", "Carrier congestion: five transient errors (30017), then "
+                 "delivered.", transient_failures=5),
+    )
+}
+DEFAULT = "happy"
+
+
+def resolve(number: str, rules: list[tuple[str, str]]) -> Scenario:
+    """The scenario for ``number``: the longest matching pattern's, else ``happy``."""
+    best: tuple[int, str] | None = None
+    for pattern, name in rules:
+        if fnmatchcase(number, pattern) and (best is None or len(pattern) > best[0]):
+            best = (len(pattern), name)
+    return SCENARIOS.get(best[1] if best else DEFAULT, SCENARIOS[DEFAULT])
+
+
+def parse_rules(text: str) -> list[tuple[str, str]]:
+    """``"+1555*=black_hole, +44*=slow"`` -> rules; raises ValueError on unknown names."""
+    rules: list[tuple[str, str]] = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        pattern, sep, name = part.partition("=")
+        pattern, name = pattern.strip(), name.strip()
+        if not sep or not pattern or name not in SCENARIOS:
+            raise ValueError(f"bad scenario rule {part!r}: use PATTERN=NAME with NAME one of "
+                             f"{', '.join(SCENARIOS)}")
+        rules.append((pattern, name))
+    return rules

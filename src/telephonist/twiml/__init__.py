@@ -1,0 +1,1 @@
+"""Parse (safely) and interpret TwiML."""

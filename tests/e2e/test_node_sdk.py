@@ -1,0 +1,125 @@
+"""The official npm ``twilio`` SDK against the server: the walk a Node app makes."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from twilio.rest import Client
+
+from telephonist.testing import RunningServer
+
+pytestmark = pytest.mark.node
+
+NODE_DIR = Path(__file__).parent / "node"
+
+
+@pytest.fixture(scope="module")
+def node() -> str:
+    """The node binary, with the pinned SDK installed from package-lock.json if needed."""
+    node_bin, npm_bin = shutil.which("node"), shutil.which("npm")
+    if node_bin is None or npm_bin is None:
+        pytest.skip("Node.js and npm are needed for the npm SDK tests")
+    if not (NODE_DIR / "node_modules").is_dir():
+        try:
+            done = subprocess.run([npm_bin, "ci", "--no-audit", "--no-fund"], cwd=NODE_DIR,
+                                  capture_output=True, text=True, timeout=300, check=False)
+        except subprocess.TimeoutExpired as exc:
+            pytest.fail(f"npm ci timed out after 300 s:\n{exc.stdout}\n{exc.stderr}")
+        if done.returncode != 0:
+            pytest.fail(f"npm ci failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    return node_bin
+
+
+def run_walk(node: str, server: RunningServer, sender: str) -> dict[str, Any]:
+    env = dict(os.environ)
+    for name in ("TWILIO_REGION", "TWILIO_EDGE"):
+        env.pop(name, None)
+    env.update(TELEPHONIST_URL=server.base_url, ACCOUNT_SID=server.account_sid,
+               AUTH_TOKEN=server.auth_token, FROM=sender)
+    done = subprocess.run([node, "walk.js"], cwd=NODE_DIR, env=env, capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == 0, f"walk.js failed:\n{done.stderr}\n{done.stdout}"
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+def test_node_sdk_walk(node: str, server: RunningServer, client: Client) -> None:
+    """Create, fetch, page, filter, media, errors and numbers all work through twilio-node."""
+    sender = str(client.incoming_phone_numbers.create(area_code="415").phone_number)
+    out = run_walk(node, server, sender)
+
+    # Every request went to this server, none to api.twilio.com or a regional host.
+    origin = urlsplit(server.base_url)
+    assert out["requests"]
+    assert {urlsplit(url).netloc for _, url in out["requests"]} == {origin.netloc}
+
+    # Create: seven queued messages from the owned number, all different.
+    created = out["created"]
+    sids = [m["sid"] for m in created]
+    assert len(created) == 7 and len(set(sids)) == 7
+    for m in created:
+        assert m["sid"].startswith("SM") and len(m["sid"]) == 34
+        assert m["from"] == sender and m["status"] == "queued"
+    assert created[3]["numMedia"] == "2" and created[0]["numMedia"] == "0"
+
+    # Fetch: the same message back, and its dateCreated parsed to the same instant.
+    fetched = out["fetched"]
+    assert fetched["sid"] == sids[4] and fetched["body"] == "node 4 héllo €"
+    assert fetched["to"] == "+14155550104" and fetched["from"] == sender
+    assert fetched["numSegments"] == "1"
+    assert fetched["dateCreated"] == created[4]["dateCreated"]
+
+    # The Python SDK sees exactly what Node created.
+    python_dates: dict[str, datetime] = {}
+    for m in created:
+        again = client.messages(m["sid"]).fetch()
+        assert again.body == m["body"] and again.to == m["to"] and again.from_ == sender
+        assert again.date_created == datetime.fromisoformat(m["dateCreated"])
+        python_dates[m["sid"]] = again.date_created
+    assert python_dates[sids[4]] == datetime.fromisoformat(fetched["dateCreated"])
+
+    # List with pageSize 3: every page walked, nothing twice, newest first.
+    listed = out["listed"]
+    assert len(listed) >= 7 and len(set(listed)) == len(listed)
+    assert set(sids) <= set(listed)
+    ours = [sid for sid in listed if sid in python_dates]
+    assert ours == list(reversed(sids))
+    dates = [python_dates[sid] for sid in ours]
+    assert dates == sorted(dates, reverse=True)
+    pages = [url for method, url in out["requests"]
+             if method == "GET" and urlsplit(url).path.endswith("/Messages.json")
+             and "To=" not in url]
+    assert len(pages) == 3  # 7 messages at 3 a page
+
+    # The To filter returns only (and all) messages to that number, newest first.
+    assert out["filtered"] == [sids[5], sids[1]]
+
+    # Media: both URLs became Media resources of the right type.
+    assert out["mediaMessageSid"] == sids[3]
+    media = out["media"]
+    assert sorted(m["contentType"] for m in media) == ["image/jpeg", "image/png"]
+    assert all(m["parentSid"] == sids[3] and m["sid"].startswith("ME") for m in media)
+
+    # A validation error arrives as a RestException with Twilio's fields.
+    error = out["error"]
+    assert error is not None
+    assert error["code"] == 21602 and error["status"] == 400
+    assert error["moreInfo"] == "https://www.twilio.com/docs/errors/21602"
+    assert error["message"]
+
+    # Numbers: buying by area code and searching by area code.
+    bought = out["bought"]
+    assert bought["phoneNumber"].startswith("+1415") and bought["sid"].startswith("PN")
+    assert client.incoming_phone_numbers(bought["sid"]).fetch().phone_number == (
+        bought["phoneNumber"])
+    search = out["search"]
+    assert 1 <= len(search) <= 3
+    assert all(number.startswith("+1512") for number in search)
