@@ -7,7 +7,7 @@ import logging
 import signal
 import sys
 import time
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import httpx
 
@@ -135,6 +135,7 @@ URL_OPT = typer.Option(None, "--url", help="Server base URL [env TELEPHONIST_PUB
                        "default http://127.0.0.1:8080]")
 SID_OPT = typer.Option(None, "--account-sid", help="[env TELEPHONIST_ACCOUNT_SID]")
 TOKEN_OPT = typer.Option(None, "--auth-token", help="[env TELEPHONIST_AUTH_TOKEN]")
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 FINAL = {"delivered", "undelivered", "failed", "canceled", "read", "received"}
 
 
@@ -155,7 +156,8 @@ def send(
     data: list[tuple[str, str]] = [("From", from_), ("To", to), ("Body", body)]
     data += [("MediaUrl", m) for m in media]
     with httpx.Client(base_url=base, auth=(sid, token), timeout=30) as http:
-        response = http.post(f"/2010-04-01/Accounts/{sid}/Messages.json", data=data)
+        response = http.post(f"/2010-04-01/Accounts/{sid}/Messages.json", content=urlencode(data),
+                             headers=FORM)
         if response.status_code != 201:
             _fail(response)
         message = response.json()
@@ -200,7 +202,8 @@ def sim_send(
     base, sid, token = _client_settings(url, account_sid, auth_token)
     data = [("To", to), ("Body", body), *[("MediaUrl", m) for m in media]]
     with httpx.Client(base_url=base, auth=(sid, token), timeout=30) as http:
-        response = http.post(f"/telephonist/v1/Handsets/{quote(from_)}/Messages", data=data)
+        response = http.post(f"/telephonist/v1/Handsets/{quote(from_)}/Messages",
+                             content=urlencode(data), headers=FORM)
         if response.status_code != 201:
             _fail(response)
         typer.echo(response.json()["sid"])

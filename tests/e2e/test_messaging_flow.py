@@ -302,3 +302,31 @@ def test_bad_scenario_is_rejected(sim: Sim) -> None:
     assert response.status_code == 400
     listing = sim.http.get("/telephonist/v1/Scenarios").json()
     assert "+14155550157" not in {r["pattern"] for r in listing["rules"]}
+
+
+def test_inbound_with_get_method(sim: Sim) -> None:
+    """SmsMethod=GET puts the parameters in the query string, signed over the full URL."""
+    def reply(hit: object) -> str:
+        twiml = MessagingResponse()
+        twiml.message("got it")
+        return str(twiml)
+
+    sim.app.on("/get-hook", reply)
+    number = sim.number(sms_url=sim.app.url("/get-hook?app=1"), sms_method="GET")
+    sim.text("+17205550163", number, "via get")
+    sim.advance(0)
+    hit = sim.app.at("/get-hook")[-1]
+    assert hit.method == "GET" and hit.params["Body"] == "via get" and hit.params["app"] == "1"
+    assert hit.signature_valid
+    assert [m["body"] for m in sim.inbox("+17205550163")] == ["got it"]
+
+
+def test_empty_response_and_204_send_nothing(sim: Sim) -> None:
+    sim.app.on("/quiet", lambda hit: str(MessagingResponse()))
+    first = sim.number(sms_url=sim.app.url("/quiet"))
+    second = sim.number(sms_url=sim.app.url("/no-content"))  # the app answers 204
+    sim.text("+17205550164", first, "a")
+    sim.text("+17205550164", second, "b")
+    sim.advance(0)
+    assert sim.inbox("+17205550164") == []
+    assert len(sim.app.at("/quiet")) == 1 and len(sim.app.at("/no-content")) == 1

@@ -29,7 +29,7 @@ async function main() {
   const http = client.httpClient;
   const send = http.request.bind(http);
   http.request = (opts) => {
-    requests.push([opts.method.toUpperCase(), opts.uri]);
+    requests.push([opts.method.toUpperCase(), opts.uri, opts.params || {}]);
     return send(opts);
   };
 
