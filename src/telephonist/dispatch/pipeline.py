@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, update
+from sqlalchemy import Connection, bindparam, insert, update
 
 from telephonist.dispatch import queue
 from telephonist.dispatch.ratelimit import DEFAULT_MPS, release, reserve
@@ -61,6 +61,66 @@ def queue_outbound(
                   {"expired": expired}, now)
 
 
+class Outbox:
+    """Status changes and the tasks they owe, collected and then written in bulk.
+
+    The worker records a whole batch of outcomes with one statement per kind of write (an
+    UPDATE with many parameter sets, an INSERT of many rows), which is what lets a single
+    SQLite writer keep up with thousands of messages a second.
+    """
+
+    def __init__(self, now: int) -> None:
+        self.now = now
+        self.updates: list[dict[str, Any]] = []
+        self.tasks: list[dict[str, Any]] = []
+
+    def change_status(
+        self,
+        message: Mapping[str, Any],
+        status: str,
+        *,
+        error_code: int | None = None,
+        date_sent: int | None = None,
+        price: str | None = None,
+    ) -> None:
+        """Move a message to ``status`` and owe its status callback, if it has one."""
+        code = error_code if error_code is not None else message["error_code"]
+        self.updates.append({
+            "b_sid": message["sid"], "status": status, "date_updated": self.now,
+            "error_code": code,
+            "error_message": catalog_message(code) if code is not None else None,
+            "date_sent": date_sent if date_sent is not None else message["date_sent"],
+            "price": price if price is not None else message["price"],
+        })
+        callback = message["status_callback"]
+        if callback:
+            method = json.loads(message["options"]).get("_callback_method", "POST")
+            self.enqueue(queue.WEBHOOK, message["sid"], self.now, {
+                "purpose": "status_callback",
+                "url": callback,
+                "method": method,
+                "account_sid": message["account_sid"],
+                "event": f"{message['sid']}:{status}",
+                "params": status_params(message, status, self.now, error_code),
+            })
+
+    def enqueue(self, kind: str, ref: str, due_at: int, payload: dict[str, Any]) -> None:
+        self.tasks.append({"kind": kind, "ref": ref, "due_at": due_at, "payload": payload,
+                           "created_at": self.now})
+
+    def flush(self, conn: Connection) -> None:
+        if self.updates:
+            conn.execute(
+                update(messages).where(messages.c.sid == bindparam("b_sid")).values(
+                    status=bindparam("status"), date_updated=bindparam("date_updated"),
+                    error_code=bindparam("error_code"),
+                    error_message=bindparam("error_message"),
+                    date_sent=bindparam("date_sent"), price=bindparam("price")),
+                self.updates)
+        queue.enqueue_many(conn, self.tasks)
+        self.updates, self.tasks = [], []
+
+
 def change_status(
     conn: Connection,
     message: Mapping[str, Any],
@@ -71,27 +131,11 @@ def change_status(
     date_sent: int | None = None,
     price: str | None = None,
 ) -> None:
-    """Move a message to ``status`` and queue the status callback it owes, if any."""
-    values: dict[str, Any] = {"status": status, "date_updated": now}
-    if error_code is not None:
-        values["error_code"] = error_code
-        values["error_message"] = catalog_message(error_code)
-    if date_sent is not None:
-        values["date_sent"] = date_sent
-    if price is not None:
-        values["price"] = price
-    conn.execute(update(messages).where(messages.c.sid == message["sid"]).values(values))
-    callback = message["status_callback"]
-    if callback:
-        method = json.loads(message["options"]).get("_callback_method", "POST")
-        queue.enqueue(conn, queue.WEBHOOK, message["sid"], now, {
-            "purpose": "status_callback",
-            "url": callback,
-            "method": method,
-            "account_sid": message["account_sid"],
-            "event": f"{message['sid']}:{status}",
-            "params": status_params(message, status, now, error_code),
-        }, now)
+    """One status change, written now (see :class:`Outbox` for batches)."""
+    outbox = Outbox(now)
+    outbox.change_status(message, status, error_code=error_code, date_sent=date_sent,
+                         price=price)
+    outbox.flush(conn)
 
 
 def status_params(

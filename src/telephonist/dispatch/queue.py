@@ -87,6 +87,16 @@ def finish(conn: Connection, task: Task, owner: str) -> bool:
     return result.rowcount == 1
 
 
+def finish_many(conn: Connection, batch: Iterable[Task], owner: str) -> set[int]:
+    """Delete the tasks we still hold; answers the ids that were ours to finish."""
+    ids = [t.id for t in batch]
+    if not ids:
+        return set()
+    result = conn.execute(delete(tasks).where(tasks.c.id.in_(ids))
+                          .where(tasks.c.lease_owner == owner).returning(tasks.c.id))
+    return {row[0] for row in result}
+
+
 def retry_at(conn: Connection, task: Task, owner: str, due_at: int,
              payload: dict[str, Any] | None = None) -> bool:
     """Release a task we hold, due again at ``due_at``, one attempt older."""

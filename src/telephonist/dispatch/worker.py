@@ -22,7 +22,7 @@ from sqlalchemy import Connection, insert, select, update
 from telephonist.clock import Clock, to_micros
 from telephonist.dispatch import queue
 from telephonist.dispatch.alerts import record_alert
-from telephonist.dispatch.pipeline import change_status, price_for, queue_outbound, sender_kind
+from telephonist.dispatch.pipeline import Outbox, price_for, queue_outbound, sender_kind
 from telephonist.dispatch.ratelimit import DEFAULT_MPS
 from telephonist.dispatch.retry import Backoff
 from telephonist.domain.encoding import segment
@@ -266,27 +266,45 @@ class Worker:
     # -- recording ---------------------------------------------------------------------------
 
     def _record(self, conn: Connection, results: list[Done], batch: Batch, now: int) -> None:
-        for done in results:
-            if done.crashed:
-                continue
-            savepoint = conn.begin_nested()
+        """Record a batch's outcomes: in bulk, or task by task if the bulk write fails."""
+        live = [d for d in results if not d.crashed]
+        retries = [(d, delay) for d in live if (delay := self._retry_delay(d)) is not None]
+        for done, delay in retries:
+            if queue.retry_at(conn, done.task, self.owner, now + delay):
+                conn.execute(update(messages).where(messages.c.sid == done.task.ref)
+                             .where(messages.c.status == "sending")
+                             .values(status="queued", date_updated=now))
+        retried = {id(d) for d, _ in retries}
+        finishing = [d for d in live if id(d) not in retried]
+        savepoint = conn.begin_nested()
+        try:
+            self._record_bulk(conn, finishing, batch, now)
+            savepoint.commit()
+            return
+        except Exception:
+            savepoint.rollback()
+            log.exception("bulk recording failed; recording task by task")
+        for done in finishing:
+            single = conn.begin_nested()
             try:
-                retry = self._retry_delay(done)
-                if retry is not None:
-                    if queue.retry_at(conn, done.task, self.owner, now + retry):
-                        conn.execute(update(messages).where(messages.c.sid == done.task.ref)
-                                     .where(messages.c.status == "sending")
-                                     .values(status="queued", date_updated=now))
-                    savepoint.commit()
-                    continue
-                if not queue.finish(conn, done.task, self.owner):
-                    savepoint.rollback()
-                    continue
-                self._apply(conn, done, batch, now)
-                savepoint.commit()
+                self._record_bulk(conn, [done], batch, now)
+                single.commit()
             except Exception:
-                savepoint.rollback()
+                single.rollback()
                 log.exception("recording task %s failed; it will be retried", done.task.id)
+
+    def _record_bulk(self, conn: Connection, results: list[Done], batch: Batch,
+                     now: int) -> None:
+        mine = queue.finish_many(conn, (d.task for d in results), self.owner)
+        outbox = Outbox(now)
+        handed_over: list[tuple[Outbound, Outcome]] = []
+        for done in results:
+            if done.task.id not in mine:
+                continue  # the lease was lost: another worker owns this outcome now
+            self._apply(conn, done, batch, outbox, handed_over)
+        if handed_over:
+            self.provider.record(conn, handed_over, now)
+        outbox.flush(conn)
 
     def _retry_delay(self, done: Done) -> int | None:
         """Microseconds until a transiently rejected send is tried again; None: no retry."""
@@ -296,15 +314,17 @@ class Worker:
             return int(self.backoff.delay(done.task.attempts) * 1_000_000)
         return None
 
-    def _apply(self, conn: Connection, done: Done, batch: Batch, now: int) -> None:
+    def _apply(self, conn: Connection, done: Done, batch: Batch, outbox: Outbox,
+               handed_over: list[tuple[Outbound, Outcome]]) -> None:
         task = done.task
+        now = outbox.now
         if task.kind == queue.SEND:
-            self._apply_send(conn, done, batch, now)
+            self._apply_send(conn, done, batch, outbox, handed_over)
         elif task.kind == queue.RECEIPT:
             message = batch.messages.get(task.ref)
             if message is not None and message["status"] == "sent":
-                change_status(conn, message, task.payload["status"], now,
-                              error_code=task.payload.get("error_code"))
+                outbox.change_status(message, task.payload["status"],
+                                     error_code=task.payload.get("error_code"))
         elif task.kind in (queue.WEBHOOK, queue.INBOUND):
             account = task.payload["account_sid"]
             for attempt, code in done.attempts:
@@ -320,33 +340,34 @@ class Worker:
             for reply in done.replies:
                 create_reply(conn, account, reply, now, mps=self.mps)
 
-    def _apply_send(self, conn: Connection, done: Done, batch: Batch, now: int) -> None:
-        task = done.task
-        message = batch.messages.get(task.ref)
+    def _apply_send(self, conn: Connection, done: Done, batch: Batch, outbox: Outbox,
+                    handed_over: list[tuple[Outbound, Outcome]]) -> None:
+        message = batch.messages.get(done.task.ref)
         if message is None or message["status"] not in ("queued", "sending"):
             return
+        now = outbox.now
         if (done.outcome is None or done.outbound is None
                 or now > message["date_created"] + message["validity_period"] * 1_000_000):
             # Expired in the queue (or marked so when queued): Twilio's queue overflow.
-            change_status(conn, message, "failed", now, error_code=30001)
+            outbox.change_status(message, "failed", error_code=30001)
             return
         outcome = done.outcome
         if isinstance(outcome, Accepted):
-            self.provider.record(conn, done.outbound, outcome, now)
+            handed_over.append((done.outbound, outcome))
             for media_sid, item in done.fetched:
                 conn.execute(update(media).where(media.c.sid == media_sid)
                              .values(content_type=item.content_type, date_updated=now))
                 conn.execute(insert(media_content).values(media_sid=media_sid,
                                                           content=item.content))
-            change_status(conn, message, "sent", now, date_sent=now,
-                          price=price_for(message["num_segments"]))
+            outbox.change_status(message, "sent", date_sent=now,
+                                 price=price_for(message["num_segments"]))
             if outcome.receipt_status is not None:
-                due = now + int(outcome.receipt_after * 1_000_000)
-                queue.enqueue(conn, queue.RECEIPT, message["sid"], due,
-                              {"status": outcome.receipt_status,
-                               "error_code": outcome.receipt_error}, now)
+                outbox.enqueue(queue.RECEIPT, message["sid"],
+                               now + int(outcome.receipt_after * 1_000_000),
+                               {"status": outcome.receipt_status,
+                                "error_code": outcome.receipt_error})
         else:
-            change_status(conn, message, "failed", now, error_code=outcome.code)
+            outbox.change_status(message, "failed", error_code=outcome.code)
 
 
 def _pairs(raw: Any) -> list[tuple[str, str]]:

@@ -2,12 +2,14 @@
 
 ``submit`` hands one message to the carrier and says what happened: accepted (with the
 delivery receipt the carrier will send later, if any) or rejected (transient: retry later;
-permanent: the message fails). ``record`` writes the provider's own side effects inside the
-transaction that records the outcome, which is what makes the simulator exactly-once.
+permanent: the message fails). ``record`` writes the provider's own side effects for a batch
+of accepted messages inside the transaction that records their outcomes, which is what makes
+the simulator exactly-once.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -55,6 +57,8 @@ class Provider(Protocol):
         """Hand ``message`` to the carrier."""
         ...
 
-    def record(self, conn: Connection, message: Outbound, outcome: Outcome, now: int) -> None:
-        """Write provider-side effects in the transaction that records ``outcome``."""
+    def record(
+        self, conn: Connection, results: Sequence[tuple[Outbound, Outcome]], now: int
+    ) -> None:
+        """Write provider-side effects in the transaction that records these outcomes."""
         ...

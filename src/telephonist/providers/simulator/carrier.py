@@ -7,6 +7,8 @@ message sent; the log's unique ``message_sid`` makes a second hand-over impossib
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import Connection, insert
 
 from telephonist.providers.base import Accepted, Outbound, Outcome, Rejected
@@ -31,10 +33,14 @@ class Simulator:
                         receipt_after=scenario.receipt_after,
                         receipt_error=scenario.receipt_error)
 
-    def record(self, conn: Connection, message: Outbound, outcome: Outcome, now: int) -> None:
-        if not isinstance(outcome, Accepted):
-            return
-        conn.execute(insert(carrier_log).values(
-            message_sid=message.sid, direction="mt", handset=message.to, peer=message.from_,
-            body=message.body, num_media=message.num_media, scenario=outcome.scenario,
-            created_at=now))
+    def record(
+        self, conn: Connection, results: Sequence[tuple[Outbound, Outcome]], now: int
+    ) -> None:
+        rows = [
+            {"message_sid": m.sid, "direction": "mt", "handset": m.to, "peer": m.from_,
+             "body": m.body, "num_media": m.num_media, "scenario": outcome.scenario,
+             "created_at": now}
+            for m, outcome in results if isinstance(outcome, Accepted)
+        ]
+        if rows:
+            conn.execute(insert(carrier_log), rows)
