@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, bindparam, delete, select, update
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -38,6 +38,13 @@ OPTION_PARAMS = (
     "MaxPrice", "ProvideFeedback", "Attempt", "SmartEncoded", "ShortenUrls", "ForceDelivery",
     "ContentRetention", "AddressRetention", "SendAsMms", "ApplicationSid", "ContentSid",
     "ContentVariables", "RiskCheck", "TrafficType",
+)
+
+
+_SENDER = (
+    select(incoming_numbers.c.cap_sms, incoming_numbers.c.cap_mms, incoming_numbers.c.kind)
+    .where(incoming_numbers.c.account_sid == bindparam("a"))
+    .where(incoming_numbers.c.phone_number == bindparam("n"))
 )
 
 
@@ -159,11 +166,7 @@ def _check_sender(conn: Connection, account_sid: str, req: MessageRequest) -> st
             # Alphanumeric sender IDs do not reach the US or Canada.
             raise TwilioError(21612, 400)
         return None
-    number = conn.execute(
-        select(incoming_numbers.c.cap_sms, incoming_numbers.c.cap_mms, incoming_numbers.c.kind)
-        .where(incoming_numbers.c.account_sid == account_sid)
-        .where(incoming_numbers.c.phone_number == sender)
-    ).first()
+    number = conn.execute(_SENDER, {"a": account_sid, "n": sender}).first()
     if number is None:
         if phone.is_short_code(sender):
             raise TwilioError(21606, 400, f"The From phone number {sender} is not a valid, "

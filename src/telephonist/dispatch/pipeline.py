@@ -25,6 +25,10 @@ API_VERSION = "2010-04-01"
 PRICE_PER_SEGMENT = 0.0079
 
 
+_INSERT_MESSAGE = insert(messages)
+_INSERT_MEDIA = insert(media)
+
+
 def sender_kind(sender: str, number_kind: str | None) -> str:
     if number_kind:
         return number_kind
@@ -49,9 +53,9 @@ def queue_outbound(
     A message whose wait for that slot would outlast its ValidityPeriod takes no slot: it is due
     at once and fails there with 30001 (queue overflow), as on Twilio.
     """
-    conn.execute(insert(messages).values(row))
+    conn.execute(_INSERT_MESSAGE, row)
     if media_rows:
-        conn.execute(insert(media), media_rows)
+        conn.execute(_INSERT_MEDIA, media_rows)
     rate = mps.get(kind, DEFAULT_MPS["local"])
     slot = reserve(conn, row["from_"], row["num_segments"], rate, now)
     expired = slot.wait_micros > row["validity_period"] * 1_000_000

@@ -21,6 +21,10 @@ from sqlalchemy import Connection, and_, delete, insert, or_, select, update
 
 from telephonist.storage.schema import tasks
 
+# Statements on the hot path are built once, with bound parameters, so SQLAlchemy compiles
+# them once instead of building and cache-keying a new statement per call.
+_INSERT = insert(tasks)
+
 SEND = "send"
 RECEIPT = "receipt"
 WEBHOOK = "webhook"
@@ -40,9 +44,9 @@ class Task:
 def enqueue(
     conn: Connection, kind: str, ref: str, due_at: int, payload: dict[str, Any], now: int
 ) -> None:
-    conn.execute(insert(tasks).values(
-        kind=kind, ref=ref, due_at=due_at, payload=json.dumps(payload), attempts=0,
-        lease_until=None, lease_owner=None, created_at=now))
+    conn.execute(_INSERT, {
+        "kind": kind, "ref": ref, "due_at": due_at, "payload": json.dumps(payload),
+        "attempts": 0, "lease_until": None, "lease_owner": None, "created_at": now})
 
 
 def enqueue_many(conn: Connection, rows: Iterable[dict[str, Any]]) -> None:
@@ -52,7 +56,7 @@ def enqueue_many(conn: Connection, rows: Iterable[dict[str, Any]]) -> None:
         for row in rows
     ]
     if values:
-        conn.execute(insert(tasks), values)
+        conn.execute(_INSERT, values)
 
 
 def claim(

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, insert, select, update
-from sqlalchemy.dialects.postgresql import Insert
+from sqlalchemy import Connection, bindparam, case, insert, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from telephonist.storage.schema import senders
@@ -35,17 +34,18 @@ class Slot:
 def reserve(conn: Connection, sender: str, segments: int, mps: float, now: int) -> Slot:
     """Take the sender's next slot for ``segments`` segments."""
     cost = int(round(max(segments, 1) * 1_000_000 / mps))
-    stmt = select(senders.c.next_free).where(senders.c.sender == sender)
-    if conn.dialect.name == "postgresql":
-        # Make sure the row exists, so concurrent reservations serialise on its lock.
-        conn.execute(_pg_insert_ignore(sender))
-        stmt = stmt.with_for_update()
-    row = conn.execute(stmt).first()
+    # One statement takes the slot: the UPDATE locks the sender's row (PostgreSQL) or runs
+    # under the single writer (SQLite), so concurrent reservations never share a slot.
+    row = conn.execute(_TAKE, {"s": sender, "now": now, "cost": cost}).first()
     if row is None:
-        conn.execute(insert(senders).values(sender=sender, next_free=now + cost))
-        return Slot(now, 0)
-    due = max(now, row.next_free)
-    conn.execute(update(senders).where(senders.c.sender == sender).values(next_free=due + cost))
+        if conn.dialect.name == "postgresql":
+            conn.execute(_PG_ENSURE, {"sender": sender, "next_free": now})
+            row = conn.execute(_TAKE, {"s": sender, "now": now, "cost": cost}).first()
+            assert row is not None
+        else:
+            conn.execute(_INSERT, {"sender": sender, "next_free": now + cost})
+            return Slot(now, 0)
+    due = int(row[0]) - cost
     return Slot(due, due - now)
 
 
@@ -56,5 +56,12 @@ def release(conn: Connection, sender: str, segments: int, mps: float) -> None:
                  .values(next_free=senders.c.next_free - cost))
 
 
-def _pg_insert_ignore(sender: str) -> Insert:
-    return pg_insert(senders).values(sender=sender, next_free=0).on_conflict_do_nothing()
+_TAKE = (
+    update(senders)
+    .where(senders.c.sender == bindparam("s"))
+    .values(next_free=case((senders.c.next_free > bindparam("now"), senders.c.next_free),
+                           else_=bindparam("now")) + bindparam("cost"))
+    .returning(senders.c.next_free)
+)
+_INSERT = insert(senders)
+_PG_ENSURE = pg_insert(senders).on_conflict_do_nothing()

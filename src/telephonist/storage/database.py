@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 T = TypeVar("T")
 
@@ -55,20 +57,88 @@ class Database:
             )
             workers = pool_size
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="telephonist-db")
+        self._local = threading.local()
+        self._pending: list[tuple[Callable[..., Any], tuple[Any, ...], asyncio.Future[Any],
+                                  asyncio.AbstractEventLoop]] = []
+        self._lock = threading.Lock()
+        self._connections: list[Connection] = []
 
     def transaction(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run ``fn(conn, *args)`` in one transaction, here and now (blocking)."""
-        with self.engine.begin() as conn:
-            return fn(conn, *args)
+        """Run ``fn(conn, *args)`` in one transaction, here and now (blocking).
+
+        Each database thread keeps its connection between calls: checking one out of the pool
+        per transaction costs more than the small transactions it would carry.
+        """
+        conn: Connection | None = getattr(self._local, "conn", None)
+        if conn is None or conn.invalidated or conn.closed:
+            conn = self.engine.connect()
+            self._local.conn = conn
+            with self._lock:
+                self._connections.append(conn)
+        try:
+            with conn.begin():
+                return fn(conn, *args)
+        except DBAPIError as exc:
+            if exc.connection_invalidated:
+                self._local.conn = None
+            raise
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run ``fn(conn, *args)`` in one transaction on a database thread."""
+        """Run ``fn(conn, *args)`` in one transaction on a database thread.
+
+        On SQLite, calls that arrive while the writer is busy are *group-committed*: the
+        writer runs every waiting call in one transaction and commits once. If any of them
+        fails, the whole group is rolled back and each call is run again on its own, so a
+        failure never leaks into a neighbour's transaction. ``fn`` must therefore be safe to
+        run twice (it is: everything it writes is decided before the call).
+        """
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self.transaction, fn, *args)
+        if not self.is_sqlite:
+            return await loop.run_in_executor(self._executor, self.transaction, fn, *args)
+        future: asyncio.Future[T] = loop.create_future()
+        with self._lock:
+            self._pending.append((fn, args, future, loop))
+        self._executor.submit(self._drain)
+        return await future
+
+    def _drain(self) -> None:
+        with self._lock:
+            group, self._pending = self._pending, []
+        if not group:
+            return
+        outcomes: list[tuple[Any, BaseException | None]] = []
+        try:
+            def run_group(conn: Connection) -> None:
+                for fn, args, _, _ in group:
+                    outcomes.append((fn(conn, *args), None))
+
+            self.transaction(run_group)
+        except BaseException:
+            outcomes = []
+            for fn, args, _, _ in group:
+                try:
+                    outcomes.append((self.transaction(fn, *args), None))
+                except BaseException as exc:  # handed to the caller, not swallowed
+                    outcomes.append((None, exc))
+        for (_, _, future, loop), (result, error) in zip(group, outcomes, strict=True):
+            loop.call_soon_threadsafe(_settle, future, result, error)
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)
+        with self._lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
         self.engine.dispose()
+
+
+def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    if future.cancelled():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)
 
 
 def _configure_sqlite(engine: Engine) -> None:

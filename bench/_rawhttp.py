@@ -1,0 +1,82 @@
+"""Minimal HTTP/1.1 keep-alive client and server on raw asyncio streams, for benchmarks.
+
+The machine under test has two cores: a general-purpose client or server library would spend
+more CPU than the code being measured. These do the least HTTP that works with a keep-alive
+peer, and nothing else. Not for production use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections.abc import Awaitable, Callable
+from urllib.parse import parse_qsl
+
+
+class Connection:
+    """One keep-alive connection; one request at a time."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+
+    @classmethod
+    async def open(cls, host: str, port: int) -> Connection:
+        reader, writer = await asyncio.open_connection(host, port)
+        return cls(reader, writer)
+
+    async def request(self, raw: bytes) -> tuple[int, bytes]:
+        self.writer.write(raw)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head[9:12])
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            if line[:15].lower() == b"content-length:":
+                length = int(line[15:])
+        body = await self.reader.readexactly(length) if length else b""
+        return status, body
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+def build_request(method: str, host: str, path: str, *, body: bytes = b"",
+                  auth: tuple[str, str] | None = None,
+                  content_type: str = "application/x-www-form-urlencoded") -> bytes:
+    lines = [f"{method} {path} HTTP/1.1", f"Host: {host}"]
+    if auth:
+        token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+        lines.append(f"Authorization: Basic {token}")
+    if body:
+        lines += [f"Content-Type: {content_type}", f"Content-Length: {len(body)}"]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+Handler = Callable[[bytes, bytes], Awaitable[None] | None]
+
+
+async def serve(host: str, port: int, on_request: Callable[[bytes, bytes], None]
+                ) -> asyncio.Server:
+    """A server that calls ``on_request(head, body)`` and answers 204, keeping connections."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n")[1:]:
+                    if line[:15].lower() == b"content-length:":
+                        length = int(line[15:])
+                body = await reader.readexactly(length) if length else b""
+                on_request(head, body)
+                writer.write(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n")
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    return await asyncio.start_server(handle, host, port)
+
+
+def form(body: bytes) -> dict[str, str]:
+    return dict(parse_qsl(body.decode()))
