@@ -231,18 +231,18 @@ class Worker:
             fallback_params = [*params, ("ErrorCode", str(code)), ("ErrorUrl", url)]
             attempt, code, actions = await self._fetch_twiml(
                 p["fallback_url"], p.get("fallback_method", "POST"), fallback_params, token, p,
-                done)
+                done, token_url=url)
         done.attempts.append((attempt, code))
         done.replies = [a for a in actions if isinstance(a, SendReply)]
 
     async def _fetch_twiml(
         self, url: str, method: str, params: list[tuple[str, str]], token: str,
-        p: dict[str, Any], done: Done,
+        p: dict[str, Any], done: Done, token_url: str | None = None,
     ) -> tuple[Attempt, int | None, list[SendReply | FollowRedirect]]:
         actions: list[SendReply | FollowRedirect] = []
         for _ in range(MAX_REDIRECTS + 1):
             attempt = await self.webhooks.send(url, method, params, auth_token=token,
-                                               event=p["event"])
+                                               event=p["event"], token_url=token_url)
             if not attempt.ok:
                 return attempt, attempt.error_code, actions
             if attempt.too_large:

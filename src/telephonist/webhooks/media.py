@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import httpx
+import aiohttp
 
 from telephonist.webhooks.delivery import WebhookClient
 
@@ -41,27 +41,27 @@ def accepted(content_type: str) -> bool:
 
 async def fetch_media(client: WebhookClient, url: str, *, timeout: float = 15.0) -> Fetched:
     """GET ``url`` and return its bytes, or raise :class:`MediaError` with Twilio's code."""
-    http = client.http
+    limits = aiohttp.ClientTimeout(total=timeout + 5, connect=5.0, sock_read=timeout)
     try:
-        async with http.stream("GET", url, timeout=httpx.Timeout(timeout, connect=5.0)) as resp:
-            if not 200 <= resp.status_code < 300:
-                raise MediaError(11200, f"Fetching {url} answered HTTP {resp.status_code}")
-            content_type = resp.headers.get("content-type", "").split(";")[0].strip().lower()
+        async with client.session.get(url, timeout=limits, max_redirects=10) as resp:
+            if not 200 <= resp.status < 300:
+                raise MediaError(11200, f"Fetching {url} answered HTTP {resp.status}")
+            content_type = resp.headers.get("Content-Type", "").split(";")[0].strip().lower()
             if not content_type or not accepted(content_type):
                 raise MediaError(12300, f"{url} has unsupported Content-Type "
                                  f"{content_type or '(none)'}")
             limit = IMAGE_LIMIT if content_type in IMAGE_TYPES else OTHER_LIMIT
             chunks: list[bytes] = []
             size = 0
-            async for chunk in resp.aiter_bytes():
+            async for chunk in resp.content.iter_chunked(64 * 1024):
                 size += len(chunk)
                 if size > limit:
                     raise MediaError(11751, f"{url} is larger than {limit} bytes")
                 chunks.append(chunk)
-    except httpx.TooManyRedirects:
+    except aiohttp.TooManyRedirects:
         raise MediaError(11215, f"Too many redirects fetching {url}") from None
-    except httpx.TimeoutException:
+    except TimeoutError:
         raise MediaError(11200, f"Timed out fetching {url}") from None
-    except (httpx.HTTPError, ValueError) as exc:
+    except (aiohttp.ClientError, ValueError) as exc:
         raise MediaError(11205, f"Could not fetch {url}: {exc.__class__.__name__}") from None
     return Fetched(content_type, b"".join(chunks))

@@ -1,0 +1,1 @@
+"""Signing, delivering and receiving webhooks."""
