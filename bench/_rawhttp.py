@@ -40,9 +40,15 @@ class Connection:
         self.writer.close()
 
 
-def build_request(method: str, host: str, path: str, *, body: bytes = b"",
-                  auth: tuple[str, str] | None = None,
-                  content_type: str = "application/x-www-form-urlencoded") -> bytes:
+def build_request(
+    method: str,
+    host: str,
+    path: str,
+    *,
+    body: bytes = b"",
+    auth: tuple[str, str] | None = None,
+    content_type: str = "application/x-www-form-urlencoded",
+) -> bytes:
     lines = [f"{method} {path} HTTP/1.1", f"Host: {host}"]
     if auth:
         token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
@@ -55,8 +61,7 @@ def build_request(method: str, host: str, path: str, *, body: bytes = b"",
 Handler = Callable[[bytes, bytes], Awaitable[None] | None]
 
 
-async def serve(host: str, port: int, on_request: Callable[[bytes, bytes], None]
-                ) -> asyncio.Server:
+async def serve(host: str, port: int, on_request: Callable[[bytes, bytes], None]) -> asyncio.Server:
     """A server that calls ``on_request(head, body)`` and answers 204, keeping connections."""
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

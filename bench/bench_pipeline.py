@@ -32,7 +32,9 @@ from urllib.parse import urlencode
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _rawhttp import Connection, build_request, form, serve  # noqa: E402
+import contextlib
+
+from _rawhttp import Connection, build_request, form, serve
 
 
 def free_port() -> int:
@@ -41,18 +43,30 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_processes(data_dir: str, port: int, env: dict[str, str], db: str | None,
-                    workers: int, log: Path) -> list[subprocess.Popen[bytes]]:
+def start_processes(
+    data_dir: str, port: int, env: dict[str, str], db: str | None, workers: int, log: Path
+) -> list[subprocess.Popen[bytes]]:
     base = [sys.executable, "-m", "telephonist"]
     where = ["--db", db] if db else ["--data-dir", data_dir]
     out = open(log, "ab")  # noqa: SIM115 - lives as long as the processes
-    procs = [subprocess.Popen([*base, "serve", "--port", str(port), *where,
-                               "--worker" if workers == 0 else "--no-worker"],
-                              env=env, stdout=out, stderr=out)]
+    procs = [
+        subprocess.Popen(
+            [
+                *base,
+                "serve",
+                "--port",
+                str(port),
+                *where,
+                "--worker" if workers == 0 else "--no-worker",
+            ],
+            env=env,
+            stdout=out,
+            stderr=out,
+        )
+    ]
     wait_healthy(f"http://127.0.0.1:{port}")
     for _ in range(workers):
-        procs.append(subprocess.Popen([*base, "worker", *where], env=env, stdout=out,
-                                      stderr=out))
+        procs.append(subprocess.Popen([*base, "worker", *where], env=env, stdout=out, stderr=out))
     return procs
 
 
@@ -78,8 +92,7 @@ def stop(procs: list[subprocess.Popen[bytes]]) -> None:
             proc.kill()
 
 
-def receiver(port: int, expected: int, status: str, timeout: float,
-             results: mp.Queue) -> None:  # type: ignore[type-arg]
+def receiver(port: int, expected: int, status: str, timeout: float, results: mp.Queue) -> None:  # type: ignore[type-arg]
     """Runs in its own process: records when each message's ``status`` callback arrived."""
     seen: dict[str, float] = {}
     counts: dict[str, int] = {}
@@ -96,18 +109,17 @@ def receiver(port: int, expected: int, status: str, timeout: float,
 
     async def main() -> None:
         server = await serve("127.0.0.1", port, on_request)
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(done.wait(), timeout)
-        except TimeoutError:
-            pass
         server.close()
 
     asyncio.run(main())
     results.put({"seen": seen, "counts": counts})
 
 
-async def create_all(port: int, auth: tuple[str, str], senders: list[str], n: int,
-                     callback: str, concurrency: int) -> tuple[dict[str, float], float, int]:
+async def create_all(
+    port: int, auth: tuple[str, str], senders: list[str], n: int, callback: str, concurrency: int
+) -> tuple[dict[str, float], float, int]:
     """Create ``n`` messages; answers {sid: start time}, the create duration, errors."""
     path = f"/2010-04-01/Accounts/{auth[0]}/Messages.json"
     starts: dict[str, float] = {}
@@ -119,10 +131,14 @@ async def create_all(port: int, auth: tuple[str, str], senders: list[str], n: in
         conn = await Connection.open("127.0.0.1", port)
         try:
             for i in counter:
-                body = urlencode({"To": f"+1415555{i % 10000:04d}",
-                                  "From": senders[i % len(senders)],
-                                  "Body": f"benchmark message {i}",
-                                  "StatusCallback": callback}).encode()
+                body = urlencode(
+                    {
+                        "To": f"+1415555{i % 10000:04d}",
+                        "From": senders[i % len(senders)],
+                        "Body": f"benchmark message {i}",
+                        "StatusCallback": callback,
+                    }
+                ).encode()
                 raw = build_request("POST", f"127.0.0.1:{port}", path, body=body, auth=auth)
                 started = time.monotonic()
                 status, reply = await conn.request(raw)
@@ -142,8 +158,10 @@ def buy(base: str, auth: tuple[str, str], count: int) -> list[str]:
     numbers = []
     with httpx.Client(base_url=base, auth=auth, timeout=30) as http:
         for _ in range(count):
-            r = http.post(f"/2010-04-01/Accounts/{auth[0]}/IncomingPhoneNumbers.json",
-                          data={"AreaCode": "415"})
+            r = http.post(
+                f"/2010-04-01/Accounts/{auth[0]}/IncomingPhoneNumbers.json",
+                data={"AreaCode": "415"},
+            )
             r.raise_for_status()
             numbers.append(r.json()["phone_number"])
     return numbers
@@ -164,25 +182,32 @@ def throughput(args: argparse.Namespace, tmp: str, env: dict[str, str]) -> dict[
         senders = buy(base, auth, args.senders)
         rport = free_port()
         results: mp.Queue = mp.Queue()  # type: ignore[type-arg]
-        rec = mp.Process(target=receiver, args=(rport, args.messages, "delivered",
-                                                args.timeout, results))
+        rec = mp.Process(
+            target=receiver, args=(rport, args.messages, "delivered", args.timeout, results)
+        )
         rec.start()
         time.sleep(0.5)  # let the receiver bind before callbacks can arrive
-        starts, create_seconds, errors = asyncio.run(create_all(
-            port, auth, senders, args.messages, f"http://127.0.0.1:{rport}/cb",
-            args.concurrency))
+        starts, create_seconds, errors = asyncio.run(
+            create_all(
+                port, auth, senders, args.messages, f"http://127.0.0.1:{rport}/cb", args.concurrency
+            )
+        )
         got = results.get(timeout=args.timeout + 10)
         rec.join()
     finally:
         stop(procs)
     delivered: dict[str, float] = got["seen"]
-    latencies = [(delivered[sid] - start) * 1000 for sid, start in starts.items()
-                 if sid in delivered]
+    latencies = [
+        (delivered[sid] - start) * 1000 for sid, start in starts.items() if sid in delivered
+    ]
     first = min(starts.values())
     last = max(delivered.values()) if delivered else first
     return {
-        "messages": args.messages, "accepted": len(starts), "create_errors": errors,
-        "delivered_callbacks": len(delivered), "callbacks_by_status": got["counts"],
+        "messages": args.messages,
+        "accepted": len(starts),
+        "create_errors": errors,
+        "delivered_callbacks": len(delivered),
+        "callbacks_by_status": got["counts"],
         "create_per_s": len(starts) / create_seconds,
         "end_to_end_per_s": len(delivered) / (last - first) if delivered else 0.0,
         "p50_ms": statistics.median(latencies) if latencies else None,
@@ -206,9 +231,15 @@ def rate_accuracy(args: argparse.Namespace, tmp: str, env: dict[str, str]) -> di
         began = time.monotonic()
         with httpx.Client(base_url=base, auth=auth, timeout=30) as http:
             for i in range(45):
-                http.post(f"/2010-04-01/Accounts/{auth[0]}/Messages.json",
-                          data={"To": f"+1415556{i:04d}", "From": sender, "Body": "tick",
-                                "StatusCallback": f"http://127.0.0.1:{rport}/cb"})
+                http.post(
+                    f"/2010-04-01/Accounts/{auth[0]}/Messages.json",
+                    data={
+                        "To": f"+1415556{i:04d}",
+                        "From": sender,
+                        "Body": "tick",
+                        "StatusCallback": f"http://127.0.0.1:{rport}/cb",
+                    },
+                )
         got = results.get(timeout=60)
         rec.join()
     finally:
@@ -223,15 +254,23 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=5000)
     parser.add_argument("--senders", type=int, default=50)
     parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=0,
-                        help="separate worker processes (0: the server's own worker)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="separate worker processes (0: the server's own worker)",
+    )
     parser.add_argument("--db", default=None, help="database URL (default: SQLite file)")
     parser.add_argument("--timeout", type=float, default=180.0)
     parser.add_argument("--skip-rate", action="store_true", help="skip the 30 s rate check")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    env = {**os.environ, "TELEPHONIST_ACCOUNT_SID": "AC" + secrets.token_hex(16),
-           "TELEPHONIST_AUTH_TOKEN": secrets.token_hex(16), "TELEPHONIST_LOG_LEVEL": "warning"}
+    env = {
+        **os.environ,
+        "TELEPHONIST_ACCOUNT_SID": "AC" + secrets.token_hex(16),
+        "TELEPHONIST_AUTH_TOKEN": secrets.token_hex(16),
+        "TELEPHONIST_LOG_LEVEL": "warning",
+    }
     with tempfile.TemporaryDirectory(prefix="telephonist-bench-") as tmp:
         result = {"throughput": throughput(args, tmp, env)}
         if not args.skip_rate:
@@ -240,13 +279,16 @@ def main() -> None:
         print(json.dumps(result, indent=2))
         return
     t = result["throughput"]
-    print(f"messages accepted      {t['accepted']} of {t['messages']} "
-          f"(create errors: {t['create_errors']})")
+    print(
+        f"messages accepted      {t['accepted']} of {t['messages']} "
+        f"(create errors: {t['create_errors']})"
+    )
     print(f"delivered callbacks    {t['delivered_callbacks']}  {t['callbacks_by_status']}")
     print(f"create rate            {t['create_per_s']:.0f} /s")
     target = "PASS" if t["end_to_end_per_s"] >= 1000 else "MISS"
-    print(f"end to end             {t['end_to_end_per_s']:.0f} messages/s  "
-          f"(target >= 1000: {target})")
+    print(
+        f"end to end             {t['end_to_end_per_s']:.0f} messages/s  (target >= 1000: {target})"
+    )
     if t["p50_ms"] is not None:
         print(f"create -> delivered    p50 {t['p50_ms']:.0f} ms   p99 {t['p99_ms']:.0f} ms")
     if "rate" in result:

@@ -94,8 +94,9 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture(scope="module")
-def server(backend: str, tmp_path_factory: pytest.TempPathFactory,
-           request: pytest.FixtureRequest) -> Iterator[RunningServer]:
+def server(
+    backend: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[RunningServer]:
     tmp = tmp_path_factory.mktemp("server")
     created: list[str] = []
     if backend == "sqlite":
@@ -111,10 +112,19 @@ def server(backend: str, tmp_path_factory: pytest.TempPathFactory,
             drop_pg_database(url)
 
 
-def sdk_client(server: RunningServer, spec: Spec, username: str | None = None,
-               password: str | None = None, account_sid: str | None = None) -> Client:
-    client = Client(username or server.account_sid, password or server.auth_token,
-                    account_sid=account_sid, http_client=ValidatingHttpClient(spec))
+def sdk_client(
+    server: RunningServer,
+    spec: Spec,
+    username: str | None = None,
+    password: str | None = None,
+    account_sid: str | None = None,
+) -> Client:
+    client = Client(
+        username or server.account_sid,
+        password or server.auth_token,
+        account_sid=account_sid,
+        http_client=ValidatingHttpClient(spec),
+    )
     client.api.base_url = server.base_url
     return client
 
@@ -128,11 +138,15 @@ def client(server: RunningServer, spec: Spec) -> Client:
 def make_http(server: RunningServer, spec: Spec, auth: tuple[str, str] | None) -> httpx.Client:
     def validate(response: httpx.Response) -> None:
         response.read()
-        check_response(spec, response.request.method, str(response.request.url),
-                       response.status_code, response.text)
+        check_response(
+            spec,
+            response.request.method,
+            str(response.request.url),
+            response.status_code,
+            response.text,
+        )
 
-    return httpx.Client(base_url=server.base_url, auth=auth,
-                        event_hooks={"response": [validate]})
+    return httpx.Client(base_url=server.base_url, auth=auth, event_hooks={"response": [validate]})
 
 
 @pytest.fixture(scope="module")

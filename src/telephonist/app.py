@@ -13,17 +13,17 @@ from telephonist.api.auth import Authenticator
 from telephonist.api.context import Context
 from telephonist.api.errors import on_http_exception, on_twilio_error, on_unexpected
 from telephonist.api.routes import routes
-from telephonist.domain import inventory
 from telephonist.clock import Clock, FakeClock, SystemClock, to_micros
 from telephonist.dispatch.worker import Worker
+from telephonist.domain import inventory
+from telephonist.errors import TwilioError
 from telephonist.providers.simulator.carrier import Simulator
 from telephonist.providers.simulator.scenarios import parse_rules
-from telephonist.webhooks.delivery import WebhookClient
-from telephonist.errors import TwilioError
 from telephonist.settings import Settings
 from telephonist.storage.database import Database
 from telephonist.storage.migrate import upgrade
 from telephonist.storage.seed import DefaultAccount, ensure_default_account
+from telephonist.webhooks.delivery import WebhookClient
 
 
 def prepare(settings: Settings, clock: Clock | None = None) -> tuple[Database, DefaultAccount]:
@@ -34,16 +34,19 @@ def prepare(settings: Settings, clock: Clock | None = None) -> tuple[Database, D
     # first AvailablePhoneNumbers request.
     inventory.supported_countries()
     now = to_micros((clock or SystemClock()).now())
-    account = db.transaction(ensure_default_account, settings.account_sid,
-                             settings.auth_token, now)
+    account = db.transaction(ensure_default_account, settings.account_sid, settings.auth_token, now)
     return db, account
 
 
-def build_worker(
-    settings: Settings, db: Database, clock: Clock, webhooks: WebhookClient
-) -> Worker:
-    return Worker(db, clock, Simulator(), webhooks, scenario_rules=parse_rules(settings.scenarios),
-                  mps=settings.mps)
+def build_worker(settings: Settings, db: Database, clock: Clock, webhooks: WebhookClient) -> Worker:
+    return Worker(
+        db,
+        clock,
+        Simulator(),
+        webhooks,
+        scenario_rules=parse_rules(settings.scenarios),
+        mps=settings.mps,
+    )
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
@@ -56,8 +59,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         db, account = prepare(settings, the_clock)
         webhooks = WebhookClient(timeout=settings.webhook_timeout)
         worker = build_worker(settings, db, the_clock, webhooks)
-        app.state.ctx = Context(settings=settings, db=db, clock=the_clock,
-                                auth=Authenticator(db), worker=worker)
+        app.state.ctx = Context(
+            settings=settings, db=db, clock=the_clock, auth=Authenticator(db), worker=worker
+        )
         app.state.default_account = account
         stop = asyncio.Event()
         loop_task = None

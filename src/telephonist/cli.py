@@ -5,30 +5,32 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-import sys
 import time
 from urllib.parse import quote, urlencode
 
 import httpx
-
 import typer
 import uvicorn
 from rich.console import Console
 
 from telephonist.app import build_worker, create_app, prepare
 from telephonist.clock import SystemClock
-from telephonist.webhooks.delivery import WebhookClient
 from telephonist.settings import Settings
 from telephonist.storage.seed import BadCredentialsSetting
+from telephonist.webhooks.delivery import WebhookClient
 
-cli = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="A self-hosted, Twilio-compatible communications platform.")
+cli = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="A self-hosted, Twilio-compatible communications platform.",
+)
 console = Console(stderr=True)
 
 
 @cli.callback()
 def _root() -> None:
     """A self-hosted, Twilio-compatible communications platform."""
+
 
 SNIPPET = """\
 from twilio.rest import Client
@@ -40,25 +42,39 @@ print(client.messages.create(to="+14155550123", from_=n.phone_number, body="Hi")
 
 @cli.command()
 def serve(
-    host: str = typer.Option(None, help="Interface to listen on [env TELEPHONIST_HOST; "
-                             "default 127.0.0.1]"),
+    host: str = typer.Option(
+        None, help="Interface to listen on [env TELEPHONIST_HOST; default 127.0.0.1]"
+    ),
     port: int = typer.Option(None, help="Port [env TELEPHONIST_PORT; default 8080]"),
-    db: str = typer.Option(None, "--db", help="Database URL [env TELEPHONIST_DB; default "
-                           "SQLite in the data directory]"),
+    db: str = typer.Option(
+        None, "--db", help="Database URL [env TELEPHONIST_DB; default SQLite in the data directory]"
+    ),
     data_dir: str = typer.Option(None, help="Data directory [env TELEPHONIST_DATA_DIR]"),
     public_url: str = typer.Option(None, help="Base URL clients use [env TELEPHONIST_PUBLIC_URL]"),
-    log_level: str = typer.Option(None, help="debug|info|warning|error [env "
-                                  "TELEPHONIST_LOG_LEVEL]"),
-    worker: bool = typer.Option(None, "--worker/--no-worker", help="Run a dispatch worker in "
-                                "this process [env TELEPHONIST_WORKER; default on]"),
+    log_level: str = typer.Option(
+        None, help="debug|info|warning|error [env TELEPHONIST_LOG_LEVEL]"
+    ),
+    worker: bool = typer.Option(
+        None,
+        "--worker/--no-worker",
+        help="Run a dispatch worker in this process [env TELEPHONIST_WORKER; default on]",
+    ),
     clock: str = typer.Option(None, help="system|manual [env TELEPHONIST_CLOCK]"),
 ) -> None:
     """Start the Twilio-compatible API server (with a dispatch worker and the simulator)."""
-    settings = Settings.from_env(host=host, port=port, db=db, data_dir=data_dir,
-                                 public_url=public_url, log_level=log_level, worker=worker,
-                                 clock=clock)
-    logging.basicConfig(level=settings.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = Settings.from_env(
+        host=host,
+        port=port,
+        db=db,
+        data_dir=data_dir,
+        public_url=public_url,
+        log_level=log_level,
+        worker=worker,
+        clock=clock,
+    )
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
     # Migration chatter on every start is noise; failures still surface as errors.
     logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
@@ -73,10 +89,16 @@ def serve(
     console.print(f"  account SID  {account.sid}")
     console.print(f"  auth token   {account.auth_token}")
     console.print("  try it with the official SDK (pip install twilio):\n")
-    typer.echo(SNIPPET.format(sid=account.sid, token=account.auth_token, base=base) + "\n",
-               err=True)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
-                log_level=settings.log_level, access_log=False)
+    typer.echo(
+        SNIPPET.format(sid=account.sid, token=account.auth_token, base=base) + "\n", err=True
+    )
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        access_log=False,
+    )
 
 
 @cli.command()
@@ -86,8 +108,9 @@ def worker(
 ) -> None:
     """Run a dispatch worker against the same database as the server (scale out)."""
     settings = Settings.from_env(db=db, data_dir=data_dir)
-    logging.basicConfig(level=settings.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
     logging.getLogger("alembic").setLevel(logging.WARNING)
     asyncio.run(_run_worker(settings))
 
@@ -108,16 +131,19 @@ async def _run_worker(settings: Settings) -> None:
         database.close()
 
 
-def _client_settings(url: str | None, account_sid: str | None,
-                     auth_token: str | None) -> tuple[str, str, str]:
+def _client_settings(
+    url: str | None, account_sid: str | None, auth_token: str | None
+) -> tuple[str, str, str]:
     """Where the server is and whose credentials to use: flags, then TELEPHONIST_*."""
     settings = Settings.from_env()
     base = (url or settings.base_url).rstrip("/")
     sid = account_sid or settings.account_sid
     token = auth_token or settings.auth_token
     if not sid or not token:
-        console.print("[red]error:[/red] give --account-sid/--auth-token or set "
-                      "TELEPHONIST_ACCOUNT_SID and TELEPHONIST_AUTH_TOKEN")
+        console.print(
+            "[red]error:[/red] give --account-sid/--auth-token or set "
+            "TELEPHONIST_ACCOUNT_SID and TELEPHONIST_AUTH_TOKEN"
+        )
         raise typer.Exit(2)
     return base, sid, token
 
@@ -131,8 +157,11 @@ def _fail(response: httpx.Response) -> None:
     raise typer.Exit(1)
 
 
-URL_OPT = typer.Option(None, "--url", help="Server base URL [env TELEPHONIST_PUBLIC_URL; "
-                       "default http://127.0.0.1:8080]")
+URL_OPT = typer.Option(
+    None,
+    "--url",
+    help="Server base URL [env TELEPHONIST_PUBLIC_URL; default http://127.0.0.1:8080]",
+)
 SID_OPT = typer.Option(None, "--account-sid", help="[env TELEPHONIST_ACCOUNT_SID]")
 TOKEN_OPT = typer.Option(None, "--auth-token", help="[env TELEPHONIST_AUTH_TOKEN]")
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -156,8 +185,9 @@ def send(
     data: list[tuple[str, str]] = [("From", from_), ("To", to), ("Body", body)]
     data += [("MediaUrl", m) for m in media]
     with httpx.Client(base_url=base, auth=(sid, token), timeout=30) as http:
-        response = http.post(f"/2010-04-01/Accounts/{sid}/Messages.json", content=urlencode(data),
-                             headers=FORM)
+        response = http.post(
+            f"/2010-04-01/Accounts/{sid}/Messages.json", content=urlencode(data), headers=FORM
+        )
         if response.status_code != 201:
             _fail(response)
         message = response.json()
@@ -202,8 +232,11 @@ def sim_send(
     base, sid, token = _client_settings(url, account_sid, auth_token)
     data = [("To", to), ("Body", body), *[("MediaUrl", m) for m in media]]
     with httpx.Client(base_url=base, auth=(sid, token), timeout=30) as http:
-        response = http.post(f"/telephonist/v1/Handsets/{quote(from_)}/Messages",
-                             content=urlencode(data), headers=FORM)
+        response = http.post(
+            f"/telephonist/v1/Handsets/{quote(from_)}/Messages",
+            content=urlencode(data),
+            headers=FORM,
+        )
         if response.status_code != 201:
             _fail(response)
         typer.echo(response.json()["sid"])
@@ -238,8 +271,9 @@ def sim_scenario(
     base, sid, token = _client_settings(url, account_sid, auth_token)
     with httpx.Client(base_url=base, auth=(sid, token), timeout=30) as http:
         if pattern and scenario:
-            response = http.post("/telephonist/v1/Scenarios/Rules",
-                                 data={"Pattern": pattern, "Scenario": scenario})
+            response = http.post(
+                "/telephonist/v1/Scenarios/Rules", data={"Pattern": pattern, "Scenario": scenario}
+            )
             if response.status_code != 200:
                 _fail(response)
             typer.echo(f"{pattern} -> {scenario}")
@@ -269,4 +303,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

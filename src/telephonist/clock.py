@@ -44,7 +44,7 @@ class FakeClock:
 
 def to_micros(moment: datetime) -> int:
     """Datetimes are stored as integer microseconds since the epoch: sortable and portable."""
-    return int(round(moment.timestamp() * 1_000_000))
+    return round(moment.timestamp() * 1_000_000)
 
 
 def from_micros(micros: int) -> datetime:

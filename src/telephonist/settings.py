@@ -28,32 +28,88 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("host", "127.0.0.1", str, "Interface to listen on. Loopback by default: an emulator "
-            "holding auth tokens should not be reachable from the network unless you ask."),
-    Setting("port", 8080, int, "TCP port to listen on. 8080 is free on most developer machines "
-            "and needs no privileges."),
-    Setting("db", "", str, "Database URL (SQLAlchemy form). Empty means a SQLite file "
-            "`telephonist.db` in the data directory. PostgreSQL: "
-            "`postgresql://user@host:5432/dbname`."),
-    Setting("data_dir", ".telephonist", str, "Directory for the default SQLite database and "
-            "stored media."),
-    Setting("account_sid", "", str, "SID of the default account (`AC` + 32 hex). Empty: "
-            "generated on first start and kept in the database."),
-    Setting("auth_token", "", str, "Auth token of the default account (32 hex). Empty: "
-            "generated on first start and kept in the database."),
-    Setting("public_url", "", str, "Base URL clients use to reach this server, used in "
-            "absolute URLs it hands out. Empty: `http://{host}:{port}`."),
-    Setting("max_body_bytes", 1_048_576, int, "Largest request body accepted; larger ones are "
-            "answered with error 20413."),
+    Setting(
+        "host",
+        "127.0.0.1",
+        str,
+        "Interface to listen on. Loopback by default: an emulator "
+        "holding auth tokens should not be reachable from the network unless you ask.",
+    ),
+    Setting(
+        "port",
+        8080,
+        int,
+        "TCP port to listen on. 8080 is free on most developer machines and needs no privileges.",
+    ),
+    Setting(
+        "db",
+        "",
+        str,
+        "Database URL (SQLAlchemy form). Empty means a SQLite file "
+        "`telephonist.db` in the data directory. PostgreSQL: "
+        "`postgresql://user@host:5432/dbname`.",
+    ),
+    Setting(
+        "data_dir",
+        ".telephonist",
+        str,
+        "Directory for the default SQLite database and stored media.",
+    ),
+    Setting(
+        "account_sid",
+        "",
+        str,
+        "SID of the default account (`AC` + 32 hex). Empty: "
+        "generated on first start and kept in the database.",
+    ),
+    Setting(
+        "auth_token",
+        "",
+        str,
+        "Auth token of the default account (32 hex). Empty: "
+        "generated on first start and kept in the database.",
+    ),
+    Setting(
+        "public_url",
+        "",
+        str,
+        "Base URL clients use to reach this server, used in "
+        "absolute URLs it hands out. Empty: `http://{host}:{port}`.",
+    ),
+    Setting(
+        "max_body_bytes",
+        1_048_576,
+        int,
+        "Largest request body accepted; larger ones are answered with error 20413.",
+    ),
     Setting("log_level", "info", str, "Log level: debug, info, warning or error."),
-    Setting("clock", "system", str, "`system` (real time) or `manual`: simulated time that only "
-            "moves when told to through the control API, for tests that must not sleep."),
-    Setting("worker", True, bool, "Run a dispatch worker inside the server process. Turn off "
-            "when separate `telephonist worker` processes do the work."),
-    Setting("webhook_timeout", 15.0, float, "Seconds to wait for an app's webhook to answer "
-            "(Twilio waits 15)."),
-    Setting("scenarios", "", str, "Simulated-carrier scenarios for handset number patterns, "
-            "e.g. `+1555*=black_hole,+4477*=slow`."),
+    Setting(
+        "clock",
+        "system",
+        str,
+        "`system` (real time) or `manual`: simulated time that only "
+        "moves when told to through the control API, for tests that must not sleep.",
+    ),
+    Setting(
+        "worker",
+        True,
+        bool,
+        "Run a dispatch worker inside the server process. Turn off "
+        "when separate `telephonist worker` processes do the work.",
+    ),
+    Setting(
+        "webhook_timeout",
+        15.0,
+        float,
+        "Seconds to wait for an app's webhook to answer (Twilio waits 15).",
+    ),
+    Setting(
+        "scenarios",
+        "",
+        str,
+        "Simulated-carrier scenarios for handset number patterns, "
+        "e.g. `+1555*=black_hole,+4477*=slow`.",
+    ),
     Setting("mps_long_code", 1.0, float, "Segments per second a local or mobile number sends."),
     Setting("mps_toll_free", 3.0, float, "Segments per second a toll-free number sends."),
     Setting("mps_short_code", 100.0, float, "Segments per second a short code sends."),
@@ -110,8 +166,10 @@ class Settings:
     def mps(self) -> dict[str, float]:
         """Throughput per sender kind, in segments per second."""
         return {
-            "local": self.mps_long_code, "mobile": self.mps_long_code,
-            "toll_free": self.mps_toll_free, "short_code": self.mps_short_code,
+            "local": self.mps_long_code,
+            "mobile": self.mps_long_code,
+            "toll_free": self.mps_toll_free,
+            "short_code": self.mps_short_code,
             "alphanumeric": 10.0,
         }
 
@@ -123,4 +181,3 @@ def _convert(setting: Setting, raw: str) -> Any:
             raise ValueError(f"{setting.env} must be true or false, not {raw!r}")
         return lowered in ("1", "true", "yes", "on")
     return setting.type(raw)
-

@@ -50,11 +50,13 @@ def running_server(
             settings = settings.with_(account_sid=new_sid("AC"), auth_token=new_auth_token())
         settings = settings.with_(host="127.0.0.1", port=0)
         app = create_app(settings, clock=clock)
-        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
-                                lifespan="on", access_log=False)
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=0, log_level="warning", lifespan="on", access_log=False
+        )
         server = uvicorn.Server(config)
-        thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True,
-                                  name="telephonist-server")
+        thread = threading.Thread(
+            target=lambda: asyncio.run(server.serve()), daemon=True, name="telephonist-server"
+        )
         thread.start()
         started = threading.Event()
         while not server.started:
@@ -67,8 +69,12 @@ def running_server(
         if not settings.public_url:
             ctx.settings = ctx.settings.with_(port=port, public_url=base_url)
         try:
-            yield RunningServer(base_url, settings.account_sid, settings.auth_token,
-                                settings.with_(port=port, public_url=base_url))
+            yield RunningServer(
+                base_url,
+                settings.account_sid,
+                settings.auth_token,
+                settings.with_(port=port, public_url=base_url),
+            )
         finally:
             server.should_exit = True
             thread.join(timeout=10)

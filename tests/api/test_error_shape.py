@@ -32,28 +32,34 @@ def test_wrong_method(http: httpx.Client, server: RunningServer) -> None:
 
 @pytest.mark.parametrize("auth", [None, ("AC" + "0" * 32, "x" * 32), ("nobody", "")])
 def test_bad_credentials(server: RunningServer, auth: tuple[str, str] | None) -> None:
-    response = httpx.get(f"{server.base_url}/2010-04-01/Accounts/{server.account_sid}/"
-                         "Messages.json", auth=auth)
+    response = httpx.get(
+        f"{server.base_url}/2010-04-01/Accounts/{server.account_sid}/Messages.json", auth=auth
+    )
     assert_twilio_error(response, 401, 20003)
     assert response.json()["detail"]
 
 
 def test_garbled_authorization_header(server: RunningServer) -> None:
-    response = httpx.get(f"{server.base_url}/2010-04-01/Accounts.json",
-                         headers={"Authorization": "Basic !!!not-base64"})
+    response = httpx.get(
+        f"{server.base_url}/2010-04-01/Accounts.json",
+        headers={"Authorization": "Basic !!!not-base64"},
+    )
     assert_twilio_error(response, 401, 20003)
 
 
 def test_oversized_body(http: httpx.Client, server: RunningServer) -> None:
-    response = http.post(f"/2010-04-01/Accounts/{server.account_sid}/Messages.json",
-                         content=b"Body=" + b"x" * (2 * 1024 * 1024),
-                         headers={"Content-Type": "application/x-www-form-urlencoded"})
+    response = http.post(
+        f"/2010-04-01/Accounts/{server.account_sid}/Messages.json",
+        content=b"Body=" + b"x" * (2 * 1024 * 1024),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert_twilio_error(response, 413, 20413)
 
 
 def test_json_body_is_refused_clearly(http: httpx.Client, server: RunningServer) -> None:
-    response = http.post(f"/2010-04-01/Accounts/{server.account_sid}/Messages.json",
-                         json={"To": "+14155550100"})
+    response = http.post(
+        f"/2010-04-01/Accounts/{server.account_sid}/Messages.json", json={"To": "+14155550100"}
+    )
     assert_twilio_error(response, 400, 20422)
 
 
@@ -65,11 +71,20 @@ def test_page_size_limits(http: httpx.Client, server: RunningServer) -> None:
 
 
 def test_unknown_parameters_are_ignored(http: httpx.Client, server: RunningServer) -> None:
-    response = http.post(f"/2010-04-01/Accounts/{server.account_sid}/Messages.json",
-                         data={"To": "+14155550100", "From": "+15005550006", "Body": "hi",
-                               "NoSuchParam": "1", "ShortenUrls": "true", "MaxPrice": "0.5",
-                               "ProvideFeedback": "true", "Attempt": "2",
-                               "SmartEncoded": "true"})
+    response = http.post(
+        f"/2010-04-01/Accounts/{server.account_sid}/Messages.json",
+        data={
+            "To": "+14155550100",
+            "From": "+15005550006",
+            "Body": "hi",
+            "NoSuchParam": "1",
+            "ShortenUrls": "true",
+            "MaxPrice": "0.5",
+            "ProvideFeedback": "true",
+            "Attempt": "2",
+            "SmartEncoded": "true",
+        },
+    )
     assert response.status_code == 201, response.text
 
 

@@ -64,8 +64,9 @@ class FakeApp:
             validate_params = {}
         signature = request.headers.get("x-twilio-signature", "")
         valid = RequestValidator(self.auth_token).validate(full_url, validate_params, signature)
-        hit = Hit(request.url.path, request.method, dict(multi), multi,
-                  dict(request.headers), valid)
+        hit = Hit(
+            request.url.path, request.method, dict(multi), multi, dict(request.headers), valid
+        )
         self.hits.append(hit)
         handler = self.handlers.get(request.url.path)
         if handler is None:
@@ -82,8 +83,9 @@ class FakeApp:
 def running_app(auth_token: str) -> Iterator[FakeApp]:
     fake = FakeApp(auth_token)
     app = Starlette(routes=[Route("/{path:path}", fake.endpoint, methods=["GET", "POST"])])
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
-                            lifespan="off", access_log=False)
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, log_level="warning", lifespan="off", access_log=False
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
     thread.start()

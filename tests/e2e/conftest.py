@@ -37,9 +37,11 @@ class Sim:
         for key, value in extra.items():
             values = value if isinstance(value, list) else [value]
             data += [(key, v) for v in values]
-        return self.http.post(f"/telephonist/v1/Handsets/{handset}/Messages",
-                              content=urlencode(data),
-                              headers={"Content-Type": "application/x-www-form-urlencoded"})
+        return self.http.post(
+            f"/telephonist/v1/Handsets/{handset}/Messages",
+            content=urlencode(data),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
 
     def inbox(self, handset: str) -> list[dict[str, Any]]:
         response = self.http.get(f"/telephonist/v1/Handsets/{handset}/Messages")
@@ -48,24 +50,37 @@ class Sim:
 
     def number(self, **config: str) -> str:
         """Buy a fresh number, configured with ``config`` (sms_url=..., ...)."""
-        return str(self.client.incoming_phone_numbers.create(area_code="415", **config)
-                   .phone_number)
+        return str(
+            self.client.incoming_phone_numbers.create(area_code="415", **config).phone_number
+        )
 
 
 @pytest.fixture(scope="module")
-def sim(backend: str, tmp_path_factory: pytest.TempPathFactory, spec: Spec,
-        request: pytest.FixtureRequest) -> Iterator[Sim]:
+def sim(
+    backend: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    spec: Spec,
+    request: pytest.FixtureRequest,
+) -> Iterator[Sim]:
     tmp = tmp_path_factory.mktemp("sim")
     created: list[str] = []
     if backend == "sqlite":
         db = "sqlite:///" + str(tmp / "telephonist.db")
     else:
         db = create_pg_database(request.getfixturevalue("postgres_admin_url"), created)
-    settings = Settings(db=db, data_dir=str(tmp), clock="manual", webhook_timeout=1.0,
-                        scenarios="+1999555*=black_hole")
+    settings = Settings(
+        db=db,
+        data_dir=str(tmp),
+        clock="manual",
+        webhook_timeout=1.0,
+        scenarios="+1999555*=black_hole",
+    )
     try:
-        with running_server(settings) as server, running_app(server.auth_token) as app, \
-                make_http(server, spec, (server.account_sid, server.auth_token)) as http:
+        with (
+            running_server(settings) as server,
+            running_app(server.auth_token) as app,
+            make_http(server, spec, (server.account_sid, server.auth_token)) as http,
+        ):
             yield Sim(server, app, sdk_client(server, spec), http)
     finally:
         for url in created:

@@ -25,8 +25,12 @@ def statuses(sim: Sim, path: str, sid: str) -> list[str]:
 def test_outbound_lifecycle_and_signed_callbacks(sim: Sim) -> None:
     """queued -> sent -> delivered, each later status posted, signed, to StatusCallback."""
     sender = sim.number()
-    msg = sim.client.messages.create(to=HANDSET, from_=sender, body="hello handset",
-                                     status_callback=sim.app.url("/status?tenant=a"))
+    msg = sim.client.messages.create(
+        to=HANDSET,
+        from_=sender,
+        body="hello handset",
+        status_callback=sim.app.url("/status?tenant=a"),
+    )
     assert msg.status == "queued"
     sim.advance(0)
     fetched = sim.client.messages(msg.sid).fetch()
@@ -42,14 +46,18 @@ def test_outbound_lifecycle_and_signed_callbacks(sim: Sim) -> None:
         assert hit.params["ApiVersion"] == "2010-04-01"
         assert hit.headers["i-twilio-idempotency-token"]
     assert "RawDlrDoneDate" in hits[1].params
-    assert hits[0].headers["i-twilio-idempotency-token"] != hits[1].headers[
-        "i-twilio-idempotency-token"]
+    assert (
+        hits[0].headers["i-twilio-idempotency-token"]
+        != hits[1].headers["i-twilio-idempotency-token"]
+    )
     assert [m["body"] for m in sim.inbox(HANDSET) if m["message_sid"] == msg.sid] == [
-        "hello handset"]
+        "hello handset"
+    ]
 
 
 def test_two_way_conversation(sim: Sim) -> None:
     """A handset texts the app; the app's TwiML reply reaches the handset."""
+
     def reply(hit: object) -> str:
         assert hit.signature_valid  # type: ignore[attr-defined]
         twiml = MessagingResponse()
@@ -65,9 +73,24 @@ def test_two_way_conversation(sim: Sim) -> None:
     hit = sim.app.at("/sms")[-1]
     params = hit.params
     assert params["Body"] == "hi there" and params["From"] == handset and params["To"] == number
-    for name in ("MessageSid", "SmsSid", "SmsMessageSid", "AccountSid", "NumMedia",
-                 "NumSegments", "SmsStatus", "ApiVersion", "FromCity", "FromState", "FromZip",
-                 "FromCountry", "ToCity", "ToState", "ToZip", "ToCountry"):
+    for name in (
+        "MessageSid",
+        "SmsSid",
+        "SmsMessageSid",
+        "AccountSid",
+        "NumMedia",
+        "NumSegments",
+        "SmsStatus",
+        "ApiVersion",
+        "FromCity",
+        "FromState",
+        "FromZip",
+        "FromCountry",
+        "ToCity",
+        "ToState",
+        "ToZip",
+        "ToCountry",
+    ):
         assert name in params, name
     assert params["FromCountry"] == "US" and params["ToState"] == "CA"
     assert [m["body"] for m in sim.inbox(handset)] == ["Echo: hi there"]
@@ -79,6 +102,7 @@ def test_two_way_conversation(sim: Sim) -> None:
 
 def test_redirect_chain_and_message_action(sim: Sim) -> None:
     """<Redirect> fetches the next document; <Message action> gets that reply's callbacks."""
+
     def first(hit: object) -> str:
         twiml = MessagingResponse()
         twiml.redirect("/step2", method="GET")
@@ -99,8 +123,7 @@ def test_redirect_chain_and_message_action(sim: Sim) -> None:
     assert sim.app.at("/step2")[-1].method == "GET"
     assert sim.app.at("/step2")[-1].signature_valid
     assert [m["body"] for m in sim.inbox(handset)] == ["from step two"]
-    assert [h.params["MessageStatus"] for h in sim.app.at("/reply-status")] == [
-        "sent", "delivered"]
+    assert [h.params["MessageStatus"] for h in sim.app.at("/reply-status")] == ["sent", "delivered"]
 
 
 def test_fallback_url_and_alert(sim: Sim) -> None:
@@ -113,8 +136,7 @@ def test_fallback_url_and_alert(sim: Sim) -> None:
         return str(twiml)
 
     sim.app.on("/fallback", fallback)
-    number = sim.number(sms_url=sim.app.url("/broken"),
-                        sms_fallback_url=sim.app.url("/fallback"))
+    number = sim.number(sms_url=sim.app.url("/broken"), sms_fallback_url=sim.app.url("/fallback"))
     handset = "+13035550145"
     sim.text(handset, number, "help")
     sim.advance(0)
@@ -124,19 +146,26 @@ def test_fallback_url_and_alert(sim: Sim) -> None:
     assert hit.signature_valid
     assert [m["body"] for m in sim.inbox(handset)] == ["sorry, try later"]
     alerts = sim.client.notifications.list()
-    assert any(a.error_code == "11200" and a.request_url == sim.app.url("/broken")
-               for a in alerts)
+    assert any(a.error_code == "11200" and a.request_url == sim.app.url("/broken") for a in alerts)
 
 
-@pytest.mark.parametrize(("answer", "code"), [
-    (lambda hit: Response("<Response><Message>oops", media_type="text/xml"), 12100),
-    (lambda hit: Response('<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
-                          "<Response><Message>&x;</Message></Response>",
-                          media_type="text/xml"), 12100),
-    (lambda hit: Response("x" * (5 * 1024 * 1024), media_type="text/xml"), 11750),
-    (lambda hit: Response('{"reply": 1}', media_type="application/json"), 12300),
-    (lambda hit: Response("", status_code=302, headers={"location": "/loop"}), 11215),
-])
+@pytest.mark.parametrize(
+    ("answer", "code"),
+    [
+        (lambda hit: Response("<Response><Message>oops", media_type="text/xml"), 12100),
+        (
+            lambda hit: Response(
+                '<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+                "<Response><Message>&x;</Message></Response>",
+                media_type="text/xml",
+            ),
+            12100,
+        ),
+        (lambda hit: Response("x" * (5 * 1024 * 1024), media_type="text/xml"), 11750),
+        (lambda hit: Response('{"reply": 1}', media_type="application/json"), 12300),
+        (lambda hit: Response("", status_code=302, headers={"location": "/loop"}), 11215),
+    ],
+)
 def test_bad_webhook_answers_become_alerts(sim: Sim, answer: object, code: int) -> None:
     """Garbage, hostile XML, huge bodies and redirect loops: an alert, no reply, no stall."""
     path = f"/bad{code}{len(sim.app.hits)}"
@@ -153,6 +182,7 @@ def test_bad_webhook_answers_become_alerts(sim: Sim, answer: object, code: int) 
 
 def test_refused_and_hanging_targets(sim: Sim) -> None:
     """A refused connection is 11205; a target that hangs past the timeout is 11200."""
+
     async def hang(hit: object) -> str:
         import asyncio
 
@@ -171,21 +201,26 @@ def test_refused_and_hanging_targets(sim: Sim) -> None:
     assert sim.client.messages.list(limit=1)
 
 
-@pytest.mark.parametrize(("scenario", "status", "code"), [
-    ("landline", "undelivered", 30006),
-    ("unreachable", "undelivered", 30003),
-    ("filtered", "undelivered", 30007),
-    ("unknown", "undelivered", 30005),
-    ("reject_on_submit", "failed", 30008),
-    ("black_hole", "sent", None),
-])
+@pytest.mark.parametrize(
+    ("scenario", "status", "code"),
+    [
+        ("landline", "undelivered", 30006),
+        ("unreachable", "undelivered", 30003),
+        ("filtered", "undelivered", 30007),
+        ("unknown", "undelivered", 30005),
+        ("reject_on_submit", "failed", 30008),
+        ("black_hole", "sent", None),
+    ],
+)
 def test_carrier_scenarios(sim: Sim, scenario: str, status: str, code: int | None) -> None:
     handset = f"+1720555{abs(hash(scenario)) % 10000:04d}"
-    response = sim.http.post(f"/telephonist/v1/Handsets/{handset}/Scenario",
-                             data={"Scenario": scenario})
+    response = sim.http.post(
+        f"/telephonist/v1/Handsets/{handset}/Scenario", data={"Scenario": scenario}
+    )
     assert response.status_code == 200, response.text
-    msg = sim.client.messages.create(to=handset, from_=sim.number(), body="x",
-                                     status_callback=sim.app.url("/scn"))
+    msg = sim.client.messages.create(
+        to=handset, from_=sim.number(), body="x", status_callback=sim.app.url("/scn")
+    )
     sim.advance(3600)
     fetched = sim.client.messages(msg.sid).fetch()
     assert (fetched.status, fetched.error_code) == (status, code)
@@ -196,8 +231,9 @@ def test_carrier_scenarios(sim: Sim, scenario: str, status: str, code: int | Non
 def test_configured_pattern_and_slow_delivery(sim: Sim) -> None:
     """Rules from configuration apply (+1999555* is a black hole); 'slow' takes 30 s."""
     hole = sim.client.messages.create(to="+19995550100", from_=sim.number(), body="x")
-    sim.http.post("/telephonist/v1/Scenarios/Rules",
-                  data={"Pattern": "+1303555*", "Scenario": "slow"})
+    sim.http.post(
+        "/telephonist/v1/Scenarios/Rules", data={"Pattern": "+1303555*", "Scenario": "slow"}
+    )
     slow = sim.client.messages.create(to="+13035550149", from_=sim.number(), body="x")
     sim.advance(29)
     assert sim.client.messages(slow.sid).fetch().status == "sent"
@@ -208,8 +244,7 @@ def test_configured_pattern_and_slow_delivery(sim: Sim) -> None:
 
 def test_transient_errors_are_retried(sim: Sim) -> None:
     handset = "+17205550150"
-    sim.http.post(f"/telephonist/v1/Handsets/{handset}/Scenario",
-                  data={"Scenario": "flaky_submit"})
+    sim.http.post(f"/telephonist/v1/Handsets/{handset}/Scenario", data={"Scenario": "flaky_submit"})
     msg = sim.client.messages.create(to=handset, from_=sim.number(), body="x")
     sim.advance(0)
     assert sim.client.messages(msg.sid).fetch().status == "queued"
@@ -221,21 +256,26 @@ def test_transient_errors_are_retried(sim: Sim) -> None:
 def test_long_code_rate_and_isolation(sim: Sim) -> None:
     """One long code sends one segment per second; another sender is not held up by it."""
     busy, idle = sim.number(), sim.number()
-    sids = [sim.client.messages.create(to="+17205550151", from_=busy, body=f"m{i}").sid
-            for i in range(45)]
+    sids = [
+        sim.client.messages.create(to="+17205550151", from_=busy, body=f"m{i}").sid
+        for i in range(45)
+    ]
     other = sim.client.messages.create(to="+17205550152", from_=idle, body="quick")
     sim.advance(0)
     assert sim.client.messages(other.sid).fetch().status == "delivered"
     sim.advance(29.5)
-    sent = sum(1 for sid in sids
-               if sim.client.messages(sid).fetch().status in ("sent", "delivered"))
+    sent = sum(
+        1 for sid in sids if sim.client.messages(sid).fetch().status in ("sent", "delivered")
+    )
     assert 29 <= sent <= 31
 
 
 def test_validity_period_overflow_is_30001(sim: Sim) -> None:
     sender = sim.number()
-    sids = [sim.client.messages.create(to="+17205550153", from_=sender, body="x",
-                                       validity_period=2).sid for _ in range(5)]
+    sids = [
+        sim.client.messages.create(to="+17205550153", from_=sender, body="x", validity_period=2).sid
+        for _ in range(5)
+    ]
     sim.advance(10)
     final = [sim.client.messages(sid).fetch() for sid in sids]
     assert [m.status for m in final[:3]] == ["delivered"] * 3
@@ -245,9 +285,13 @@ def test_validity_period_overflow_is_30001(sim: Sim) -> None:
 def test_inbound_mms_media_is_served(sim: Sim) -> None:
     picture = b"\x89PNG\r\n\x1a\n" + b"pixels" * 100
     number = sim.number(sms_url=sim.app.url("/mms"))
-    response = sim.text("+17205550154", number, "look",
-                        MediaContent=base64.b64encode(picture).decode(),
-                        MediaContentType="image/png")
+    response = sim.text(
+        "+17205550154",
+        number,
+        "look",
+        MediaContent=base64.b64encode(picture).decode(),
+        MediaContentType="image/png",
+    )
     assert response.status_code == 201, response.text
     sim.advance(0)
     params = sim.app.at("/mms")[-1].params
@@ -263,18 +307,21 @@ def test_outbound_mms_fetches_media(sim: Sim) -> None:
     sim.app.on("/page.html", lambda hit: Response("<html></html>", media_type="text/html"))
     sim.app.on("/nothing-here", lambda hit: Response("gone", status_code=404))
     sender = sim.number()
-    good = sim.client.messages.create(to="+17205550155", from_=sender, body="pic",
-                                      media_url=[sim.app.url("/pic.gif")])
-    bad = sim.client.messages.create(to="+17205550155", from_=sender,
-                                     media_url=[sim.app.url("/nothing-here")])
+    good = sim.client.messages.create(
+        to="+17205550155", from_=sender, body="pic", media_url=[sim.app.url("/pic.gif")]
+    )
+    bad = sim.client.messages.create(
+        to="+17205550155", from_=sender, media_url=[sim.app.url("/nothing-here")]
+    )
     sim.advance(5)
     assert sim.client.messages(good.sid).fetch().status == "delivered"
     item = sim.client.messages(good.sid).media.list()[0]
     assert item.content_type == "image/gif"
     served = httpx.get(sim.server.base_url + item.uri.removesuffix(".json"))
     assert served.content == picture
-    html = sim.client.messages.create(to="+17205550155", from_=sender,
-                                      media_url=[sim.app.url("/page.html")])
+    html = sim.client.messages.create(
+        to="+17205550155", from_=sender, media_url=[sim.app.url("/page.html")]
+    )
     sim.advance(5)
     failed = sim.client.messages(bad.sid).fetch()
     assert (failed.status, failed.error_code) == ("failed", 11200)
@@ -282,23 +329,28 @@ def test_outbound_mms_fetches_media(sim: Sim) -> None:
     assert (wrong_type.status, wrong_type.error_code) == ("failed", 12300)
 
 
-@pytest.mark.parametrize(("handset", "data", "status", "code"), [
-    ("not-a-number", {"To": "+14155550100", "Body": "x"}, 400, 21211),
-    ("+14155550156", {"To": "+19995550000", "Body": "x"}, 404, 21211),
-    ("+14155550156", {"Body": "x"}, 400, 21604),
-    ("+14155550156", {"To": "+14155550100"}, 400, 21602),
-    ("+14155550156", {"To": "+14155550100", "MediaUrl": "not a url"}, 400, 21620),
-])
-def test_handset_api_errors(sim: Sim, handset: str, data: dict[str, str], status: int,
-                            code: int) -> None:
+@pytest.mark.parametrize(
+    ("handset", "data", "status", "code"),
+    [
+        ("not-a-number", {"To": "+14155550100", "Body": "x"}, 400, 21211),
+        ("+14155550156", {"To": "+19995550000", "Body": "x"}, 404, 21211),
+        ("+14155550156", {"Body": "x"}, 400, 21604),
+        ("+14155550156", {"To": "+14155550100"}, 400, 21602),
+        ("+14155550156", {"To": "+14155550100", "MediaUrl": "not a url"}, 400, 21620),
+    ],
+)
+def test_handset_api_errors(
+    sim: Sim, handset: str, data: dict[str, str], status: int, code: int
+) -> None:
     response = sim.http.post(f"/telephonist/v1/Handsets/{handset}/Messages", data=data)
     assert response.status_code == status, response.text
     assert response.json()["code"] == code
 
 
 def test_bad_scenario_is_rejected(sim: Sim) -> None:
-    response = sim.http.post("/telephonist/v1/Handsets/+14155550157/Scenario",
-                             data={"Scenario": "nope"})
+    response = sim.http.post(
+        "/telephonist/v1/Handsets/+14155550157/Scenario", data={"Scenario": "nope"}
+    )
     assert response.status_code == 400
     listing = sim.http.get("/telephonist/v1/Scenarios").json()
     assert "+14155550157" not in {r["pattern"] for r in listing["rules"]}
@@ -306,6 +358,7 @@ def test_bad_scenario_is_rejected(sim: Sim) -> None:
 
 def test_inbound_with_get_method(sim: Sim) -> None:
     """SmsMethod=GET puts the parameters in the query string, signed over the full URL."""
+
     def reply(hit: object) -> str:
         twiml = MessagingResponse()
         twiml.message("got it")

@@ -88,8 +88,9 @@ def test_api_keys(client: Client, server: RunningServer, spec: Spec) -> None:
     fetched = client.api.v2010.accounts(server.account_sid).keys(key.sid).fetch()
     assert fetched.friendly_name == "ci"
     assert key.sid in {k.sid for k in client.api.v2010.accounts(server.account_sid).keys.list()}
-    renamed = client.api.v2010.accounts(server.account_sid).keys(key.sid).update(
-        friendly_name="ci-2")
+    renamed = (
+        client.api.v2010.accounts(server.account_sid).keys(key.sid).update(friendly_name="ci-2")
+    )
     assert renamed.friendly_name == "ci-2"
 
     with_key = sdk_client(server, spec, key.sid, key.secret, account_sid=server.account_sid)

@@ -35,8 +35,17 @@ def test_create_fetch_roundtrip(client: Client, sender: str) -> None:
 
 @pytest.mark.parametrize(
     ("body", "segments"),
-    [("a" * 160, "1"), ("a" * 161, "2"), ("€" * 80, "1"), ("€" * 81, "2"), ("é" * 153, "1"),
-     ("ё" * 70, "1"), ("ё" * 71, "2"), ("😀" * 35, "1"), ("😀" * 36, "2")],
+    [
+        ("a" * 160, "1"),
+        ("a" * 161, "2"),
+        ("€" * 80, "1"),
+        ("€" * 81, "2"),
+        ("é" * 153, "1"),
+        ("ё" * 70, "1"),
+        ("ё" * 71, "2"),
+        ("😀" * 35, "1"),
+        ("😀" * 36, "2"),
+    ],
 )
 def test_segments(client: Client, sender: str, body: str, segments: str) -> None:
     """num_segments follows GSM-7 (extension chars cost two) and UCS-2 (UTF-16 units)."""
@@ -46,9 +55,12 @@ def test_segments(client: Client, sender: str, body: str, segments: str) -> None
 
 def test_media_subresource(client: Client, sender: str) -> None:
     """MediaUrl (repeated) becomes Media resources that can be listed, fetched and deleted."""
-    msg = client.messages.create(to="+14155550125", from_=sender, body="pics",
-                                 media_url=["https://example.com/a.jpg",
-                                            "https://example.com/b.png"])
+    msg = client.messages.create(
+        to="+14155550125",
+        from_=sender,
+        body="pics",
+        media_url=["https://example.com/a.jpg", "https://example.com/b.png"],
+    )
     assert msg.num_media == "2"
     items = client.messages(msg.sid).media.list()
     assert sorted(m.content_type for m in items) == ["image/jpeg", "image/png"]
@@ -58,14 +70,17 @@ def test_media_subresource(client: Client, sender: str) -> None:
     assert len(client.messages(msg.sid).media.list()) == 1
 
 
-def test_list_filters_and_paging(client: Client, sender: str, server: RunningServer,
-                                 spec: Spec) -> None:
+def test_list_filters_and_paging(
+    client: Client, sender: str, server: RunningServer, spec: Spec
+) -> None:
     """list(), stream() and page() walk every page, newest first, with To/From filters."""
     sub = client.api.v2010.accounts.create(friendly_name="paging")
     as_sub = sdk_client(server, spec, sub.sid, sub.auth_token)
     number = as_sub.incoming_phone_numbers.create(area_code="212").phone_number
-    sids = [as_sub.messages.create(to=f"+1212555{i:04d}", from_=number, body=f"m{i}").sid
-            for i in range(23)]
+    sids = [
+        as_sub.messages.create(to=f"+1212555{i:04d}", from_=number, body=f"m{i}").sid
+        for i in range(23)
+    ]
     walked = as_sub.messages.list(page_size=5)
     listed = [m.sid for m in walked]
     assert sorted(listed) == sorted(sids) and len(set(listed)) == 23
@@ -120,8 +135,14 @@ ERROR_CASES = [
     ({"to": "not-a-number", "body": "x"}, 21211),
     ({"to": "+14155550100", "body": "x", "from_": "+1"}, 21212),
     ({"to": "+14155550100", "body": "x" * 1601}, 21617),
-    ({"to": "+14155550100", "body": "x", "media_url": [f"https://e.com/{i}.jpg"
-                                                       for i in range(11)]}, 21623),
+    (
+        {
+            "to": "+14155550100",
+            "body": "x",
+            "media_url": [f"https://e.com/{i}.jpg" for i in range(11)],
+        },
+        21623,
+    ),
     ({"to": "+14155550100", "body": "x", "media_url": ["ftp://e.com/a.jpg"]}, 21620),
     ({"to": "+14155550100", "body": "x", "from_": "+14155550199"}, 21659),
     ({"to": "+15005550001", "body": "x"}, 21211),
@@ -138,8 +159,7 @@ ERROR_CASES = [
 
 
 @pytest.mark.parametrize(("params", "code"), ERROR_CASES)
-def test_create_errors(client: Client, sender: str, params: dict[str, object],
-                       code: int) -> None:
+def test_create_errors(client: Client, sender: str, params: dict[str, object], code: int) -> None:
     """Every create-time fault answers Twilio's code; nothing is stored."""
     before = len(client.messages.list(limit=1000))
     kwargs = {"from_": sender, **params}
@@ -156,8 +176,7 @@ def test_magic_from_number_sends(client: Client) -> None:
     assert msg.status == "queued"
 
 
-def test_suspended_account_cannot_send(client: Client, server: RunningServer,
-                                       spec: Spec) -> None:
+def test_suspended_account_cannot_send(client: Client, server: RunningServer, spec: Spec) -> None:
     sub = client.api.v2010.accounts.create(friendly_name="suspend me")
     as_sub = sdk_client(server, spec, sub.sid, sub.auth_token)
     number = as_sub.incoming_phone_numbers.create(area_code="415").phone_number

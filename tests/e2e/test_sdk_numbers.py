@@ -21,10 +21,19 @@ def test_countries(client: Client) -> None:
     assert client.available_phone_numbers("GB").fetch().country_code == "GB"
 
 
-@pytest.mark.parametrize(("country", "kind"), [
-    ("US", "local"), ("US", "toll_free"), ("CA", "local"), ("GB", "local"), ("GB", "mobile"),
-    ("AU", "mobile"), ("DE", "local"), ("FR", "mobile"),
-])
+@pytest.mark.parametrize(
+    ("country", "kind"),
+    [
+        ("US", "local"),
+        ("US", "toll_free"),
+        ("CA", "local"),
+        ("GB", "local"),
+        ("GB", "mobile"),
+        ("AU", "mobile"),
+        ("DE", "local"),
+        ("FR", "mobile"),
+    ],
+)
 def test_search_returns_valid_numbers(client: Client, country: str, kind: str) -> None:
     """Every number offered is valid per libphonenumber and of the asked-for type."""
     found = getattr(client.available_phone_numbers(country), kind).list(limit=5)
@@ -56,22 +65,29 @@ def test_search_bad_area_code(client: Client) -> None:
 def test_buy_configure_release(client: Client) -> None:
     """Buy a searched number, configure its webhooks, find it by filter, release it."""
     offered = client.available_phone_numbers("US").local.list(area_code=512, limit=1)[0]
-    bought = client.incoming_phone_numbers.create(phone_number=offered.phone_number,
-                                                  sms_url="https://app.test/sms")
+    bought = client.incoming_phone_numbers.create(
+        phone_number=offered.phone_number, sms_url="https://app.test/sms"
+    )
     assert bought.phone_number == offered.phone_number
     assert bought.sms_url == "https://app.test/sms" and bought.sms_method == "POST"
     assert bought.capabilities["sms"] is True
     updated = client.incoming_phone_numbers(bought.sid).update(
-        friendly_name="support line", sms_method="GET", sms_fallback_url="https://app.test/fb",
-        voice_url="https://app.test/voice", status_callback="https://app.test/status")
+        friendly_name="support line",
+        sms_method="GET",
+        sms_fallback_url="https://app.test/fb",
+        voice_url="https://app.test/voice",
+        status_callback="https://app.test/status",
+    )
     assert updated.friendly_name == "support line"
     assert updated.sms_method == "GET" and updated.sms_fallback_url == "https://app.test/fb"
     assert updated.voice_url == "https://app.test/voice"
     assert client.incoming_phone_numbers(bought.sid).fetch().sms_url == "https://app.test/sms"
-    assert [n.sid for n in client.incoming_phone_numbers.list(
-        phone_number=offered.phone_number[-7:])] == [bought.sid]
-    assert [n.sid for n in client.incoming_phone_numbers.list(
-        friendly_name="support line")] == [bought.sid]
+    assert [
+        n.sid for n in client.incoming_phone_numbers.list(phone_number=offered.phone_number[-7:])
+    ] == [bought.sid]
+    assert [n.sid for n in client.incoming_phone_numbers.list(friendly_name="support line")] == [
+        bought.sid
+    ]
     assert bought.sid in {n.sid for n in client.incoming_phone_numbers.local.list()}
     # The number is no longer offered to anyone.
     again = client.available_phone_numbers("US").local.list(contains=offered.phone_number[2:])
@@ -84,7 +100,8 @@ def test_buy_configure_release(client: Client) -> None:
 
 def test_typed_buy(client: Client) -> None:
     toll_free = client.incoming_phone_numbers.toll_free.create(
-        phone_number=client.available_phone_numbers("US").toll_free.list(limit=1)[0].phone_number)
+        phone_number=client.available_phone_numbers("US").toll_free.list(limit=1)[0].phone_number
+    )
     fetched = client.incoming_phone_numbers(toll_free.sid).fetch()
     assert fetched.phone_number == toll_free.phone_number
     assert toll_free.sid in {n.sid for n in client.incoming_phone_numbers.toll_free.list()}
@@ -93,8 +110,7 @@ def test_typed_buy(client: Client) -> None:
     assert bought.phone_number.startswith("+447")
 
 
-def test_number_belongs_to_one_account(client: Client, server: RunningServer,
-                                       spec: Spec) -> None:
+def test_number_belongs_to_one_account(client: Client, server: RunningServer, spec: Spec) -> None:
     number = client.incoming_phone_numbers.create(area_code="303")
     sub = client.api.v2010.accounts.create(friendly_name="other")
     as_sub = sdk_client(server, spec, sub.sid, sub.auth_token)
@@ -110,13 +126,16 @@ def test_number_belongs_to_one_account(client: Client, server: RunningServer,
     assert as_sub.incoming_phone_numbers(number.sid).fetch().phone_number == number.phone_number
 
 
-@pytest.mark.parametrize(("params", "code"), [
-    ({"phone_number": "+15005550000"}, 21422),
-    ({"phone_number": "+15005550001"}, 21421),
-    ({"phone_number": "garbage"}, 21421),
-    ({"area_code": "533"}, 21452),
-    ({"area_code": "12"}, 21451),
-])
+@pytest.mark.parametrize(
+    ("params", "code"),
+    [
+        ({"phone_number": "+15005550000"}, 21422),
+        ({"phone_number": "+15005550001"}, 21421),
+        ({"phone_number": "garbage"}, 21421),
+        ({"area_code": "533"}, 21452),
+        ({"area_code": "12"}, 21451),
+    ],
+)
 def test_buy_errors(client: Client, params: dict[str, str], code: int) -> None:
     with pytest.raises(TwilioRestException) as info:
         client.incoming_phone_numbers.create(**params)

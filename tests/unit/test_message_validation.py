@@ -11,27 +11,36 @@ from telephonist.domain.messages import MessageRejected, validate_create
 
 def validate(**overrides: Any) -> Any:
     params: dict[str, Any] = {
-        "to": "+14155550100", "from_": "+14155550199", "messaging_service_sid": None,
-        "body": "hello", "media_urls": [], "status_callback": None, "validity_period": None,
-        "smart_encoded": False, "options": {},
+        "to": "+14155550100",
+        "from_": "+14155550199",
+        "messaging_service_sid": None,
+        "body": "hello",
+        "media_urls": [],
+        "status_callback": None,
+        "validity_period": None,
+        "smart_encoded": False,
+        "options": {},
     }
     params.update(overrides)
     return validate_create(**params)
 
 
-@pytest.mark.parametrize(("overrides", "code"), [
-    ({"to": None, "from_": None, "body": None}, 21604),  # To is checked first
-    ({"from_": None, "body": None}, 21603),
-    ({"body": None}, 21602),
-    ({"to": "12345", "from_": "+1"}, 21211),  # To before From
-    ({"from_": "+1"}, 21212),
-    ({"body": "x" * 1601}, 21617),
-    ({"media_urls": ["https://e.com/x.png"] * 11}, 21623),
-    ({"media_urls": ["not a url"]}, 21620),
-    ({"status_callback": "ftp://x"}, 21609),
-    ({"validity_period": 36001}, 21624),
-    ({"to": "+15005550004"}, 21610),
-])
+@pytest.mark.parametrize(
+    ("overrides", "code"),
+    [
+        ({"to": None, "from_": None, "body": None}, 21604),  # To is checked first
+        ({"from_": None, "body": None}, 21603),
+        ({"body": None}, 21602),
+        ({"to": "12345", "from_": "+1"}, 21211),  # To before From
+        ({"from_": "+1"}, 21212),
+        ({"body": "x" * 1601}, 21617),
+        ({"media_urls": ["https://e.com/x.png"] * 11}, 21623),
+        ({"media_urls": ["not a url"]}, 21620),
+        ({"status_callback": "ftp://x"}, 21609),
+        ({"validity_period": 36001}, 21624),
+        ({"to": "+15005550004"}, 21610),
+    ],
+)
 def test_rejections(overrides: dict[str, Any], code: int) -> None:
     with pytest.raises(MessageRejected) as info:
         validate(**overrides)

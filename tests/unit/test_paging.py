@@ -8,8 +8,16 @@ from telephonist.api.forms import Form
 from telephonist.api.paging import PageRequest, decode_token, encode_token, envelope
 from telephonist.errors import TwilioError
 
-META = {"end", "first_page_uri", "next_page_uri", "page", "page_size", "previous_page_uri",
-        "start", "uri"}
+META = {
+    "end",
+    "first_page_uri",
+    "next_page_uri",
+    "page",
+    "page_size",
+    "previous_page_uri",
+    "start",
+    "uri",
+}
 
 
 def test_token_roundtrip() -> None:
@@ -33,8 +41,14 @@ def test_page_request_defaults_and_limits() -> None:
 
 def test_envelope_has_exactly_twilios_keys() -> None:
     page = PageRequest(page=1, page_size=2, after=(5, "SMx"))
-    body = envelope("messages", [{"a": 1}, {"a": 2}], path="/p.json", filters=[("To", "+1")],
-                    page=page, next_cursor=(3, "SMy"))
+    body = envelope(
+        "messages",
+        [{"a": 1}, {"a": 2}],
+        path="/p.json",
+        filters=[("To", "+1")],
+        page=page,
+        next_cursor=(3, "SMy"),
+    )
     assert set(body) == META | {"messages"}
     assert body["start"] == 2 and body["end"] == 3
     assert body["next_page_uri"].startswith("/p.json?To=%2B1&PageSize=2&Page=2&PageToken=PA")

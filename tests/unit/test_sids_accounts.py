@@ -54,10 +54,17 @@ def test_reachability() -> None:
     assert can_reach(child, "ACchild", "ACparent")
 
 
-@pytest.mark.parametrize(("current", "new", "ok"), [
-    ("active", "suspended", True), ("suspended", "active", True), ("active", "closed", True),
-    ("closed", "active", False), ("closed", "suspended", False), ("active", "frozen", False),
-])
+@pytest.mark.parametrize(
+    ("current", "new", "ok"),
+    [
+        ("active", "suspended", True),
+        ("suspended", "active", True),
+        ("active", "closed", True),
+        ("closed", "active", False),
+        ("closed", "suspended", False),
+        ("active", "frozen", False),
+    ],
+)
 def test_status_transitions(current: str, new: str, ok: bool) -> None:
     assert can_transition(current, new) is ok
 

@@ -8,25 +8,37 @@ from sqlalchemy import Connection, delete, insert, or_, select, update
 from starlette.requests import Request
 from starlette.responses import Response
 
+from telephonist.api.auth import require_account_management
 from telephonist.api.context import principal, scoped
 from telephonist.api.forms import Form, query_form, read_form
 from telephonist.api.paging import PageRequest, envelope, fetch_page
 from telephonist.api.render import PREFIX, JSONResponse, account_uri, rfc2822
-from telephonist.api.auth import require_account_management
 from telephonist.domain.accounts import STATUSES, can_transition, hash_secret
 from telephonist.domain.sids import is_sid, new_auth_token, new_sid
 from telephonist.errors import TwilioError, invalid_parameter, not_found
 from telephonist.storage.schema import accounts, api_keys
 
 SUBRESOURCES = (
-    ("available_phone_numbers", "AvailablePhoneNumbers"), ("calls", "Calls"),
-    ("conferences", "Conferences"), ("incoming_phone_numbers", "IncomingPhoneNumbers"),
-    ("notifications", "Notifications"), ("outgoing_caller_ids", "OutgoingCallerIds"),
-    ("recordings", "Recordings"), ("transcriptions", "Transcriptions"),
-    ("addresses", "Addresses"), ("signing_keys", "SigningKeys"), ("connect_apps", "ConnectApps"),
-    ("sip", "SIP"), ("authorized_connect_apps", "AuthorizedConnectApps"), ("usage", "Usage"),
-    ("keys", "Keys"), ("applications", "Applications"), ("short_codes", "SMS/ShortCodes"),
-    ("queues", "Queues"), ("messages", "Messages"), ("balance", "Balance"),
+    ("available_phone_numbers", "AvailablePhoneNumbers"),
+    ("calls", "Calls"),
+    ("conferences", "Conferences"),
+    ("incoming_phone_numbers", "IncomingPhoneNumbers"),
+    ("notifications", "Notifications"),
+    ("outgoing_caller_ids", "OutgoingCallerIds"),
+    ("recordings", "Recordings"),
+    ("transcriptions", "Transcriptions"),
+    ("addresses", "Addresses"),
+    ("signing_keys", "SigningKeys"),
+    ("connect_apps", "ConnectApps"),
+    ("sip", "SIP"),
+    ("authorized_connect_apps", "AuthorizedConnectApps"),
+    ("usage", "Usage"),
+    ("keys", "Keys"),
+    ("applications", "Applications"),
+    ("short_codes", "SMS/ShortCodes"),
+    ("queues", "Queues"),
+    ("messages", "Messages"),
+    ("balance", "Balance"),
 )
 
 
@@ -74,13 +86,21 @@ async def list_accounts(request: Request) -> Response:
         filters.append(("Status", status))
 
     def work(conn: Connection) -> tuple[list[Any], Any]:
-        return fetch_page(conn, stmt, page, sort=accounts.c.date_created, sid=accounts.c.sid,
-                          descending=False)
+        return fetch_page(
+            conn, stmt, page, sort=accounts.c.date_created, sid=accounts.c.sid, descending=False
+        )
 
     rows, cursor = await ctx.db.run(work)
-    return JSONResponse(envelope("accounts", [account_json(r) for r in rows],
-                                 path=f"{PREFIX}/Accounts.json", filters=filters, page=page,
-                                 next_cursor=cursor))
+    return JSONResponse(
+        envelope(
+            "accounts",
+            [account_json(r) for r in rows],
+            path=f"{PREFIX}/Accounts.json",
+            filters=filters,
+            page=page,
+            next_cursor=cursor,
+        )
+    )
 
 
 async def create_account(request: Request) -> Response:
@@ -92,9 +112,15 @@ async def create_account(request: Request) -> Response:
     now = ctx.now_micros()
     name = _friendly_name(form) or f"SubAccount Created at {rfc2822(now)}"
     row = {
-        "sid": new_sid("AC"), "owner_account_sid": who.account_sid, "friendly_name": name,
-        "status": "active", "type": "Full", "auth_token": new_auth_token(), "is_default": False,
-        "date_created": now, "date_updated": now,
+        "sid": new_sid("AC"),
+        "owner_account_sid": who.account_sid,
+        "friendly_name": name,
+        "status": "active",
+        "type": "Full",
+        "auth_token": new_auth_token(),
+        "is_default": False,
+        "date_created": now,
+        "date_updated": now,
     }
 
     def work(conn: Connection) -> None:
@@ -136,9 +162,12 @@ async def update_account(request: Request) -> Response:
             changes["status"] = status
             if status != "active":
                 # Closing or suspending a parent does the same to its subaccounts, as on Twilio.
-                conn.execute(update(accounts).where(accounts.c.owner_account_sid == sid)
-                             .where(accounts.c.status != "closed")
-                             .values(status=status, date_updated=now))
+                conn.execute(
+                    update(accounts)
+                    .where(accounts.c.owner_account_sid == sid)
+                    .where(accounts.c.status != "closed")
+                    .values(status=status, date_updated=now)
+                )
         if changes:
             changes["date_updated"] = now
             conn.execute(update(accounts).where(accounts.c.sid == sid).values(changes))
@@ -178,9 +207,16 @@ async def list_keys(request: Request) -> Response:
         return fetch_page(conn, stmt, page, sort=api_keys.c.date_created, sid=api_keys.c.sid)
 
     rows, cursor = await ctx.db.run(work)
-    return JSONResponse(envelope("keys", [key_json(r) for r in rows],
-                                 path=account_uri(ref.sid, "/Keys.json"), filters=[],
-                                 page=page, next_cursor=cursor))
+    return JSONResponse(
+        envelope(
+            "keys",
+            [key_json(r) for r in rows],
+            path=account_uri(ref.sid, "/Keys.json"),
+            filters=[],
+            page=page,
+            next_cursor=cursor,
+        )
+    )
 
 
 async def create_key(request: Request) -> Response:
@@ -189,8 +225,14 @@ async def create_key(request: Request) -> Response:
     form = await read_form(request, ctx.settings.max_body_bytes)
     now = ctx.now_micros()
     secret = new_auth_token()
-    row = {"sid": new_sid("SK"), "account_sid": ref.sid, "friendly_name": _friendly_name(form) or "",
-           "secret_sha256": hash_secret(secret), "date_created": now, "date_updated": now}
+    row = {
+        "sid": new_sid("SK"),
+        "account_sid": ref.sid,
+        "friendly_name": _friendly_name(form) or "",
+        "secret_sha256": hash_secret(secret),
+        "date_created": now,
+        "date_updated": now,
+    }
 
     def work(conn: Connection) -> None:
         conn.execute(insert(api_keys).values(row))
@@ -220,8 +262,11 @@ async def update_key(request: Request) -> Response:
         if _load_key(conn, ref.sid, sid) is None:
             raise not_found(request.url.path)
         if name is not None:
-            conn.execute(update(api_keys).where(api_keys.c.sid == sid)
-                         .values(friendly_name=name, date_updated=now))
+            conn.execute(
+                update(api_keys)
+                .where(api_keys.c.sid == sid)
+                .values(friendly_name=name, date_updated=now)
+            )
         return _load_key(conn, ref.sid, sid)
 
     return JSONResponse(key_json(await ctx.db.run(work)))
@@ -233,8 +278,9 @@ async def delete_key(request: Request) -> Response:
     sid = request.path_params["sid"]
 
     def work(conn: Connection) -> int:
-        result = conn.execute(delete(api_keys).where(api_keys.c.sid == sid)
-                              .where(api_keys.c.account_sid == ref.sid))
+        result = conn.execute(
+            delete(api_keys).where(api_keys.c.sid == sid).where(api_keys.c.account_sid == ref.sid)
+        )
         return result.rowcount
 
     if not await ctx.db.run(work):
@@ -244,5 +290,12 @@ async def delete_key(request: Request) -> Response:
 
 
 def _load_key(conn: Connection, account_sid: str, sid: str) -> Any:
-    return conn.execute(select(api_keys).where(api_keys.c.sid == sid)
-                        .where(api_keys.c.account_sid == account_sid)).mappings().first()
+    return (
+        conn.execute(
+            select(api_keys)
+            .where(api_keys.c.sid == sid)
+            .where(api_keys.c.account_sid == account_sid)
+        )
+        .mappings()
+        .first()
+    )

@@ -93,8 +93,12 @@ def _parse_basic(authorization: str | None) -> tuple[str, str]:
 def _verify(conn: Connection, username: str, password: str) -> Principal | None:
     if username.startswith("SK"):
         row = conn.execute(
-            select(api_keys.c.secret_sha256, accounts.c.sid, accounts.c.owner_account_sid,
-                   accounts.c.status)
+            select(
+                api_keys.c.secret_sha256,
+                accounts.c.sid,
+                accounts.c.owner_account_sid,
+                accounts.c.status,
+            )
             .join(accounts, accounts.c.sid == api_keys.c.account_sid)
             .where(api_keys.c.sid == username)
         ).first()
@@ -104,8 +108,9 @@ def _verify(conn: Connection, username: str, password: str) -> Principal | None:
             return None
         return Principal(row.sid, row.owner_account_sid, row.status, key_sid=username)
     account = conn.execute(
-        select(accounts.c.sid, accounts.c.owner_account_sid, accounts.c.status,
-               accounts.c.auth_token).where(accounts.c.sid == username)
+        select(
+            accounts.c.sid, accounts.c.owner_account_sid, accounts.c.status, accounts.c.auth_token
+        ).where(accounts.c.sid == username)
     ).first()
     if account is None or not token_matches(password, account.auth_token):
         return None
@@ -126,5 +131,6 @@ def _load_account(conn: Connection, account_sid: str) -> AccountRef | None:
 def require_account_management(principal: Principal) -> None:
     """Standard API keys cannot manage accounts or keys (Twilio's rule)."""
     if principal.is_key:
-        raise TwilioError(20006, 403, "API keys cannot manage accounts or keys; use the "
-                          "account's Auth Token")
+        raise TwilioError(
+            20006, 403, "API keys cannot manage accounts or keys; use the account's Auth Token"
+        )

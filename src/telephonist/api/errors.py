@@ -29,10 +29,12 @@ async def on_http_exception(request: Request, exc: Exception) -> Response:
     if exc.status_code == 404:
         return render(not_found(request.url.path))
     if exc.status_code == 405:
-        return render(TwilioError(20004, 405, f"Method {request.method} not allowed for "
-                                  f"{request.url.path}"))
-    return render(TwilioError(20422 if exc.status_code < 500 else 20500, exc.status_code,
-                              str(exc.detail)))
+        return render(
+            TwilioError(20004, 405, f"Method {request.method} not allowed for {request.url.path}")
+        )
+    return render(
+        TwilioError(20422 if exc.status_code < 500 else 20500, exc.status_code, str(exc.detail))
+    )
 
 
 async def on_unexpected(request: Request, exc: Exception) -> Response:

@@ -100,9 +100,7 @@ async def read_form(request: Request, max_bytes: int) -> Form:
         return Form([])
     content_type = request.headers.get("content-type", "")
     if content_type and not content_type.startswith("application/x-www-form-urlencoded"):
-        raise TwilioError(
-            20422, 400, "Request bodies must be application/x-www-form-urlencoded"
-        )
+        raise TwilioError(20422, 400, "Request bodies must be application/x-www-form-urlencoded")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:

@@ -35,9 +35,20 @@ from telephonist.storage.schema import incoming_numbers, media, media_content, m
 
 # Accepted and kept with the message; documented as having no effect in the simulator.
 OPTION_PARAMS = (
-    "MaxPrice", "ProvideFeedback", "Attempt", "SmartEncoded", "ShortenUrls", "ForceDelivery",
-    "ContentRetention", "AddressRetention", "SendAsMms", "ApplicationSid", "ContentSid",
-    "ContentVariables", "RiskCheck", "TrafficType",
+    "MaxPrice",
+    "ProvideFeedback",
+    "Attempt",
+    "SmartEncoded",
+    "ShortenUrls",
+    "ForceDelivery",
+    "ContentRetention",
+    "AddressRetention",
+    "SendAsMms",
+    "ApplicationSid",
+    "ContentSid",
+    "ContentVariables",
+    "RiskCheck",
+    "TrafficType",
 )
 
 
@@ -83,8 +94,9 @@ def media_json(row: Any) -> dict[str, Any]:
         "date_updated": rfc2822(row["date_updated"]),
         "parent_sid": row["message_sid"],
         "sid": row["sid"],
-        "uri": account_uri(row["account_sid"],
-                           f"/Messages/{row['message_sid']}/Media/{row['sid']}.json"),
+        "uri": account_uri(
+            row["account_sid"], f"/Messages/{row['message_sid']}/Media/{row['sid']}.json"
+        ),
     }
 
 
@@ -119,33 +131,61 @@ async def create_message(request: Request) -> Response:
     req = _parse_request(form)
     if req.messaging_service_sid is not None:
         # Messaging Services are not modelled yet: no MG SID can exist.
-        raise TwilioError(21701, 404, f"The Messaging Service {req.messaging_service_sid} "
-                          "does not exist")
+        raise TwilioError(
+            21701, 404, f"The Messaging Service {req.messaging_service_sid} does not exist"
+        )
     if ref.status != "active":
         raise TwilioError(20005, 403, f"Account {ref.sid} is not active")
     assert req.from_ is not None
     now = ctx.now_micros()
     sid = new_sid("MM" if req.media_urls else "SM")
     row = {
-        "sid": sid, "account_sid": ref.sid, "direction": "outbound-api", "from_": req.from_,
-        "to": req.to, "body": req.body, "status": "queued", "encoding": req.encoding,
-        "num_segments": req.num_segments, "num_media": len(req.media_urls),
-        "error_code": None, "error_message": None, "price": None, "price_unit": "USD",
-        "messaging_service_sid": None, "status_callback": req.status_callback,
-        "validity_period": req.validity_period, "options": json.dumps(req.options),
-        "date_created": now, "date_updated": now, "date_sent": None,
+        "sid": sid,
+        "account_sid": ref.sid,
+        "direction": "outbound-api",
+        "from_": req.from_,
+        "to": req.to,
+        "body": req.body,
+        "status": "queued",
+        "encoding": req.encoding,
+        "num_segments": req.num_segments,
+        "num_media": len(req.media_urls),
+        "error_code": None,
+        "error_message": None,
+        "price": None,
+        "price_unit": "USD",
+        "messaging_service_sid": None,
+        "status_callback": req.status_callback,
+        "validity_period": req.validity_period,
+        "options": json.dumps(req.options),
+        "date_created": now,
+        "date_updated": now,
+        "date_sent": None,
     }
     media_rows = [
-        {"sid": new_sid("ME"), "message_sid": sid, "account_sid": ref.sid,
-         "content_type": _guess_type(url), "source_url": url, "position": i,
-         "date_created": now, "date_updated": now}
+        {
+            "sid": new_sid("ME"),
+            "message_sid": sid,
+            "account_sid": ref.sid,
+            "content_type": _guess_type(url),
+            "source_url": url,
+            "position": i,
+            "date_created": now,
+            "date_updated": now,
+        }
         for i, url in enumerate(req.media_urls)
     ]
 
     def work(conn: Connection) -> None:
         kind = _check_sender(conn, ref.sid, req)
-        queue_outbound(conn, row, media_rows, kind=sender_kind(req.from_ or "", kind), now=now,
-                       mps=ctx.settings.mps)
+        queue_outbound(
+            conn,
+            row,
+            media_rows,
+            kind=sender_kind(req.from_ or "", kind),
+            now=now,
+            mps=ctx.settings.mps,
+        )
 
     await ctx.db.run(work)
     ctx.wake_worker()
@@ -169,13 +209,24 @@ def _check_sender(conn: Connection, account_sid: str, req: MessageRequest) -> st
     number = conn.execute(_SENDER, {"a": account_sid, "n": sender}).first()
     if number is None:
         if phone.is_short_code(sender):
-            raise TwilioError(21606, 400, f"The From phone number {sender} is not a valid, "
-                              "SMS-capable inbound phone number or short code for your account.")
-        raise TwilioError(21659, 400, f"'From' {sender} is not a Twilio phone number or Short "
-                          "Code country mismatch")
+            raise TwilioError(
+                21606,
+                400,
+                f"The From phone number {sender} is not a valid, "
+                "SMS-capable inbound phone number or short code for your account.",
+            )
+        raise TwilioError(
+            21659,
+            400,
+            f"'From' {sender} is not a Twilio phone number or Short Code country mismatch",
+        )
     if not number.cap_sms:
-        raise TwilioError(21606, 400, f"The From phone number {sender} is not a valid, "
-                          "SMS-capable inbound phone number or short code for your account.")
+        raise TwilioError(
+            21606,
+            400,
+            f"The From phone number {sender} is not a valid, "
+            "SMS-capable inbound phone number or short code for your account.",
+        )
     if req.media_urls and not number.cap_mms:
         raise TwilioError(21621, 400)
     return str(number.kind)
@@ -214,9 +265,16 @@ async def list_messages(request: Request) -> Response:
         return fetch_page(conn, stmt, page, sort=messages.c.date_created, sid=messages.c.sid)
 
     rows, cursor = await ctx.db.run(work)
-    return JSONResponse(envelope("messages", [message_json(r) for r in rows],
-                                 path=request.url.path, filters=filters, page=page,
-                                 next_cursor=cursor))
+    return JSONResponse(
+        envelope(
+            "messages",
+            [message_json(r) for r in rows],
+            path=request.url.path,
+            filters=filters,
+            page=page,
+            next_cursor=cursor,
+        )
+    )
 
 
 def _day_bounds(name: str, value: str) -> tuple[int, int]:
@@ -277,10 +335,12 @@ async def delete_message(request: Request) -> Response:
     sid = request.path_params["sid"]
 
     def work(conn: Connection) -> int:
-        conn.execute(delete(media).where(media.c.message_sid == sid)
-                     .where(media.c.account_sid == ref.sid))
-        return conn.execute(delete(messages).where(messages.c.sid == sid)
-                            .where(messages.c.account_sid == ref.sid)).rowcount
+        conn.execute(
+            delete(media).where(media.c.message_sid == sid).where(media.c.account_sid == ref.sid)
+        )
+        return conn.execute(
+            delete(messages).where(messages.c.sid == sid).where(messages.c.account_sid == ref.sid)
+        ).rowcount
 
     if not await ctx.db.run(work):
         raise not_found(request.url.path)
@@ -290,8 +350,15 @@ async def delete_message(request: Request) -> Response:
 def _load_message(conn: Connection, account_sid: str, sid: str) -> Any:
     if not (is_sid(sid, "SM") or is_sid(sid, "MM")):
         return None
-    return conn.execute(select(messages).where(messages.c.sid == sid)
-                        .where(messages.c.account_sid == account_sid)).mappings().first()
+    return (
+        conn.execute(
+            select(messages)
+            .where(messages.c.sid == sid)
+            .where(messages.c.account_sid == account_sid)
+        )
+        .mappings()
+        .first()
+    )
 
 
 # -- Media ---------------------------------------------------------------------------------------
@@ -322,15 +389,23 @@ async def list_media(request: Request) -> Response:
         return fetch_page(conn, stmt, page, sort=media.c.date_created, sid=media.c.sid)
 
     rows, cursor = await ctx.db.run(work)
-    return JSONResponse(envelope("media_list", [media_json(r) for r in rows],
-                                 path=request.url.path, filters=filters, page=page,
-                                 next_cursor=cursor))
+    return JSONResponse(
+        envelope(
+            "media_list",
+            [media_json(r) for r in rows],
+            path=request.url.path,
+            filters=filters,
+            page=page,
+            next_cursor=cursor,
+        )
+    )
 
 
 async def fetch_media(request: Request) -> Response:
     ctx, _, ref = await scoped(request)
-    row = await ctx.db.run(_load_media, ref.sid, request.path_params["message_sid"],
-                           request.path_params["sid"])
+    row = await ctx.db.run(
+        _load_media, ref.sid, request.path_params["message_sid"], request.path_params["sid"]
+    )
     if row is None:
         raise not_found(request.url.path)
     return JSONResponse(media_json(row))
@@ -342,9 +417,12 @@ async def delete_media(request: Request) -> Response:
     sid = request.path_params["sid"]
 
     def work(conn: Connection) -> int:
-        return conn.execute(delete(media).where(media.c.sid == sid)
-                            .where(media.c.message_sid == message_sid)
-                            .where(media.c.account_sid == ref.sid)).rowcount
+        return conn.execute(
+            delete(media)
+            .where(media.c.sid == sid)
+            .where(media.c.message_sid == message_sid)
+            .where(media.c.account_sid == ref.sid)
+        ).rowcount
 
     if not await ctx.db.run(work):
         raise not_found(request.url.path)
@@ -352,9 +430,16 @@ async def delete_media(request: Request) -> Response:
 
 
 def _load_media(conn: Connection, account_sid: str, message_sid: str, sid: str) -> Any:
-    return conn.execute(select(media).where(media.c.sid == sid)
-                        .where(media.c.message_sid == message_sid)
-                        .where(media.c.account_sid == account_sid)).mappings().first()
+    return (
+        conn.execute(
+            select(media)
+            .where(media.c.sid == sid)
+            .where(media.c.message_sid == message_sid)
+            .where(media.c.account_sid == account_sid)
+        )
+        .mappings()
+        .first()
+    )
 
 
 async def media_content_file(request: Request) -> Response:
@@ -371,7 +456,8 @@ async def media_content_file(request: Request) -> Response:
         return conn.execute(
             select(media.c.content_type, media_content.c.content)
             .join(media_content, media_content.c.media_sid == media.c.sid)
-            .where(media.c.sid == sid).where(media.c.message_sid == message_sid)
+            .where(media.c.sid == sid)
+            .where(media.c.message_sid == message_sid)
             .where(media.c.account_sid == account_sid)
         ).first()
 

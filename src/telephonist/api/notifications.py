@@ -51,13 +51,21 @@ async def list_notifications(request: Request) -> Response:
         filters.append(("Log", level))
 
     def work(conn: Connection) -> tuple[list[Any], Any]:
-        return fetch_page(conn, stmt, page, sort=notifications.c.date_created,
-                          sid=notifications.c.sid)
+        return fetch_page(
+            conn, stmt, page, sort=notifications.c.date_created, sid=notifications.c.sid
+        )
 
     rows, cursor = await ctx.db.run(work)
-    return JSONResponse(envelope("notifications", [notification_json(r) for r in rows],
-                                 path=request.url.path, filters=filters, page=page,
-                                 next_cursor=cursor))
+    return JSONResponse(
+        envelope(
+            "notifications",
+            [notification_json(r) for r in rows],
+            path=request.url.path,
+            filters=filters,
+            page=page,
+            next_cursor=cursor,
+        )
+    )
 
 
 async def fetch_notification(request: Request) -> Response:
@@ -65,8 +73,15 @@ async def fetch_notification(request: Request) -> Response:
     sid = request.path_params["sid"]
 
     def work(conn: Connection) -> Any:
-        return conn.execute(select(notifications).where(notifications.c.sid == sid)
-                            .where(notifications.c.account_sid == ref.sid)).mappings().first()
+        return (
+            conn.execute(
+                select(notifications)
+                .where(notifications.c.sid == sid)
+                .where(notifications.c.account_sid == ref.sid)
+            )
+            .mappings()
+            .first()
+        )
 
     row = await ctx.db.run(work)
     if row is None:

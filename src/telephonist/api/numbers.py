@@ -36,27 +36,50 @@ EMPTY_KINDS = ("National", "Voip", "SharedCost", "MachineToMachine")
 
 # Configurable fields: request parameter -> resource field, with defaults.
 URL_FIELDS = {
-    "SmsUrl": "sms_url", "SmsFallbackUrl": "sms_fallback_url", "VoiceUrl": "voice_url",
-    "VoiceFallbackUrl": "voice_fallback_url", "StatusCallback": "status_callback",
+    "SmsUrl": "sms_url",
+    "SmsFallbackUrl": "sms_fallback_url",
+    "VoiceUrl": "voice_url",
+    "VoiceFallbackUrl": "voice_fallback_url",
+    "StatusCallback": "status_callback",
 }
 METHOD_FIELDS = {
-    "SmsMethod": "sms_method", "SmsFallbackMethod": "sms_fallback_method",
-    "VoiceMethod": "voice_method", "VoiceFallbackMethod": "voice_fallback_method",
+    "SmsMethod": "sms_method",
+    "SmsFallbackMethod": "sms_fallback_method",
+    "VoiceMethod": "voice_method",
+    "VoiceFallbackMethod": "voice_fallback_method",
     "StatusCallbackMethod": "status_callback_method",
 }
 SID_FIELDS = {
-    "SmsApplicationSid": "sms_application_sid", "VoiceApplicationSid": "voice_application_sid",
-    "TrunkSid": "trunk_sid", "IdentitySid": "identity_sid", "AddressSid": "address_sid",
-    "BundleSid": "bundle_sid", "EmergencyAddressSid": "emergency_address_sid",
+    "SmsApplicationSid": "sms_application_sid",
+    "VoiceApplicationSid": "voice_application_sid",
+    "TrunkSid": "trunk_sid",
+    "IdentitySid": "identity_sid",
+    "AddressSid": "address_sid",
+    "BundleSid": "bundle_sid",
+    "EmergencyAddressSid": "emergency_address_sid",
 }
 DEFAULT_CONFIG: dict[str, Any] = {
-    "api_version": API_VERSION, "sms_url": "", "sms_method": "POST", "sms_fallback_url": "",
-    "sms_fallback_method": "POST", "sms_application_sid": "", "voice_url": None,
-    "voice_method": "POST", "voice_fallback_url": None, "voice_fallback_method": "POST",
-    "voice_application_sid": "", "voice_caller_id_lookup": False, "voice_receive_mode": "voice",
-    "status_callback": "", "status_callback_method": "POST", "trunk_sid": None,
-    "identity_sid": None, "address_sid": None, "bundle_sid": None,
-    "emergency_status": "Inactive", "emergency_address_sid": None,
+    "api_version": API_VERSION,
+    "sms_url": "",
+    "sms_method": "POST",
+    "sms_fallback_url": "",
+    "sms_fallback_method": "POST",
+    "sms_application_sid": None,
+    "voice_url": None,
+    "voice_method": "POST",
+    "voice_fallback_url": None,
+    "voice_fallback_method": "POST",
+    "voice_application_sid": None,
+    "voice_caller_id_lookup": False,
+    "voice_receive_mode": "voice",
+    "status_callback": "",
+    "status_callback_method": "POST",
+    "trunk_sid": None,
+    "identity_sid": None,
+    "address_sid": None,
+    "bundle_sid": None,
+    "emergency_status": "Inactive",
+    "emergency_address_sid": None,
     "emergency_address_status": "unregistered",
 }
 MAGIC_UNAVAILABLE = "+15005550000"
@@ -76,8 +99,7 @@ def _country_json(account_sid: str, code: str) -> dict[str, Any]:
         "country": country_name(code),
         "country_code": code,
         "subresource_uris": {
-            SUBRESOURCE_KEYS[k]: account_uri(account_sid, f"{base}/{paths[k]}.json")
-            for k in kinds
+            SUBRESOURCE_KEYS[k]: account_uri(account_sid, f"{base}/{paths[k]}.json") for k in kinds
         },
         "uri": account_uri(account_sid, f"{base}.json"),
     }
@@ -86,8 +108,9 @@ def _country_json(account_sid: str, code: str) -> dict[str, Any]:
 async def list_countries(request: Request) -> Response:
     _, _, ref = await scoped(request)
     countries = [_country_json(ref.sid, c) for c in inventory.supported_countries()]
-    return JSONResponse({"countries": countries,
-                         "uri": account_uri(ref.sid, "/AvailablePhoneNumbers.json")})
+    return JSONResponse(
+        {"countries": countries, "uri": account_uri(ref.sid, "/AvailablePhoneNumbers.json")}
+    )
 
 
 async def fetch_country(request: Request) -> Response:
@@ -96,6 +119,11 @@ async def fetch_country(request: Request) -> Response:
     if code not in inventory.supported_countries():
         raise not_found(request.url.path)
     return JSONResponse(_country_json(ref.sid, code))
+
+
+def _float(value: str | None) -> float | None:
+    """The spec types coordinates as numbers (its examples show strings; the schema wins)."""
+    return float(value) if value else None
 
 
 def _available_json(number: inventory.AvailableNumber) -> dict[str, Any]:
@@ -107,9 +135,9 @@ def _available_json(number: inventory.AvailableNumber) -> dict[str, Any]:
         "friendly_name": number.friendly_name,
         "iso_country": number.iso_country,
         "lata": number.lata,
-        "latitude": number.latitude,
+        "latitude": _float(number.latitude),
         "locality": number.locality,
-        "longitude": number.longitude,
+        "longitude": _float(number.longitude),
         "phone_number": number.phone_number,
         "postal_code": number.postal_code,
         "rate_center": number.rate_center,
@@ -118,15 +146,29 @@ def _available_json(number: inventory.AvailableNumber) -> dict[str, Any]:
 
 
 SEARCH_FILTERS = (
-    "AreaCode", "Contains", "SmsEnabled", "MmsEnabled", "VoiceEnabled", "FaxEnabled",
-    "ExcludeAllAddressRequired", "ExcludeLocalAddressRequired", "ExcludeForeignAddressRequired",
-    "Beta", "NearNumber", "NearLatLong", "Distance", "InPostalCode", "InRegion", "InRateCenter",
-    "InLata", "InLocality",
+    "AreaCode",
+    "Contains",
+    "SmsEnabled",
+    "MmsEnabled",
+    "VoiceEnabled",
+    "FaxEnabled",
+    "ExcludeAllAddressRequired",
+    "ExcludeLocalAddressRequired",
+    "ExcludeForeignAddressRequired",
+    "Beta",
+    "NearNumber",
+    "NearLatLong",
+    "Distance",
+    "InPostalCode",
+    "InRegion",
+    "InRateCenter",
+    "InLata",
+    "InLocality",
 )
 
 
 async def search_numbers(request: Request) -> Response:
-    ctx, _, ref = await scoped(request)
+    ctx, _, _ref = await scoped(request)
     code = request.path_params["country"]
     kind_path = request.path_params["kind"]
     path = request.url.path
@@ -169,34 +211,47 @@ async def search_numbers(request: Request) -> Response:
         results = []
     else:
         raise not_found(path)
-    body = envelope("available_phone_numbers", [_available_json(n) for n in results],
-                    path=path, filters=filters, page=page, next_cursor=None)
+    body = envelope(
+        "available_phone_numbers",
+        [_available_json(n) for n in results],
+        path=path,
+        filters=filters,
+        page=page,
+        next_cursor=None,
+    )
     return JSONResponse(body)
 
 
 def _owned_among(conn: Connection, numbers: list[str]) -> set[str]:
     if not numbers:
         return set()
-    rows = conn.execute(select(incoming_numbers.c.phone_number)
-                        .where(incoming_numbers.c.phone_number.in_(numbers)))
+    rows = conn.execute(
+        select(incoming_numbers.c.phone_number).where(incoming_numbers.c.phone_number.in_(numbers))
+    )
     return {r[0] for r in rows}
 
 
 # -- IncomingPhoneNumbers ------------------------------------------------------------------------
 
 
-def number_json(row: Any) -> dict[str, Any]:
+def number_json(row: Any, *, typed: bool = False) -> dict[str, Any]:
+    """The IncomingPhoneNumber resource. The typed lists (Local, Mobile, TollFree) describe
+    the same resource without ``type``, since their path already says it."""
     config = {**DEFAULT_CONFIG, **json.loads(row["config"])}
     sid = row["sid"]
-    return {
+    out = {
         "account_sid": row["account_sid"],
         "address_requirements": row["address_requirements"],
         "address_sid": config["address_sid"],
         "api_version": config["api_version"],
         "beta": False,
         "bundle_sid": config["bundle_sid"],
-        "capabilities": {"voice": row["cap_voice"], "sms": row["cap_sms"],
-                         "mms": row["cap_mms"], "fax": row["cap_fax"]},
+        "capabilities": {
+            "voice": row["cap_voice"],
+            "sms": row["cap_sms"],
+            "mms": row["cap_mms"],
+            "fax": row["cap_fax"],
+        },
         "date_created": rfc2822(row["date_created"]),
         "date_updated": rfc2822(row["date_updated"]),
         "emergency_address_sid": config["emergency_address_sid"],
@@ -226,6 +281,9 @@ def number_json(row: Any) -> dict[str, Any]:
         "voice_receive_mode": config["voice_receive_mode"],
         "voice_url": config["voice_url"],
     }
+    if typed:
+        del out["type"]
+    return out
 
 
 def config_changes(form: Form) -> dict[str, Any]:
@@ -234,8 +292,11 @@ def config_changes(form: Form) -> dict[str, Any]:
     for param, field in URL_FIELDS.items():
         if (value := form.get(param)) is not None:
             if value and not re.match(r"^https?://[^\s/]+", value):
-                raise TwilioError(21502 if param.startswith("Sms") else 21205, 400,
-                                  f"{param} {value!r} is not a valid URL")
+                raise TwilioError(
+                    21502 if param.startswith("Sms") else 21205,
+                    400,
+                    f"{param} {value!r} is not a valid URL",
+                )
             changes[field] = value
     for param, field in METHOD_FIELDS.items():
         if (method := form.method(param)) is not None:
@@ -295,7 +356,7 @@ async def buy_number(request: Request) -> Response:
             await ctx.db.run(_insert_number, row)
         except IntegrityError:
             continue  # someone owns it already; for an AreaCode buy, try the next one
-        return JSONResponse(number_json(row), status_code=201)
+        return JSONResponse(number_json(row, typed=kind_path is not None), status_code=201)
     if requested is not None:
         raise _unavailable(requested)
     raise TwilioError(21452, 400)
@@ -321,9 +382,19 @@ def _describe(e164: str) -> inventory.AvailableNumber | None:
 def _magic_record(e164: str) -> inventory.AvailableNumber:
     """Twilio's test numbers (+1 500 555 xxxx) are buyable here, as with test credentials."""
     return inventory.AvailableNumber(
-        phone_number=e164, friendly_name=f"(500) 555-{e164[-4:]}", iso_country="US",
-        kind="local", locality=None, region=None, postal_code=None, rate_center=None,
-        lata=None, latitude=None, longitude=None, address_requirements="none", beta=False,
+        phone_number=e164,
+        friendly_name=f"(500) 555-{e164[-4:]}",
+        iso_country="US",
+        kind="local",
+        locality=None,
+        region=None,
+        postal_code=None,
+        rate_center=None,
+        lata=None,
+        latitude=None,
+        longitude=None,
+        address_requirements="none",
+        beta=False,
         capabilities=inventory.Capabilities(voice=True, sms=True, mms=True, fax=False),
     )
 
@@ -343,9 +414,11 @@ async def _by_area_code(
     try:
         for country in ("US", "CA"):
             found = inventory.search(
-                inventory.SearchQuery(country=country, kind=kind or "local", area_code=area_code,
-                                      limit=20),
-                is_taken=owned.__contains__)
+                inventory.SearchQuery(
+                    country=country, kind=kind or "local", area_code=area_code, limit=20
+                ),
+                is_taken=owned.__contains__,
+            )
             if found:
                 break
     except inventory.InvalidSearch as exc:
@@ -359,8 +432,11 @@ async def _by_area_code(
 
 
 def _owned_with_prefix(conn: Connection, prefix: str) -> set[str]:
-    rows = conn.execute(select(incoming_numbers.c.phone_number)
-                        .where(incoming_numbers.c.phone_number.like(prefix + "%")))
+    rows = conn.execute(
+        select(incoming_numbers.c.phone_number).where(
+            incoming_numbers.c.phone_number.like(prefix + "%")
+        )
+    )
     return {r[0] for r in rows}
 
 
@@ -391,12 +467,21 @@ def _new_number_row(
 ) -> dict[str, Any]:
     caps = record.capabilities
     return {
-        "sid": new_sid("PN"), "account_sid": account_sid, "phone_number": record.phone_number,
-        "friendly_name": friendly or record.friendly_name, "kind": record.kind,
-        "iso_country": record.iso_country, "cap_voice": caps.voice, "cap_sms": caps.sms,
-        "cap_mms": caps.mms, "cap_fax": caps.fax,
-        "address_requirements": record.address_requirements, "origin": "twilio",
-        "config": json.dumps(changes), "date_created": now, "date_updated": now,
+        "sid": new_sid("PN"),
+        "account_sid": account_sid,
+        "phone_number": record.phone_number,
+        "friendly_name": friendly or record.friendly_name,
+        "kind": record.kind,
+        "iso_country": record.iso_country,
+        "cap_voice": caps.voice,
+        "cap_sms": caps.sms,
+        "cap_mms": caps.mms,
+        "cap_fax": caps.fax,
+        "address_requirements": record.address_requirements,
+        "origin": "twilio",
+        "config": json.dumps(changes),
+        "date_created": now,
+        "date_updated": now,
     }
 
 
@@ -424,13 +509,27 @@ async def list_numbers(request: Request) -> Response:
         filters.append(("Beta", beta))
 
     def work(conn: Connection) -> tuple[list[Any], Any]:
-        return fetch_page(conn, stmt, page, sort=incoming_numbers.c.date_created,
-                          sid=incoming_numbers.c.sid, descending=False)
+        return fetch_page(
+            conn,
+            stmt,
+            page,
+            sort=incoming_numbers.c.date_created,
+            sid=incoming_numbers.c.sid,
+            descending=False,
+        )
 
     rows, cursor = await ctx.db.run(work)
-    return JSONResponse(envelope("incoming_phone_numbers", [number_json(r) for r in rows],
-                                 path=request.url.path, filters=filters, page=page,
-                                 next_cursor=cursor))
+    typed = kind_path is not None
+    return JSONResponse(
+        envelope(
+            "incoming_phone_numbers",
+            [number_json(r, typed=typed) for r in rows],
+            path=request.url.path,
+            filters=filters,
+            page=page,
+            next_cursor=cursor,
+        )
+    )
 
 
 def _like_pattern(pattern: str) -> str:
@@ -459,11 +558,10 @@ async def update_number(request: Request) -> Response:
     target = form.text("AccountSid")
     if target is not None and target != ref.sid:
         target_ref = await ctx.auth.lookup(target)
-        if target_ref is None or not (
-            can_reach(who, target_ref.sid, target_ref.owner_account_sid)
-        ):
-            raise invalid_parameter(f"AccountSid {target} is not an account you can move "
-                                    "numbers to")
+        if target_ref is None or not (can_reach(who, target_ref.sid, target_ref.owner_account_sid)):
+            raise invalid_parameter(
+                f"AccountSid {target} is not an account you can move numbers to"
+            )
     now = ctx.now_micros()
 
     def work(conn: Connection) -> Any:
@@ -478,8 +576,11 @@ async def update_number(request: Request) -> Response:
         if target is not None:
             values["account_sid"] = target
         conn.execute(update(incoming_numbers).where(incoming_numbers.c.sid == sid).values(values))
-        return conn.execute(select(incoming_numbers).where(incoming_numbers.c.sid == sid)
-                            ).mappings().first()
+        return (
+            conn.execute(select(incoming_numbers).where(incoming_numbers.c.sid == sid))
+            .mappings()
+            .first()
+        )
 
     return JSONResponse(number_json(await ctx.db.run(work)))
 
@@ -489,8 +590,11 @@ async def release_number(request: Request) -> Response:
     sid = request.path_params["sid"]
 
     def work(conn: Connection) -> int:
-        return conn.execute(delete(incoming_numbers).where(incoming_numbers.c.sid == sid)
-                            .where(incoming_numbers.c.account_sid == ref.sid)).rowcount
+        return conn.execute(
+            delete(incoming_numbers)
+            .where(incoming_numbers.c.sid == sid)
+            .where(incoming_numbers.c.account_sid == ref.sid)
+        ).rowcount
 
     if not await ctx.db.run(work):
         raise not_found(request.url.path)
@@ -498,8 +602,15 @@ async def release_number(request: Request) -> Response:
 
 
 def _load_number(conn: Connection, account_sid: str, sid: str) -> Any:
-    return conn.execute(select(incoming_numbers).where(incoming_numbers.c.sid == sid)
-                        .where(incoming_numbers.c.account_sid == account_sid)).mappings().first()
+    return (
+        conn.execute(
+            select(incoming_numbers)
+            .where(incoming_numbers.c.sid == sid)
+            .where(incoming_numbers.c.account_sid == account_sid)
+        )
+        .mappings()
+        .first()
+    )
 
 
 def _route_ref(request: Request) -> bool:

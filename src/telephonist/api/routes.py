@@ -26,12 +26,17 @@ routes = [
     Route(f"{A}/Messages/{{sid}}.json", messages.update_message, methods=["POST"]),
     Route(f"{A}/Messages/{{sid}}.json", messages.delete_message, methods=["DELETE"]),
     Route(f"{A}/Messages/{{message_sid}}/Media.json", messages.list_media, methods=["GET"]),
-    Route(f"{A}/Messages/{{message_sid}}/Media/{{sid}}.json", messages.fetch_media,
-          methods=["GET"]),
-    Route(f"{A}/Messages/{{message_sid}}/Media/{{sid}}.json", messages.delete_media,
-          methods=["DELETE"]),
-    Route(f"{A}/Messages/{{message_sid}}/Media/{{sid}}", messages.media_content_file,
-          methods=["GET"]),
+    Route(
+        f"{A}/Messages/{{message_sid}}/Media/{{sid}}.json", messages.fetch_media, methods=["GET"]
+    ),
+    Route(
+        f"{A}/Messages/{{message_sid}}/Media/{{sid}}.json",
+        messages.delete_media,
+        methods=["DELETE"],
+    ),
+    Route(
+        f"{A}/Messages/{{message_sid}}/Media/{{sid}}", messages.media_content_file, methods=["GET"]
+    ),
     Route(f"{A}/Notifications.json", notifications.list_notifications, methods=["GET"]),
     Route(f"{A}/Notifications/{{sid}}.json", notifications.fetch_notification, methods=["GET"]),
     Route(f"{S}/Handsets/{{number}}/Messages", simulator.send_from_handset, methods=["POST"]),
@@ -43,8 +48,11 @@ routes = [
     Route(f"{S}/Clock", simulator.clock, methods=["GET", "POST"]),
     Route(f"{A}/AvailablePhoneNumbers.json", numbers.list_countries, methods=["GET"]),
     Route(f"{A}/AvailablePhoneNumbers/{{country}}.json", numbers.fetch_country, methods=["GET"]),
-    Route(f"{A}/AvailablePhoneNumbers/{{country}}/{{kind}}.json", numbers.search_numbers,
-          methods=["GET"]),
+    Route(
+        f"{A}/AvailablePhoneNumbers/{{country}}/{{kind}}.json",
+        numbers.search_numbers,
+        methods=["GET"],
+    ),
     Route(f"{A}/IncomingPhoneNumbers.json", numbers.list_numbers, methods=["GET"]),
     Route(f"{A}/IncomingPhoneNumbers.json", numbers.buy_number, methods=["POST"]),
     # IncomingPhoneNumbers/{Sid}.json and IncomingPhoneNumbers/{Local|Mobile|TollFree}.json

@@ -26,9 +26,9 @@ from telephonist.dispatch.queue import next_due
 from telephonist.dispatch.worker import Worker
 from telephonist.domain import phone
 from telephonist.domain.messages import MAX_BODY_CHARS, MAX_MEDIA, is_http_url
+from telephonist.errors import TwilioError, invalid_parameter
 from telephonist.providers.simulator.scenarios import SCENARIOS
 from telephonist.storage.schema import carrier_log, incoming_numbers, scenario_rules
-from telephonist.errors import TwilioError, invalid_parameter
 from telephonist.webhooks.media import MediaError, fetch_media
 
 PREFIX = "/telephonist/v1"
@@ -76,24 +76,45 @@ async def send_from_handset(request: Request) -> Response:
     base_url = ctx.settings.base_url
 
     def work(conn: Connection) -> dict[str, Any]:
-        owner = conn.execute(select(incoming_numbers)
-                             .where(incoming_numbers.c.phone_number == handset)).first()
+        owner = conn.execute(
+            select(incoming_numbers).where(incoming_numbers.c.phone_number == handset)
+        ).first()
         if owner is not None:
-            raise invalid_parameter(f"{handset} belongs to an account; handsets are numbers "
-                                    "that no account owns")
-        number = conn.execute(select(incoming_numbers)
-                              .where(incoming_numbers.c.phone_number == to)).mappings().first()
+            raise invalid_parameter(
+                f"{handset} belongs to an account; handsets are numbers that no account owns"
+            )
+        number = (
+            conn.execute(select(incoming_numbers).where(incoming_numbers.c.phone_number == to))
+            .mappings()
+            .first()
+        )
         if number is None:
             raise TwilioError(21211, 404, f"No account on this server owns {to}")
-        return receive(conn, number=number, config=json.loads(number["config"]), from_=handset,
-                       body=body, attachments=attachments, now=now, base_url=base_url)
+        return receive(
+            conn,
+            number=number,
+            config=json.loads(number["config"]),
+            from_=handset,
+            body=body,
+            attachments=attachments,
+            now=now,
+            base_url=base_url,
+        )
 
     row = await ctx.db.run(work)
     ctx.wake_worker()
-    return JSONResponse({"sid": row["sid"], "account_sid": row["account_sid"],
-                         "from": row["from_"], "to": row["to"], "body": row["body"],
-                         "num_media": row["num_media"], "status": row["status"]},
-                        status_code=201)
+    return JSONResponse(
+        {
+            "sid": row["sid"],
+            "account_sid": row["account_sid"],
+            "from": row["from_"],
+            "to": row["to"],
+            "body": row["body"],
+            "num_media": row["num_media"],
+            "status": row["status"],
+        },
+        status_code=201,
+    )
 
 
 def _uploads(form: Form) -> list[InboundMedia]:
@@ -118,15 +139,32 @@ async def handset_inbox(request: Request) -> Response:
     handset = _handset(request)
 
     def work(conn: Connection) -> list[Any]:
-        return list(conn.execute(select(carrier_log).where(carrier_log.c.handset == handset)
-                                 .where(carrier_log.c.direction == "mt")
-                                 .order_by(carrier_log.c.id)).mappings())
+        return list(
+            conn.execute(
+                select(carrier_log)
+                .where(carrier_log.c.handset == handset)
+                .where(carrier_log.c.direction == "mt")
+                .order_by(carrier_log.c.id)
+            ).mappings()
+        )
 
     rows = await ctx.db.run(work)
-    return JSONResponse({"handset": handset, "messages": [
-        {"message_sid": r["message_sid"], "from": r["peer"], "body": r["body"],
-         "num_media": r["num_media"], "scenario": r["scenario"],
-         "date_received": rfc2822(r["created_at"])} for r in rows]})
+    return JSONResponse(
+        {
+            "handset": handset,
+            "messages": [
+                {
+                    "message_sid": r["message_sid"],
+                    "from": r["peer"],
+                    "body": r["body"],
+                    "num_media": r["num_media"],
+                    "scenario": r["scenario"],
+                    "date_received": rfc2822(r["created_at"]),
+                }
+                for r in rows
+            ],
+        }
+    )
 
 
 async def list_scenarios(request: Request) -> Response:
@@ -136,12 +174,18 @@ async def list_scenarios(request: Request) -> Response:
         return list(conn.execute(select(scenario_rules).order_by(scenario_rules.c.pattern)))
 
     rules = await ctx.db.run(work)
-    return JSONResponse({
-        "scenarios": [{"name": s.name, "description": s.description} for s in SCENARIOS.values()],
-        "rules": [{"pattern": p, "scenario": n, "source": "config"}
-                  for p, n in ctx.worker.config_rules]
-        + [{"pattern": r.pattern, "scenario": r.scenario, "source": "api"} for r in rules],
-    })
+    return JSONResponse(
+        {
+            "scenarios": [
+                {"name": s.name, "description": s.description} for s in SCENARIOS.values()
+            ],
+            "rules": [
+                {"pattern": p, "scenario": n, "source": "config"}
+                for p, n in ctx.worker.config_rules
+            ]
+            + [{"pattern": r.pattern, "scenario": r.scenario, "source": "api"} for r in rules],
+        }
+    )
 
 
 async def set_rule(request: Request) -> Response:
@@ -158,8 +202,7 @@ async def set_rule(request: Request) -> Response:
 
     def work(conn: Connection) -> None:
         conn.execute(delete(scenario_rules).where(scenario_rules.c.pattern == pattern))
-        conn.execute(scenario_rules.insert().values(pattern=pattern, scenario=name,
-                                                    created_at=now))
+        conn.execute(scenario_rules.insert().values(pattern=pattern, scenario=name, created_at=now))
 
     await ctx.db.run(work)
     return JSONResponse({"pattern": pattern, "scenario": name})
@@ -172,8 +215,9 @@ async def delete_rule(request: Request) -> Response:
         raise invalid_parameter("Pattern is required")
 
     def work(conn: Connection) -> int:
-        return conn.execute(delete(scenario_rules)
-                            .where(scenario_rules.c.pattern == pattern)).rowcount
+        return conn.execute(
+            delete(scenario_rules).where(scenario_rules.c.pattern == pattern)
+        ).rowcount
 
     if not await ctx.db.run(work):
         raise TwilioError(20404, 404, f"No scenario rule for {pattern}")
@@ -194,12 +238,22 @@ async def clock(request: Request) -> Response:
         if step < 0:
             raise invalid_parameter("Time only moves forward")
         if step and not isinstance(ctx.clock, FakeClock):
-            raise TwilioError(20422, 409, "The clock is the system clock; start the server "
-                              "with TELEPHONIST_CLOCK=manual to move time")
+            raise TwilioError(
+                20422,
+                409,
+                "The clock is the system clock; start the server "
+                "with TELEPHONIST_CLOCK=manual to move time",
+            )
         processed = await _advance(ctx.clock, ctx.worker, step)
     now = ctx.clock.now()
-    return JSONResponse({"now": now.strftime("%Y-%m-%dT%H:%M:%SZ"), "micros": to_micros(now),
-                         "manual": isinstance(ctx.clock, FakeClock), "processed": processed})
+    return JSONResponse(
+        {
+            "now": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "micros": to_micros(now),
+            "manual": isinstance(ctx.clock, FakeClock),
+            "processed": processed,
+        }
+    )
 
 
 async def _advance(the_clock: FakeClock | Any, worker: Worker, step: float) -> int:

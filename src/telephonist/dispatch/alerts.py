@@ -26,21 +26,34 @@ def record_alert(
 ) -> str:
     """Store one alert; its text is form-encoded like Twilio's ``alert_text``."""
     sid = new_sid("NO")
-    message = urlencode([
-        ("sourceComponent", "14100"),
-        ("ErrorCode", str(code)),
-        ("LogLevel", log_level(code)),
-        ("Msg", text or (attempt.error_text if attempt else "")),
-        *([("url", attempt.url), ("httpResponse", str(attempt.status or ""))] if attempt else []),
-    ])
-    conn.execute(insert(notifications).values(
-        sid=sid, account_sid=account_sid, error_code=str(code),
-        log="1" if log_level(code) == "WARNING" else "0",
-        message_text=message, more_info=more_info(code),
-        request_method=attempt.method if attempt else None,
-        request_url=attempt.url if attempt else None,
-        request_variables=urlencode(params) if params else None,
-        response_body=attempt.body[:4096].decode("utf-8", "replace") if attempt else None,
-        response_headers=json.dumps(attempt.headers) if attempt else None,
-        resource_sid=resource_sid, date_created=now))
+    message = urlencode(
+        [
+            ("sourceComponent", "14100"),
+            ("ErrorCode", str(code)),
+            ("LogLevel", log_level(code)),
+            ("Msg", text or (attempt.error_text if attempt else "")),
+            *(
+                [("url", attempt.url), ("httpResponse", str(attempt.status or ""))]
+                if attempt
+                else []
+            ),
+        ]
+    )
+    conn.execute(
+        insert(notifications).values(
+            sid=sid,
+            account_sid=account_sid,
+            error_code=str(code),
+            log="1" if log_level(code) == "WARNING" else "0",
+            message_text=message,
+            more_info=more_info(code),
+            request_method=attempt.method if attempt else None,
+            request_url=attempt.url if attempt else None,
+            request_variables=urlencode(params) if params else None,
+            response_body=attempt.body[:4096].decode("utf-8", "replace") if attempt else None,
+            response_headers=json.dumps(attempt.headers) if attempt else None,
+            resource_sid=resource_sid,
+            date_created=now,
+        )
+    )
     return sid

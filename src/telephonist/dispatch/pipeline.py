@@ -61,8 +61,9 @@ def queue_outbound(
     expired = slot.wait_micros > row["validity_period"] * 1_000_000
     if expired:
         release(conn, row["from_"], row["num_segments"], rate)
-    queue.enqueue(conn, queue.SEND, row["sid"], now if expired else slot.due_at,
-                  {"expired": expired}, now)
+    queue.enqueue(
+        conn, queue.SEND, row["sid"], now if expired else slot.due_at, {"expired": expired}, now
+    )
 
 
 class Outbox:
@@ -89,38 +90,54 @@ class Outbox:
     ) -> None:
         """Move a message to ``status`` and owe its status callback, if it has one."""
         code = error_code if error_code is not None else message["error_code"]
-        self.updates.append({
-            "b_sid": message["sid"], "status": status, "date_updated": self.now,
-            "error_code": code,
-            "error_message": catalog_message(code) if code is not None else None,
-            "date_sent": date_sent if date_sent is not None else message["date_sent"],
-            "price": price if price is not None else message["price"],
-        })
+        self.updates.append(
+            {
+                "b_sid": message["sid"],
+                "status": status,
+                "date_updated": self.now,
+                "error_code": code,
+                "error_message": catalog_message(code) if code is not None else None,
+                "date_sent": date_sent if date_sent is not None else message["date_sent"],
+                "price": price if price is not None else message["price"],
+            }
+        )
         callback = message["status_callback"]
         if callback:
             method = json.loads(message["options"]).get("_callback_method", "POST")
-            self.enqueue(queue.WEBHOOK, message["sid"], self.now, {
-                "purpose": "status_callback",
-                "url": callback,
-                "method": method,
-                "account_sid": message["account_sid"],
-                "event": f"{message['sid']}:{status}",
-                "params": status_params(message, status, self.now, error_code),
-            })
+            self.enqueue(
+                queue.WEBHOOK,
+                message["sid"],
+                self.now,
+                {
+                    "purpose": "status_callback",
+                    "url": callback,
+                    "method": method,
+                    "account_sid": message["account_sid"],
+                    "event": f"{message['sid']}:{status}",
+                    "params": status_params(message, status, self.now, error_code),
+                },
+            )
 
     def enqueue(self, kind: str, ref: str, due_at: int, payload: dict[str, Any]) -> None:
-        self.tasks.append({"kind": kind, "ref": ref, "due_at": due_at, "payload": payload,
-                           "created_at": self.now})
+        self.tasks.append(
+            {"kind": kind, "ref": ref, "due_at": due_at, "payload": payload, "created_at": self.now}
+        )
 
     def flush(self, conn: Connection) -> None:
         if self.updates:
             conn.execute(
-                update(messages).where(messages.c.sid == bindparam("b_sid")).values(
-                    status=bindparam("status"), date_updated=bindparam("date_updated"),
+                update(messages)
+                .where(messages.c.sid == bindparam("b_sid"))
+                .values(
+                    status=bindparam("status"),
+                    date_updated=bindparam("date_updated"),
                     error_code=bindparam("error_code"),
                     error_message=bindparam("error_message"),
-                    date_sent=bindparam("date_sent"), price=bindparam("price")),
-                self.updates)
+                    date_sent=bindparam("date_sent"),
+                    price=bindparam("price"),
+                ),
+                self.updates,
+            )
         queue.enqueue_many(conn, self.tasks)
         self.updates, self.tasks = [], []
 
@@ -137,8 +154,7 @@ def change_status(
 ) -> None:
     """One status change, written now (see :class:`Outbox` for batches)."""
     outbox = Outbox(now)
-    outbox.change_status(message, status, error_code=error_code, date_sent=date_sent,
-                         price=price)
+    outbox.change_status(message, status, error_code=error_code, date_sent=date_sent, price=price)
     outbox.flush(conn)
 
 
@@ -147,10 +163,14 @@ def status_params(
 ) -> list[tuple[str, str]]:
     """The form Twilio posts to a StatusCallback."""
     params = [
-        ("MessageSid", message["sid"]), ("SmsSid", message["sid"]),
-        ("MessageStatus", status), ("SmsStatus", status),
-        ("AccountSid", message["account_sid"]), ("From", message["from_"]),
-        ("To", message["to"]), ("ApiVersion", API_VERSION),
+        ("MessageSid", message["sid"]),
+        ("SmsSid", message["sid"]),
+        ("MessageStatus", status),
+        ("SmsStatus", status),
+        ("AccountSid", message["account_sid"]),
+        ("From", message["from_"]),
+        ("To", message["to"]),
+        ("ApiVersion", API_VERSION),
     ]
     if message["messaging_service_sid"]:
         params.append(("MessagingServiceSid", message["messaging_service_sid"]))

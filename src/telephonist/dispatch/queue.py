@@ -44,24 +44,37 @@ class Task:
 def enqueue(
     conn: Connection, kind: str, ref: str, due_at: int, payload: dict[str, Any], now: int
 ) -> None:
-    conn.execute(_INSERT, {
-        "kind": kind, "ref": ref, "due_at": due_at, "payload": json.dumps(payload),
-        "attempts": 0, "lease_until": None, "lease_owner": None, "created_at": now})
+    conn.execute(
+        _INSERT,
+        {
+            "kind": kind,
+            "ref": ref,
+            "due_at": due_at,
+            "payload": json.dumps(payload),
+            "attempts": 0,
+            "lease_until": None,
+            "lease_owner": None,
+            "created_at": now,
+        },
+    )
 
 
 def enqueue_many(conn: Connection, rows: Iterable[dict[str, Any]]) -> None:
     values = [
-        {**row, "payload": json.dumps(row["payload"]), "attempts": 0, "lease_until": None,
-         "lease_owner": None}
+        {
+            **row,
+            "payload": json.dumps(row["payload"]),
+            "attempts": 0,
+            "lease_until": None,
+            "lease_owner": None,
+        }
         for row in rows
     ]
     if values:
         conn.execute(_INSERT, values)
 
 
-def claim(
-    conn: Connection, *, now: int, owner: str, lease_micros: int, limit: int
-) -> list[Task]:
+def claim(conn: Connection, *, now: int, owner: str, lease_micros: int, limit: int) -> list[Task]:
     """Lease up to ``limit`` due tasks, oldest due first."""
     due = (
         select(tasks.c.id)
@@ -76,18 +89,21 @@ def claim(
     if not ids:
         return []
     conn.execute(
-        update(tasks).where(tasks.c.id.in_(ids))
+        update(tasks)
+        .where(tasks.c.id.in_(ids))
         .values(lease_until=now + lease_micros, lease_owner=owner)
     )
-    rows = conn.execute(select(tasks).where(tasks.c.id.in_(ids)).order_by(tasks.c.due_at,
-                                                                           tasks.c.id))
+    rows = conn.execute(
+        select(tasks).where(tasks.c.id.in_(ids)).order_by(tasks.c.due_at, tasks.c.id)
+    )
     return [Task(r.id, r.kind, r.ref, r.due_at, json.loads(r.payload), r.attempts) for r in rows]
 
 
 def finish(conn: Connection, task: Task, owner: str) -> bool:
     """Delete a task we still hold. False: the lease was lost, so record nothing."""
-    result = conn.execute(delete(tasks).where(and_(tasks.c.id == task.id,
-                                                   tasks.c.lease_owner == owner)))
+    result = conn.execute(
+        delete(tasks).where(and_(tasks.c.id == task.id, tasks.c.lease_owner == owner))
+    )
     return result.rowcount == 1
 
 
@@ -96,30 +112,43 @@ def finish_many(conn: Connection, batch: Iterable[Task], owner: str) -> set[int]
     ids = [t.id for t in batch]
     if not ids:
         return set()
-    result = conn.execute(delete(tasks).where(tasks.c.id.in_(ids))
-                          .where(tasks.c.lease_owner == owner).returning(tasks.c.id))
+    result = conn.execute(
+        delete(tasks)
+        .where(tasks.c.id.in_(ids))
+        .where(tasks.c.lease_owner == owner)
+        .returning(tasks.c.id)
+    )
     return {row[0] for row in result}
 
 
-def retry_at(conn: Connection, task: Task, owner: str, due_at: int,
-             payload: dict[str, Any] | None = None) -> bool:
+def retry_at(
+    conn: Connection, task: Task, owner: str, due_at: int, payload: dict[str, Any] | None = None
+) -> bool:
     """Release a task we hold, due again at ``due_at``, one attempt older."""
-    values: dict[str, Any] = {"due_at": due_at, "attempts": task.attempts + 1,
-                              "lease_until": None, "lease_owner": None}
+    values: dict[str, Any] = {
+        "due_at": due_at,
+        "attempts": task.attempts + 1,
+        "lease_until": None,
+        "lease_owner": None,
+    }
     if payload is not None:
         values["payload"] = json.dumps(payload)
-    result = conn.execute(update(tasks).where(and_(tasks.c.id == task.id,
-                                                   tasks.c.lease_owner == owner)).values(values))
+    result = conn.execute(
+        update(tasks)
+        .where(and_(tasks.c.id == task.id, tasks.c.lease_owner == owner))
+        .values(values)
+    )
     return result.rowcount == 1
 
 
 def next_due(conn: Connection) -> int | None:
     """When the earliest task falls due (leased ones count from their lease's end)."""
-    row = conn.execute(select(tasks.c.due_at, tasks.c.lease_until)
-                       .order_by(tasks.c.due_at).limit(1)).first()
+    row = conn.execute(
+        select(tasks.c.due_at, tasks.c.lease_until).order_by(tasks.c.due_at).limit(1)
+    ).first()
     if row is None:
         return None
-    return max(row.due_at, row.lease_until or 0)
+    return int(max(row.due_at, row.lease_until or 0))
 
 
 def pending(conn: Connection) -> int:

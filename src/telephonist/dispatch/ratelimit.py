@@ -33,7 +33,7 @@ class Slot:
 
 def reserve(conn: Connection, sender: str, segments: int, mps: float, now: int) -> Slot:
     """Take the sender's next slot for ``segments`` segments."""
-    cost = int(round(max(segments, 1) * 1_000_000 / mps))
+    cost = round(max(segments, 1) * 1_000_000 / mps)
     # One statement takes the slot: the UPDATE locks the sender's row (PostgreSQL) or runs
     # under the single writer (SQLite), so concurrent reservations never share a slot.
     row = conn.execute(_TAKE, {"s": sender, "now": now, "cost": cost}).first()
@@ -51,16 +51,23 @@ def reserve(conn: Connection, sender: str, segments: int, mps: float, now: int) 
 
 def release(conn: Connection, sender: str, segments: int, mps: float) -> None:
     """Give a slot back (a message that will not be sent after all)."""
-    cost = int(round(max(segments, 1) * 1_000_000 / mps))
-    conn.execute(update(senders).where(senders.c.sender == sender)
-                 .values(next_free=senders.c.next_free - cost))
+    cost = round(max(segments, 1) * 1_000_000 / mps)
+    conn.execute(
+        update(senders)
+        .where(senders.c.sender == sender)
+        .values(next_free=senders.c.next_free - cost)
+    )
 
 
 _TAKE = (
     update(senders)
     .where(senders.c.sender == bindparam("s"))
-    .values(next_free=case((senders.c.next_free > bindparam("now"), senders.c.next_free),
-                           else_=bindparam("now")) + bindparam("cost"))
+    .values(
+        next_free=case(
+            (senders.c.next_free > bindparam("now"), senders.c.next_free), else_=bindparam("now")
+        )
+        + bindparam("cost")
+    )
     .returning(senders.c.next_free)
 )
 _INSERT = insert(senders)

@@ -9,6 +9,7 @@ worker inside the server process; ``telephonist worker`` runs more against the s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -110,10 +111,8 @@ class Worker:
             if done:
                 continue
             self.wake.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), timeout=self.poll_seconds)
-            except TimeoutError:
-                pass
 
     async def drain(self, limit: int = 100_000) -> int:
         """Run until nothing is due now; for simulated time, where the test owns the clock."""
@@ -130,16 +129,27 @@ class Worker:
         batch = await self.db.run(self._lease, now)
         if not batch.tasks:
             return 0
-        jobs = [self._work(task, batch) for task in batch.tasks]
-        results = await asyncio.gather(*jobs)
+        # Tasks about the same resource run in order (a message's `sent` callback goes out
+        # before its `delivered` one); different resources run concurrently.
+        chains: dict[str, list[queue.Task]] = {}
+        for task in batch.tasks:
+            chains.setdefault(f"{task.kind}:{task.ref}", []).append(task)
+        results: list[Done] = []
+
+        async def run_chain(chain: list[queue.Task]) -> None:
+            for task in chain:
+                results.append(await self._work(task, batch))
+
+        await asyncio.gather(*(run_chain(chain) for chain in chains.values()))
         await self.db.run(self._record, results, batch, to_micros(self.clock.now()))
         return len(batch.tasks)
 
     # -- leasing -------------------------------------------------------------------------------
 
     def _lease(self, conn: Connection, now: int) -> Batch:
-        tasks = queue.claim(conn, now=now, owner=self.owner, lease_micros=self.lease,
-                            limit=self.batch_size)
+        tasks = queue.claim(
+            conn, now=now, owner=self.owner, lease_micros=self.lease, limit=self.batch_size
+        )
         batch = Batch(tasks)
         if not tasks:
             return batch
@@ -147,27 +157,39 @@ class Worker:
         if sids:
             rows = conn.execute(select(messages).where(messages.c.sid.in_(sids))).mappings()
             batch.messages = {r["sid"]: dict(r) for r in rows}
-            sending = [t.ref for t in tasks if t.kind == queue.SEND
-                       and batch.messages.get(t.ref, {}).get("status") == "queued"]
+            sending = [
+                t.ref
+                for t in tasks
+                if t.kind == queue.SEND and batch.messages.get(t.ref, {}).get("status") == "queued"
+            ]
             if sending:
-                conn.execute(update(messages).where(messages.c.sid.in_(sending))
-                             .where(messages.c.status == "queued")
-                             .values(status="sending", date_updated=now))
+                conn.execute(
+                    update(messages)
+                    .where(messages.c.sid.in_(sending))
+                    .where(messages.c.status == "queued")
+                    .values(status="sending", date_updated=now)
+                )
             with_media = [sid for sid, m in batch.messages.items() if m["num_media"]]
             if with_media:
-                for r in conn.execute(select(media.c.sid, media.c.message_sid, media.c.source_url)
-                                      .where(media.c.message_sid.in_(with_media))
-                                      .order_by(media.c.position)):
+                for r in conn.execute(
+                    select(media.c.sid, media.c.message_sid, media.c.source_url)
+                    .where(media.c.message_sid.in_(with_media))
+                    .order_by(media.c.position)
+                ):
                     if r.source_url:
                         batch.media.setdefault(r.message_sid, []).append((r.sid, r.source_url))
             if hasattr(self.provider, "rules"):
                 db_rules = [(r.pattern, r.scenario) for r in conn.execute(select(scenario_rules))]
                 self.provider.rules = [*self.config_rules, *db_rules]
-        accounts_needed = {t.payload["account_sid"] for t in tasks
-                           if t.kind in (queue.WEBHOOK, queue.INBOUND)}
+        accounts_needed = {
+            t.payload["account_sid"] for t in tasks if t.kind in (queue.WEBHOOK, queue.INBOUND)
+        }
         if accounts_needed:
-            rows2 = conn.execute(select(accounts.c.sid, accounts.c.auth_token)
-                                 .where(accounts.c.sid.in_(accounts_needed)))
+            rows2 = conn.execute(
+                select(accounts.c.sid, accounts.c.auth_token).where(
+                    accounts.c.sid.in_(accounts_needed)
+                )
+            )
             batch.tokens = {r.sid: r.auth_token for r in rows2}
         return batch
 
@@ -195,9 +217,15 @@ class Worker:
         if task.payload.get("expired"):
             return
         outbound = Outbound(
-            sid=message["sid"], account_sid=message["account_sid"], from_=message["from_"],
-            to=message["to"], body=message["body"], num_segments=message["num_segments"],
-            num_media=message["num_media"], attempt=task.attempts)
+            sid=message["sid"],
+            account_sid=message["account_sid"],
+            from_=message["from_"],
+            to=message["to"],
+            body=message["body"],
+            num_segments=message["num_segments"],
+            num_media=message["num_media"],
+            attempt=task.attempts,
+        )
         done.outbound = outbound
         for media_sid, url in batch.media.get(message["sid"], []):
             try:
@@ -213,8 +241,9 @@ class Worker:
         token = batch.tokens.get(p["account_sid"])
         if token is None:
             return
-        attempt = await self.webhooks.send(p["url"], p["method"], _pairs(p["params"]),
-                                           auth_token=token, event=p["event"])
+        attempt = await self.webhooks.send(
+            p["url"], p["method"], _pairs(p["params"]), auth_token=token, event=p["event"]
+        )
         done.attempts.append((attempt, attempt.error_code))
 
     async def _inbound(self, task: queue.Task, batch: Batch, done: Done) -> None:
@@ -230,19 +259,32 @@ class Worker:
             done.attempts.append((attempt, code))
             fallback_params = [*params, ("ErrorCode", str(code)), ("ErrorUrl", url)]
             attempt, code, actions = await self._fetch_twiml(
-                p["fallback_url"], p.get("fallback_method", "POST"), fallback_params, token, p,
-                done, token_url=url)
+                p["fallback_url"],
+                p.get("fallback_method", "POST"),
+                fallback_params,
+                token,
+                p,
+                done,
+                token_url=url,
+            )
         done.attempts.append((attempt, code))
         done.replies = [a for a in actions if isinstance(a, SendReply)]
 
     async def _fetch_twiml(
-        self, url: str, method: str, params: list[tuple[str, str]], token: str,
-        p: dict[str, Any], done: Done, token_url: str | None = None,
+        self,
+        url: str,
+        method: str,
+        params: list[tuple[str, str]],
+        token: str,
+        p: dict[str, Any],
+        done: Done,
+        token_url: str | None = None,
     ) -> tuple[Attempt, int | None, list[SendReply | FollowRedirect]]:
         actions: list[SendReply | FollowRedirect] = []
         for _ in range(MAX_REDIRECTS + 1):
-            attempt = await self.webhooks.send(url, method, params, auth_token=token,
-                                               event=p["event"], token_url=token_url)
+            attempt = await self.webhooks.send(
+                url, method, params, auth_token=token, event=p["event"], token_url=token_url
+            )
             if not attempt.ok:
                 return attempt, attempt.error_code, actions
             if attempt.too_large:
@@ -250,8 +292,13 @@ class Worker:
             if attempt.status == 204 or not attempt.body.strip():
                 return attempt, None, actions
             try:
-                plan = plan_messaging(attempt.body, attempt.content_type, document_url=url,
-                                      inbound_from=p["inbound_from"], inbound_to=p["inbound_to"])
+                plan = plan_messaging(
+                    attempt.body,
+                    attempt.content_type,
+                    document_url=url,
+                    inbound_from=p["inbound_from"],
+                    inbound_to=p["inbound_to"],
+                )
             except TwimlError as exc:
                 return attempt, exc.code, actions
             done.warnings.extend(plan.warnings)
@@ -271,9 +318,12 @@ class Worker:
         retries = [(d, delay) for d in live if (delay := self._retry_delay(d)) is not None]
         for done, delay in retries:
             if queue.retry_at(conn, done.task, self.owner, now + delay):
-                conn.execute(update(messages).where(messages.c.sid == done.task.ref)
-                             .where(messages.c.status == "sending")
-                             .values(status="queued", date_updated=now))
+                conn.execute(
+                    update(messages)
+                    .where(messages.c.sid == done.task.ref)
+                    .where(messages.c.status == "sending")
+                    .values(status="queued", date_updated=now)
+                )
         retried = {id(d) for d, _ in retries}
         finishing = [d for d in live if id(d) not in retried]
         savepoint = conn.begin_nested()
@@ -293,8 +343,7 @@ class Worker:
                 single.rollback()
                 log.exception("recording task %s failed; it will be retried", done.task.id)
 
-    def _record_bulk(self, conn: Connection, results: list[Done], batch: Batch,
-                     now: int) -> None:
+    def _record_bulk(self, conn: Connection, results: list[Done], batch: Batch, now: int) -> None:
         mine = queue.finish_many(conn, (d.task for d in results), self.owner)
         outbox = Outbox(now)
         handed_over: list[tuple[Outbound, Outcome]] = []
@@ -309,13 +358,23 @@ class Worker:
     def _retry_delay(self, done: Done) -> int | None:
         """Microseconds until a transiently rejected send is tried again; None: no retry."""
         outcome = done.outcome
-        if (done.task.kind == queue.SEND and isinstance(outcome, Rejected) and outcome.transient
-                and not self.backoff.gives_up(done.task.attempts)):
+        if (
+            done.task.kind == queue.SEND
+            and isinstance(outcome, Rejected)
+            and outcome.transient
+            and not self.backoff.gives_up(done.task.attempts)
+        ):
             return int(self.backoff.delay(done.task.attempts) * 1_000_000)
         return None
 
-    def _apply(self, conn: Connection, done: Done, batch: Batch, outbox: Outbox,
-               handed_over: list[tuple[Outbound, Outcome]]) -> None:
+    def _apply(
+        self,
+        conn: Connection,
+        done: Done,
+        batch: Batch,
+        outbox: Outbox,
+        handed_over: list[tuple[Outbound, Outcome]],
+    ) -> None:
         task = done.task
         now = outbox.now
         if task.kind == queue.SEND:
@@ -323,31 +382,52 @@ class Worker:
         elif task.kind == queue.RECEIPT:
             message = batch.messages.get(task.ref)
             if message is not None and message["status"] == "sent":
-                outbox.change_status(message, task.payload["status"],
-                                     error_code=task.payload.get("error_code"))
+                outbox.change_status(
+                    message, task.payload["status"], error_code=task.payload.get("error_code")
+                )
         elif task.kind in (queue.WEBHOOK, queue.INBOUND):
             account = task.payload["account_sid"]
             for attempt, code in done.attempts:
                 if code is not None:
-                    record_alert(conn, account_sid=account, code=code, now=now,
-                                 resource_sid=task.ref, attempt=attempt,
-                                 params=_pairs(task.payload["params"]))
+                    record_alert(
+                        conn,
+                        account_sid=account,
+                        code=code,
+                        now=now,
+                        resource_sid=task.ref,
+                        attempt=attempt,
+                        params=_pairs(task.payload["params"]),
+                    )
             for warning in done.warnings:
                 code_text = warning.split(" ", 1)[0]
-                record_alert(conn, account_sid=account, code=int(code_text) if
-                             code_text.isdigit() else 12200, now=now, resource_sid=task.ref,
-                             text=warning)
+                record_alert(
+                    conn,
+                    account_sid=account,
+                    code=int(code_text) if code_text.isdigit() else 12200,
+                    now=now,
+                    resource_sid=task.ref,
+                    text=warning,
+                )
             for reply in done.replies:
                 create_reply(conn, account, reply, now, mps=self.mps)
 
-    def _apply_send(self, conn: Connection, done: Done, batch: Batch, outbox: Outbox,
-                    handed_over: list[tuple[Outbound, Outcome]]) -> None:
+    def _apply_send(
+        self,
+        conn: Connection,
+        done: Done,
+        batch: Batch,
+        outbox: Outbox,
+        handed_over: list[tuple[Outbound, Outcome]],
+    ) -> None:
         message = batch.messages.get(done.task.ref)
         if message is None or message["status"] not in ("queued", "sending"):
             return
         now = outbox.now
-        if (done.outcome is None or done.outbound is None
-                or now > message["date_created"] + message["validity_period"] * 1_000_000):
+        if (
+            done.outcome is None
+            or done.outbound is None
+            or now > message["date_created"] + message["validity_period"] * 1_000_000
+        ):
             # Expired in the queue (or marked so when queued): Twilio's queue overflow.
             outbox.change_status(message, "failed", error_code=30001)
             return
@@ -355,17 +435,27 @@ class Worker:
         if isinstance(outcome, Accepted):
             handed_over.append((done.outbound, outcome))
             for media_sid, item in done.fetched:
-                conn.execute(update(media).where(media.c.sid == media_sid)
-                             .values(content_type=item.content_type, date_updated=now))
-                conn.execute(insert(media_content).values(media_sid=media_sid,
-                                                          content=item.content))
-            outbox.change_status(message, "sent", date_sent=now,
-                                 price=price_for(message["num_segments"]))
-            if outcome.receipt_status is not None:
-                outbox.enqueue(queue.RECEIPT, message["sid"],
-                               now + int(outcome.receipt_after * 1_000_000),
-                               {"status": outcome.receipt_status,
-                                "error_code": outcome.receipt_error})
+                conn.execute(
+                    update(media)
+                    .where(media.c.sid == media_sid)
+                    .values(content_type=item.content_type, date_updated=now)
+                )
+                conn.execute(
+                    insert(media_content).values(media_sid=media_sid, content=item.content)
+                )
+            price = price_for(message["num_segments"])
+            outbox.change_status(message, "sent", date_sent=now, price=price)
+            if outcome.receipt_status is not None and outcome.receipt_after <= 0:
+                # An immediate receipt needs no timer: record it with the hand-over.
+                sent = {**message, "status": "sent", "date_sent": now, "price": price}
+                outbox.change_status(sent, outcome.receipt_status, error_code=outcome.receipt_error)
+            elif outcome.receipt_status is not None:
+                outbox.enqueue(
+                    queue.RECEIPT,
+                    message["sid"],
+                    now + int(outcome.receipt_after * 1_000_000),
+                    {"status": outcome.receipt_status, "error_code": outcome.receipt_error},
+                )
         else:
             outbox.change_status(message, "failed", error_code=outcome.code)
 
@@ -375,7 +465,11 @@ def _pairs(raw: Any) -> list[tuple[str, str]]:
 
 
 def create_reply(
-    conn: Connection, account_sid: str, reply: SendReply, now: int, *,
+    conn: Connection,
+    account_sid: str,
+    reply: SendReply,
+    now: int,
+    *,
     mps: Mapping[str, float] = DEFAULT_MPS,
 ) -> str | None:
     """A TwiML ``<Message>`` becomes an outbound-reply message, through the one create path."""
@@ -385,8 +479,14 @@ def create_reply(
         .where(incoming_numbers.c.phone_number == reply.from_)
     ).first()
     if number is None or not number.cap_sms:
-        record_alert(conn, account_sid=account_sid, code=21606, now=now, resource_sid=None,
-                     text=f"<Message> from {reply.from_}, which this account cannot send from")
+        record_alert(
+            conn,
+            account_sid=account_sid,
+            code=21606,
+            now=now,
+            resource_sid=None,
+            text=f"<Message> from {reply.from_}, which this account cannot send from",
+        )
         return None
     seg = segment(reply.body)
     sid = new_sid("MM" if reply.media_urls else "SM")
@@ -394,21 +494,42 @@ def create_reply(
     if reply.action:
         options["_callback_method"] = reply.method
     row = {
-        "sid": sid, "account_sid": account_sid, "direction": "outbound-reply",
-        "from_": reply.from_, "to": reply.to, "body": reply.body, "status": "queued",
-        "encoding": seg.encoding, "num_segments": max(seg.num_segments, 1),
-        "num_media": len(reply.media_urls), "error_code": None, "error_message": None,
-        "price": None, "price_unit": "USD", "messaging_service_sid": None,
-        "status_callback": reply.action, "validity_period": 36_000,
-        "options": json.dumps(options), "date_created": now, "date_updated": now,
+        "sid": sid,
+        "account_sid": account_sid,
+        "direction": "outbound-reply",
+        "from_": reply.from_,
+        "to": reply.to,
+        "body": reply.body,
+        "status": "queued",
+        "encoding": seg.encoding,
+        "num_segments": max(seg.num_segments, 1),
+        "num_media": len(reply.media_urls),
+        "error_code": None,
+        "error_message": None,
+        "price": None,
+        "price_unit": "USD",
+        "messaging_service_sid": None,
+        "status_callback": reply.action,
+        "validity_period": 36_000,
+        "options": json.dumps(options),
+        "date_created": now,
+        "date_updated": now,
         "date_sent": None,
     }
     media_rows = [
-        {"sid": new_sid("ME"), "message_sid": sid, "account_sid": account_sid,
-         "content_type": "application/octet-stream", "source_url": url, "position": i,
-         "date_created": now, "date_updated": now}
+        {
+            "sid": new_sid("ME"),
+            "message_sid": sid,
+            "account_sid": account_sid,
+            "content_type": "application/octet-stream",
+            "source_url": url,
+            "position": i,
+            "date_created": now,
+            "date_updated": now,
+        }
         for i, url in enumerate(reply.media_urls)
     ]
-    queue_outbound(conn, row, media_rows, kind=sender_kind(reply.from_, number.kind), now=now,
-                   mps=mps)
+    queue_outbound(
+        conn, row, media_rows, kind=sender_kind(reply.from_, number.kind), now=now, mps=mps
+    )
     return sid

@@ -396,13 +396,13 @@ def smart_encode(text: str) -> str:
     Each character in :data:`SMART_ENCODING_TABLE` becomes its replacement, and a decomposed
     accented letter that GSM-7 has precomposed is composed. Characters with no GSM-7 stand-in
     (emoji, other scripts) are kept, so such a message still goes as UCS-2, only with its
-    look-alikes tidied; the rewrite never changes what a reader sees, only what it costs.
+    look-alikes tidied. Every rewrite reads the same as the original; none changes a word.
 
     Composition runs after the table so that a removed invisible character between a letter
     and its accent cannot leave a composable pair behind; that makes the function idempotent.
     """
     if _GSM7_ALL.issuperset(text):
-        return text  # the common case: nothing in the table is GSM-7, so nothing to rewrite
+        return text  # the common case: no table key and no combining mark is GSM-7
     # translate() looks every character up in a dict, and a set test materialises every
     # character as an object; one C-level regex scan of the buffer is much cheaper than either
     # on the long Cyrillic, CJK or emoji bodies that have nothing to rewrite.

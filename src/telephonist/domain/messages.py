@@ -18,8 +18,19 @@ MAX_MEDIA = 10
 DEFAULT_VALIDITY_PERIOD = 36_000
 
 STATUSES = (
-    "queued", "sending", "sent", "failed", "delivered", "undelivered", "receiving",
-    "received", "accepted", "scheduled", "read", "partially_delivered", "canceled",
+    "queued",
+    "sending",
+    "sent",
+    "failed",
+    "delivered",
+    "undelivered",
+    "receiving",
+    "received",
+    "accepted",
+    "scheduled",
+    "read",
+    "partially_delivered",
+    "canceled",
 )
 FINAL_STATUSES: frozenset[str] = frozenset(
     {"failed", "delivered", "undelivered", "received", "read", "canceled"}
@@ -93,7 +104,7 @@ def validate_create(
     if not body and not media_urls:
         raise MessageRejected(21602)
     to_e164 = phone.parse_e164(_plus_restored(to))
-    if to_e164 is None or to_e164 in MAGIC_TO_ERRORS and MAGIC_TO_ERRORS[to_e164] == 21211:
+    if to_e164 is None or (to_e164 in MAGIC_TO_ERRORS and MAGIC_TO_ERRORS[to_e164] == 21211):
         raise MessageRejected(21211, f"The 'To' number {to} is not a valid phone number.")
     sender: str | None = None
     if from_:

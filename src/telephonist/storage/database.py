@@ -56,10 +56,15 @@ class Database:
                 self.url, pool_size=pool_size, max_overflow=0, pool_pre_ping=True
             )
             workers = pool_size
-        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="telephonist-db")
+        self._executor = ThreadPoolExecutor(
+            max_workers=workers, thread_name_prefix="telephonist-db"
+        )
         self._local = threading.local()
-        self._pending: list[tuple[Callable[..., Any], tuple[Any, ...], asyncio.Future[Any],
-                                  asyncio.AbstractEventLoop]] = []
+        self._pending: list[
+            tuple[
+                Callable[..., Any], tuple[Any, ...], asyncio.Future[Any], asyncio.AbstractEventLoop
+            ]
+        ] = []
         self._lock = threading.Lock()
         self._connections: list[Connection] = []
 
@@ -108,6 +113,7 @@ class Database:
             return
         outcomes: list[tuple[Any, BaseException | None]] = []
         try:
+
             def run_group(conn: Connection) -> None:
                 for fn, args, _, _ in group:
                     outcomes.append((fn(conn, *args), None))
@@ -164,7 +170,6 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
-
 
 
 __all__ = ["Database", "normalise_url"]

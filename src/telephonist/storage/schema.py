@@ -102,7 +102,9 @@ messages = Table(
     Column("date_updated", MICROS, nullable=False),
     Column("date_sent", MICROS, nullable=True),
 )
-Index("ix_messages_account_created", messages.c.account_sid, messages.c.date_created, messages.c.sid)
+Index(
+    "ix_messages_account_created", messages.c.account_sid, messages.c.date_created, messages.c.sid
+)
 Index("ix_messages_account_to", messages.c.account_sid, messages.c.to)
 Index("ix_messages_account_from", messages.c.account_sid, messages.c.from_)
 
@@ -110,8 +112,13 @@ media = Table(
     "media",
     metadata,
     Column("sid", SID, primary_key=True),
-    Column("message_sid", SID, ForeignKey("messages.sid", ondelete="CASCADE"), nullable=False,
-           index=True),
+    Column(
+        "message_sid",
+        SID,
+        ForeignKey("messages.sid", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
     Column("account_sid", SID, nullable=False),
     Column("content_type", String(128), nullable=False),
     Column("source_url", Text, nullable=True),
@@ -127,8 +134,9 @@ tasks = Table(
     metadata,
     # The durable work queue: sends, delivery receipts, webhooks. A worker leases a due task,
     # does the work, then deletes it in the same transaction that records the outcome.
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-           autoincrement=True),
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
     Column("kind", String(16), nullable=False),
     Column("ref", String(64), nullable=False),
     Column("due_at", MICROS, nullable=False),
@@ -154,8 +162,9 @@ carrier_log = Table(
     metadata,
     # What the simulated carrier received: one row per message handed over (unique, so a
     # message can never be handed over twice) and per inbound message sent from a handset.
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-           autoincrement=True),
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
     Column("message_sid", SID, nullable=False, unique=True),
     Column("direction", String(8), nullable=False),
     Column("handset", String(32), nullable=False),

@@ -79,8 +79,9 @@ class WebhookClient:
     CPU per request.
     """
 
-    def __init__(self, *, timeout: float = 15.0, max_body: int = 64 * 1024,
-                 max_connections: int = 100) -> None:
+    def __init__(
+        self, *, timeout: float = 15.0, max_body: int = 64 * 1024, max_connections: int = 100
+    ) -> None:
         self.timeout = timeout
         self.max_body = max_body
         self.max_connections = max_connections
@@ -124,8 +125,9 @@ class WebhookClient:
         tries = 0
         while attempt.error_code in RETRIABLE and tries < limits.retries:
             tries += 1
-            attempt = await self._once(url, method, params, auth_token, token, limits,
-                                       extra_headers)
+            attempt = await self._once(
+                url, method, params, auth_token, token, limits, extra_headers
+            )
         return attempt
 
     async def _once(
@@ -152,41 +154,77 @@ class WebhookClient:
             headers["X-Twilio-Signature"] = sign(auth_token, target, params)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
             data = urlencode(params).encode()
-        timeout = aiohttp.ClientTimeout(total=limits.read_timeout + limits.connect_timeout,
-                                        connect=limits.connect_timeout,
-                                        sock_read=limits.read_timeout)
+        timeout = aiohttp.ClientTimeout(
+            total=limits.read_timeout + limits.connect_timeout,
+            connect=limits.connect_timeout,
+            sock_read=limits.read_timeout,
+        )
         try:
             async with self.session.request(
-                method, yarl.URL(target, encoded=True), data=data, headers=headers,
-                timeout=timeout, max_redirects=10,
+                method,
+                yarl.URL(target, encoded=True),
+                data=data,
+                headers=headers,
+                timeout=timeout,
+                max_redirects=10,
             ) as response:
                 body, too_large = await self._read_limited(response)
                 status = response.status
                 content_type = response.headers.get("Content-Type")
                 result_headers = dict(response.headers)
         except aiohttp.TooManyRedirects:
-            return Attempt(url, method, None, b"", None, error_code=11215,
-                           error_text="Too many redirects")
+            return Attempt(
+                url, method, None, b"", None, error_code=11215, error_text="Too many redirects"
+            )
         except aiohttp.ClientConnectorDNSError:
-            return Attempt(url, method, None, b"", None, error_code=11210,
-                           error_text="Bad host name")
+            return Attempt(
+                url, method, None, b"", None, error_code=11210, error_text="Bad host name"
+            )
         except aiohttp.ClientConnectorError as exc:
-            return Attempt(url, method, None, b"", None, error_code=11205,
-                           error_text=f"Connection failure: {exc.__class__.__name__}")
+            return Attempt(
+                url,
+                method,
+                None,
+                b"",
+                None,
+                error_code=11205,
+                error_text=f"Connection failure: {exc.__class__.__name__}",
+            )
         except TimeoutError:
-            return Attempt(url, method, None, b"", None, error_code=11200,
-                           error_text="Timed out waiting for the response")
+            return Attempt(
+                url,
+                method,
+                None,
+                b"",
+                None,
+                error_code=11200,
+                error_text="Timed out waiting for the response",
+            )
         except (aiohttp.InvalidURL, ValueError):
-            return Attempt(url, method, None, b"", None, error_code=11100,
-                           error_text="Invalid URL")
+            return Attempt(url, method, None, b"", None, error_code=11100, error_text="Invalid URL")
         except aiohttp.ClientError as exc:
-            return Attempt(url, method, None, b"", None, error_code=11206,
-                           error_text=f"HTTP protocol violation: {exc.__class__.__name__}")
+            return Attempt(
+                url,
+                method,
+                None,
+                b"",
+                None,
+                error_code=11206,
+                error_text=f"HTTP protocol violation: {exc.__class__.__name__}",
+            )
         if not 200 <= status < 300:
-            return Attempt(url, method, status, body, content_type, result_headers,
-                           error_code=11200, error_text=f"HTTP {status}", too_large=too_large)
-        return Attempt(url, method, status, body, content_type, result_headers,
-                       too_large=too_large)
+            return Attempt(
+                url,
+                method,
+                status,
+                body,
+                content_type,
+                result_headers,
+                error_code=11200,
+                error_text=f"HTTP {status}",
+                too_large=too_large,
+            )
+        return Attempt(url, method, status, body, content_type, result_headers, too_large=too_large)
 
     async def _read_limited(self, response: aiohttp.ClientResponse) -> tuple[bytes, bool]:
         """Read at most ``max_body`` bytes; a longer body is cut, not buffered."""

@@ -17,10 +17,20 @@ OTHER_LIMIT = 500 * 1024
 IMAGE_TYPES = frozenset({"image/jpeg", "image/jpg", "image/png", "image/gif"})
 ACCEPTED_PREFIXES = ("image/", "audio/", "video/")
 # Twilio's accepted non-media types; text/html and the like are refused (12300).
-ACCEPTED_TYPES = frozenset({
-    "text/vcard", "text/x-vcard", "text/csv", "text/rtf", "text/richtext", "text/calendar",
-    "text/directory", "application/pdf", "application/vcard", "application/rtf",
-})
+ACCEPTED_TYPES = frozenset(
+    {
+        "text/vcard",
+        "text/x-vcard",
+        "text/csv",
+        "text/rtf",
+        "text/richtext",
+        "text/calendar",
+        "text/directory",
+        "application/pdf",
+        "application/vcard",
+        "application/rtf",
+    }
+)
 
 
 class MediaError(Exception):
@@ -48,8 +58,9 @@ async def fetch_media(client: WebhookClient, url: str, *, timeout: float = 15.0)
                 raise MediaError(11200, f"Fetching {url} answered HTTP {resp.status}")
             content_type = resp.headers.get("Content-Type", "").split(";")[0].strip().lower()
             if not content_type or not accepted(content_type):
-                raise MediaError(12300, f"{url} has unsupported Content-Type "
-                                 f"{content_type or '(none)'}")
+                raise MediaError(
+                    12300, f"{url} has unsupported Content-Type {content_type or '(none)'}"
+                )
             limit = IMAGE_LIMIT if content_type in IMAGE_TYPES else OTHER_LIMIT
             chunks: list[bytes] = []
             size = 0

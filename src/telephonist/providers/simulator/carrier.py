@@ -25,22 +25,36 @@ class Simulator:
     async def submit(self, message: Outbound) -> Outcome:
         scenario = resolve(message.to, self.rules)
         if message.attempt < scenario.transient_failures:
-            return Rejected(30017 if scenario.name == "congested" else 30008, transient=True,
-                            scenario=scenario.name)
+            return Rejected(
+                30017 if scenario.name == "congested" else 30008,
+                transient=True,
+                scenario=scenario.name,
+            )
         if scenario.submit_error is not None:
             return Rejected(scenario.submit_error, transient=False, scenario=scenario.name)
-        return Accepted(scenario=scenario.name, receipt_status=scenario.receipt,
-                        receipt_after=scenario.receipt_after,
-                        receipt_error=scenario.receipt_error)
+        return Accepted(
+            scenario=scenario.name,
+            receipt_status=scenario.receipt,
+            receipt_after=scenario.receipt_after,
+            receipt_error=scenario.receipt_error,
+        )
 
     def record(
         self, conn: Connection, results: Sequence[tuple[Outbound, Outcome]], now: int
     ) -> None:
         rows = [
-            {"message_sid": m.sid, "direction": "mt", "handset": m.to, "peer": m.from_,
-             "body": m.body, "num_media": m.num_media, "scenario": outcome.scenario,
-             "created_at": now}
-            for m, outcome in results if isinstance(outcome, Accepted)
+            {
+                "message_sid": m.sid,
+                "direction": "mt",
+                "handset": m.to,
+                "peer": m.from_,
+                "body": m.body,
+                "num_media": m.num_media,
+                "scenario": outcome.scenario,
+                "created_at": now,
+            }
+            for m, outcome in results
+            if isinstance(outcome, Accepted)
         ]
         if rows:
             conn.execute(insert(carrier_log), rows)

@@ -28,24 +28,53 @@ SCENARIOS: dict[str, Scenario] = {
     for s in (
         Scenario("happy", "Delivered at once."),
         Scenario("slow", "Delivered after 30 seconds.", receipt_after=30.0),
-        Scenario("black_hole", "Accepted by the carrier, then no delivery receipt ever.",
-                 receipt=None),
-        Scenario("landline", "Undelivered: landline or unreachable carrier (30006).",
-                 receipt="undelivered", receipt_error=30006),
-        Scenario("unreachable", "Undelivered: handset switched off or out of coverage (30003).",
-                 receipt="undelivered", receipt_error=30003),
-        Scenario("unknown", "Undelivered: the number no longer exists (30005).",
-                 receipt="undelivered", receipt_error=30005),
-        Scenario("filtered", "Undelivered: the carrier filtered the content (30007).",
-                 receipt="undelivered", receipt_error=30007),
-        Scenario("blocked", "Undelivered: message blocked by the carrier (30004).",
-                 receipt="undelivered", receipt_error=30004),
-        Scenario("reject_on_submit", "Failed: the carrier refuses at submission (30008).",
-                 receipt=None, submit_error=30008),
-        Scenario("flaky_submit", "Two transient submission errors, then delivered.",
-                 transient_failures=2),
-        Scenario("congested", "Carrier congestion: five transient errors (30017), then "
-                 "delivered.", transient_failures=5),
+        Scenario(
+            "black_hole", "Accepted by the carrier, then no delivery receipt ever.", receipt=None
+        ),
+        Scenario(
+            "landline",
+            "Undelivered: landline or unreachable carrier (30006).",
+            receipt="undelivered",
+            receipt_error=30006,
+        ),
+        Scenario(
+            "unreachable",
+            "Undelivered: handset switched off or out of coverage (30003).",
+            receipt="undelivered",
+            receipt_error=30003,
+        ),
+        Scenario(
+            "unknown",
+            "Undelivered: the number no longer exists (30005).",
+            receipt="undelivered",
+            receipt_error=30005,
+        ),
+        Scenario(
+            "filtered",
+            "Undelivered: the carrier filtered the content (30007).",
+            receipt="undelivered",
+            receipt_error=30007,
+        ),
+        Scenario(
+            "blocked",
+            "Undelivered: message blocked by the carrier (30004).",
+            receipt="undelivered",
+            receipt_error=30004,
+        ),
+        Scenario(
+            "reject_on_submit",
+            "Failed: the carrier refuses at submission (30008).",
+            receipt=None,
+            submit_error=30008,
+        ),
+        Scenario(
+            "flaky_submit", "Two transient submission errors, then delivered.", transient_failures=2
+        ),
+        Scenario(
+            "congested",
+            "Carrier congestion: five transient errors (30017), then delivered.",
+            transient_failures=5,
+        ),
     )
 }
 DEFAULT = "happy"
@@ -67,7 +96,9 @@ def parse_rules(text: str) -> list[tuple[str, str]]:
         pattern, sep, name = part.partition("=")
         pattern, name = pattern.strip(), name.strip()
         if not sep or not pattern or name not in SCENARIOS:
-            raise ValueError(f"bad scenario rule {part!r}: use PATTERN=NAME with NAME one of "
-                             f"{', '.join(SCENARIOS)}")
+            raise ValueError(
+                f"bad scenario rule {part!r}: use PATTERN=NAME with NAME one of "
+                f"{', '.join(SCENARIOS)}"
+            )
         rules.append((pattern, name))
     return rules

@@ -76,13 +76,20 @@ def upgrade() -> None:
     op.create_index("ix_notifications_account", "notifications", ["account_sid", "date_created"])
     op.create_table(
         "media_content",
-        sa.Column("media_sid", SID, sa.ForeignKey("media.sid", ondelete="CASCADE"),
-                  primary_key=True),
+        sa.Column(
+            "media_sid", SID, sa.ForeignKey("media.sid", ondelete="CASCADE"), primary_key=True
+        ),
         sa.Column("content", sa.LargeBinary, nullable=False),
     )
 
 
 def downgrade() -> None:
-    for table in ("media_content", "notifications", "scenario_rules", "carrier_log", "senders",
-                  "tasks"):
+    for table in (
+        "media_content",
+        "notifications",
+        "scenario_rules",
+        "carrier_log",
+        "senders",
+        "tasks",
+    ):
         op.drop_table(table)
