@@ -51,6 +51,7 @@ class Database:
             )
             _configure_sqlite(self.engine)
             workers = 1
+            self._checkpointer = _Checkpointer(self.engine) if path != ":memory:" else None
         else:
             self.engine = create_engine(
                 self.url, pool_size=pool_size, max_overflow=0, pool_pre_ping=True
@@ -130,12 +131,45 @@ class Database:
             loop.call_soon_threadsafe(_settle, future, result, error)
 
     def close(self) -> None:
+        if self.is_sqlite and self._checkpointer is not None:
+            self._checkpointer.stop()
         self._executor.shutdown(wait=True)
         with self._lock:
             for conn in self._connections:
                 conn.close()
             self._connections.clear()
         self.engine.dispose()
+
+
+class _Checkpointer:
+    """Moves the WAL into the database file from a thread of its own.
+
+    SQLite's automatic checkpoint runs inside whichever commit crosses the threshold, and a
+    checkpoint syncs the disk: the writer, and every request queued behind it, would stall.
+    The writer's connections turn automatic checkpoints off; this thread checkpoints passively
+    (never blocking the writer) every half second instead.
+    """
+
+    def __init__(self, engine: Engine, interval: float = 0.5) -> None:
+        self._engine = engine
+        self._interval = interval
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, name="telephonist-checkpoint", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stopped.wait(self._interval):
+            try:
+                with self._engine.connect() as conn:
+                    conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+            except Exception:  # a busy or closing database: try again next time
+                continue
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join(timeout=5)
 
 
 def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
@@ -165,6 +199,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
 
     @event.listens_for(engine, "begin")
