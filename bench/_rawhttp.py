@@ -75,7 +75,7 @@ async def serve(host: str, port: int, on_request: Callable[[bytes, bytes], None]
                 body = await reader.readexactly(length) if length else b""
                 on_request(head, body)
                 writer.write(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n")
-        except (asyncio.IncompleteReadError, ConnectionError):
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
             pass
         finally:
             writer.close()

@@ -26,8 +26,8 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _rawhttp import Connection, build_request  # noqa: E402
-from bench_pipeline import buy, free_port, start_processes, stop  # noqa: E402
+from _rawhttp import Connection, build_request
+from bench_pipeline import buy, free_port, start_processes, stop
 
 
 async def load(

@@ -35,7 +35,7 @@ def normalise_url(url: str) -> str:
 class Database:
     """One engine plus the threads that use it."""
 
-    def __init__(self, url: str, *, pool_size: int = 4) -> None:
+    def __init__(self, url: str, *, pool_size: int = 16) -> None:
         self.url = normalise_url(url)
         parsed = make_url(self.url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
@@ -54,7 +54,7 @@ class Database:
             self._checkpointer = _Checkpointer(self.engine) if path != ":memory:" else None
         else:
             self.engine = create_engine(
-                self.url, pool_size=pool_size, max_overflow=0, pool_pre_ping=True
+                self.url, pool_size=pool_size, max_overflow=4, pool_pre_ping=True
             )
             workers = pool_size
         self._executor = ThreadPoolExecutor(
