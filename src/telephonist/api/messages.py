@@ -31,6 +31,7 @@ from telephonist.domain.messages import (
 )
 from telephonist.domain.sids import is_sid, new_sid
 from telephonist.errors import TwilioError, invalid_parameter, not_found
+from telephonist.storage.prepared import Prepared
 from telephonist.storage.schema import incoming_numbers, media, media_content, messages
 
 # Accepted and kept with the message; documented as having no effect in the simulator.
@@ -52,7 +53,7 @@ OPTION_PARAMS = (
 )
 
 
-_SENDER = (
+_SENDER = Prepared(
     select(incoming_numbers.c.cap_sms, incoming_numbers.c.cap_mms, incoming_numbers.c.kind)
     .where(incoming_numbers.c.account_sid == bindparam("a"))
     .where(incoming_numbers.c.phone_number == bindparam("n"))
@@ -206,7 +207,7 @@ def _check_sender(conn: Connection, account_sid: str, req: MessageRequest) -> st
             # Alphanumeric sender IDs do not reach the US or Canada.
             raise TwilioError(21612, 400)
         return None
-    number = conn.execute(_SENDER, {"a": account_sid, "n": sender}).first()
+    number = _SENDER.execute(conn, {"a": account_sid, "n": sender})
     if number is None:
         if phone.is_short_code(sender):
             raise TwilioError(
@@ -220,16 +221,17 @@ def _check_sender(conn: Connection, account_sid: str, req: MessageRequest) -> st
             400,
             f"'From' {sender} is not a Twilio phone number or Short Code country mismatch",
         )
-    if not number.cap_sms:
+    cap_sms, cap_mms, kind = number
+    if not cap_sms:
         raise TwilioError(
             21606,
             400,
             f"The From phone number {sender} is not a valid, "
             "SMS-capable inbound phone number or short code for your account.",
         )
-    if req.media_urls and not number.cap_mms:
+    if req.media_urls and not cap_mms:
         raise TwilioError(21621, 400)
-    return str(number.kind)
+    return str(kind)
 
 
 def _guess_type(url: str) -> str:

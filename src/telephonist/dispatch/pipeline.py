@@ -18,6 +18,7 @@ from sqlalchemy import Connection, bindparam, insert, update
 from telephonist.dispatch import queue
 from telephonist.dispatch.ratelimit import DEFAULT_MPS, release, reserve
 from telephonist.domain.error_codes import catalog_message
+from telephonist.storage.prepared import Prepared
 from telephonist.storage.schema import media, messages
 
 API_VERSION = "2010-04-01"
@@ -25,8 +26,11 @@ API_VERSION = "2010-04-01"
 PRICE_PER_SEGMENT = 0.0079
 
 
-_INSERT_MESSAGE = insert(messages)
-_INSERT_MEDIA = insert(media)
+# Every column named, so one compiled INSERT serves every row.
+_INSERT_MESSAGE = Prepared(
+    insert(messages).values({c.name: bindparam(c.name) for c in messages.columns})
+)
+_INSERT_MEDIA = Prepared(insert(media).values({c.name: bindparam(c.name) for c in media.columns}))
 
 
 def sender_kind(sender: str, number_kind: str | None) -> str:
@@ -53,9 +57,9 @@ def queue_outbound(
     A message whose wait for that slot would outlast its ValidityPeriod takes no slot: it is due
     at once and fails there with 30001 (queue overflow), as on Twilio.
     """
-    conn.execute(_INSERT_MESSAGE, row)
+    _INSERT_MESSAGE.execute(conn, row)
     if media_rows:
-        conn.execute(_INSERT_MEDIA, media_rows)
+        _INSERT_MEDIA.execute_many(conn, media_rows)
     rate = mps.get(kind, DEFAULT_MPS["local"])
     slot = reserve(conn, row["from_"], row["num_segments"], rate, now)
     expired = slot.wait_micros > row["validity_period"] * 1_000_000

@@ -17,13 +17,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, insert, or_, select, update
 
+from telephonist.storage.prepared import Prepared
 from telephonist.storage.schema import tasks
 
 # Statements on the hot path are built once, with bound parameters, so SQLAlchemy compiles
 # them once instead of building and cache-keying a new statement per call.
 _INSERT = insert(tasks)
+_INSERT_ONE = Prepared(
+    insert(tasks).values({c.name: bindparam(c.name) for c in tasks.columns if c.name != "id"})
+)
 
 SEND = "send"
 RECEIPT = "receipt"

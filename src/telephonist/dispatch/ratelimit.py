@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, bindparam, case, insert, update
+
+from telephonist.storage.prepared import Prepared
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from telephonist.storage.schema import senders
@@ -36,11 +38,11 @@ def reserve(conn: Connection, sender: str, segments: int, mps: float, now: int) 
     cost = round(max(segments, 1) * 1_000_000 / mps)
     # One statement takes the slot: the UPDATE locks the sender's row (PostgreSQL) or runs
     # under the single writer (SQLite), so concurrent reservations never share a slot.
-    row = conn.execute(_TAKE, {"s": sender, "now": now, "cost": cost}).first()
+    row = _TAKE.execute(conn, {"s": sender, "now": now, "cost": cost})
     if row is None:
         if conn.dialect.name == "postgresql":
             conn.execute(_PG_ENSURE, {"sender": sender, "next_free": now})
-            row = conn.execute(_TAKE, {"s": sender, "now": now, "cost": cost}).first()
+            row = _TAKE.execute(conn, {"s": sender, "now": now, "cost": cost})
             assert row is not None
         else:
             conn.execute(_INSERT, {"sender": sender, "next_free": now + cost})
@@ -59,7 +61,7 @@ def release(conn: Connection, sender: str, segments: int, mps: float) -> None:
     )
 
 
-_TAKE = (
+_TAKE = Prepared(
     update(senders)
     .where(senders.c.sender == bindparam("s"))
     .values(

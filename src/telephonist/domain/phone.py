@@ -192,6 +192,7 @@ class NumberInfo:
     friendly_name: str
 
 
+@lru_cache(maxsize=65_536)
 def parse_e164(value: str) -> str | None:
     """Canonical E.164 for a To/From value, or None when it is not one.
 
