@@ -11,10 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, bindparam, case, insert, update
-
-from telephonist.storage.prepared import Prepared
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from telephonist.storage.prepared import Prepared
 from telephonist.storage.schema import senders
 
 # Twilio's documented defaults, in segments per second.
