@@ -26,9 +26,8 @@ class Prepared:
         found = self._compiled.get(dialect.name)
         if found is None:
             compiled = self.statement.compile(dialect=dialect)
-            order = (
-                tuple(compiled.positiontup) if dialect.positional and compiled.positiontup else None
-            )
+            positions = getattr(compiled, "positiontup", None)
+            order = tuple(positions) if dialect.positional and positions else None
             found = (compiled.string, order)
             self._compiled[dialect.name] = found
         return found
