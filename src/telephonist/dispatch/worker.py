@@ -100,7 +100,15 @@ class Worker:
 
     # -- loop ----------------------------------------------------------------------------------
 
-    async def run_forever(self, stop: asyncio.Event) -> None:
+    async def run_forever(self, stop: asyncio.Event, lanes: int = 4) -> None:
+        """Work until ``stop`` is set, with ``lanes`` batches in flight at once.
+
+        While one batch waits on the network (webhooks), another can lease and record: the
+        leases keep lanes from ever taking the same task.
+        """
+        await asyncio.gather(*(self._lane(stop) for _ in range(lanes)))
+
+    async def _lane(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
                 done = await self.run_once()
