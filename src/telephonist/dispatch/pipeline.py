@@ -146,22 +146,6 @@ class Outbox:
         self.updates, self.tasks = [], []
 
 
-def change_status(
-    conn: Connection,
-    message: Mapping[str, Any],
-    status: str,
-    now: int,
-    *,
-    error_code: int | None = None,
-    date_sent: int | None = None,
-    price: str | None = None,
-) -> None:
-    """One status change, written now (see :class:`Outbox` for batches)."""
-    outbox = Outbox(now)
-    outbox.change_status(message, status, error_code=error_code, date_sent=date_sent, price=price)
-    outbox.flush(conn)
-
-
 def status_params(
     message: Mapping[str, Any], status: str, now: int, error_code: int | None
 ) -> list[tuple[str, str]]:

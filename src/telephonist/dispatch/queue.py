@@ -103,14 +103,6 @@ def claim(conn: Connection, *, now: int, owner: str, lease_micros: int, limit: i
     return [Task(r.id, r.kind, r.ref, r.due_at, json.loads(r.payload), r.attempts) for r in rows]
 
 
-def finish(conn: Connection, task: Task, owner: str) -> bool:
-    """Delete a task we still hold. False: the lease was lost, so record nothing."""
-    result = conn.execute(
-        delete(tasks).where(and_(tasks.c.id == task.id, tasks.c.lease_owner == owner))
-    )
-    return result.rowcount == 1
-
-
 def finish_many(conn: Connection, batch: Iterable[Task], owner: str) -> set[int]:
     """Delete the tasks we still hold; answers the ids that were ours to finish."""
     ids = [t.id for t in batch]
@@ -153,9 +145,3 @@ def next_due(conn: Connection) -> int | None:
     if row is None:
         return None
     return int(max(row.due_at, row.lease_until or 0))
-
-
-def pending(conn: Connection) -> int:
-    from sqlalchemy import func
-
-    return int(conn.execute(select(func.count()).select_from(tasks)).scalar_one())

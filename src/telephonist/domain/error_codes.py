@@ -31,9 +31,5 @@ def log_level(code: int) -> str:
     return entry["log_level"] if entry else "ERROR"
 
 
-def is_known(code: int) -> bool:
-    return str(code) in _catalog()
-
-
 def more_info(code: int) -> str:
     return MORE_INFO.format(code=code)
