@@ -11,6 +11,7 @@ import base64
 import httpx
 import pytest
 from starlette.responses import Response
+from twilio.base.exceptions import TwilioRestException
 from twilio.twiml.messaging_response import MessagingResponse
 
 from tests.e2e.conftest import Sim
@@ -383,3 +384,16 @@ def test_empty_response_and_204_send_nothing(sim: Sim) -> None:
     sim.advance(0)
     assert sim.inbox("+17205550164") == []
     assert len(sim.app.at("/quiet")) == 1 and len(sim.app.at("/no-content")) == 1
+
+
+def test_delete_only_when_final(sim: Sim) -> None:
+    """Deleting an in-flight message is 20009, as on Twilio; once final it answers 204."""
+    msg = sim.client.messages.create(to="+17205550165", from_=sim.number(), body="bye")
+    with pytest.raises(TwilioRestException) as info:
+        sim.client.messages(msg.sid).delete()
+    assert (info.value.status, info.value.code) == (409, 20009)
+    sim.advance(0)
+    assert sim.client.messages(msg.sid).delete() is True
+    with pytest.raises(TwilioRestException) as info:
+        sim.client.messages(msg.sid).fetch()
+    assert (info.value.status, info.value.code) == (404, 20404)

@@ -60,6 +60,12 @@ _SENDER = Prepared(
 )
 
 
+# Statuses a message can be deleted in: it is done, or (sent, no receipt) out of our hands.
+DELETABLE = frozenset(
+    {"sent", "delivered", "undelivered", "failed", "received", "read", "canceled"}
+)
+
+
 def message_json(row: Any) -> dict[str, Any]:
     sid = row["sid"]
     base = account_uri(row["account_sid"], f"/Messages/{sid}")
@@ -336,16 +342,22 @@ async def delete_message(request: Request) -> Response:
     ctx, _, ref = await scoped(request)
     sid = request.path_params["sid"]
 
-    def work(conn: Connection) -> int:
-        conn.execute(
-            delete(media).where(media.c.message_sid == sid).where(media.c.account_sid == ref.sid)
-        )
-        return conn.execute(
-            delete(messages).where(messages.c.sid == sid).where(messages.c.account_sid == ref.sid)
-        ).rowcount
+    def work(conn: Connection) -> None:
+        row = _load_message(conn, ref.sid, sid)
+        if row is None:
+            raise not_found(request.url.path)
+        if row["status"] not in DELETABLE:
+            # Twilio refuses while the message is still on its way.
+            raise TwilioError(
+                20009,
+                409,
+                f"Message {sid} is {row['status']}; it can be deleted "
+                "once it reaches a final status",
+            )
+        conn.execute(delete(media).where(media.c.message_sid == sid))
+        conn.execute(delete(messages).where(messages.c.sid == sid))
 
-    if not await ctx.db.run(work):
-        raise not_found(request.url.path)
+    await ctx.db.run(work)
     return Response(status_code=204)
 
 
