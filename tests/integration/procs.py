@@ -1,0 +1,152 @@
+"""Telephonist as real operating-system processes, for tests that kill them.
+
+``Processes`` starts ``telephonist serve`` and ``telephonist worker`` through a small launcher
+script that shortens the dispatch worker's lease (so tasks a killed process held fall due again
+in seconds, not a minute), logs each process's stderr to a file, and kills whatever is still
+running when the ``with`` block ends.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import IO
+
+import httpx
+
+# The CLI, unchanged, except that every Worker it builds gets a lease of argv[1] seconds.
+LAUNCHER = """\
+import functools
+import sys
+
+import telephonist.app
+from telephonist.cli import main
+from telephonist.dispatch.worker import Worker
+
+telephonist.app.Worker = functools.partial(Worker, lease_seconds=float(sys.argv.pop(1)))
+main()
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(
+    predicate: Callable[[], bool],
+    what: str,
+    timeout: float,
+    describe: Callable[[], str] | None = None,
+) -> None:
+    """Poll ``predicate()`` every 50 ms until it is true; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            detail = describe() if describe is not None else ""
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}\n{detail}")
+        time.sleep(0.05)
+
+
+@dataclass
+class Proc:
+    name: str
+    popen: subprocess.Popen[bytes]
+    log_path: Path
+    log_file: IO[bytes]
+    base_url: str = ""
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def kill9(self) -> None:
+        """SIGKILL: no shutdown, no flush, no lease given back."""
+        if self.popen.poll() is None:
+            os.kill(self.popen.pid, signal.SIGKILL)
+
+    def reap(self) -> None:
+        self.kill9()
+        self.popen.wait(timeout=30)
+        self.log_file.close()
+
+    def tail(self, lines: int = 30) -> str:
+        self.log_file.flush()
+        text = self.log_path.read_text(errors="replace").splitlines()
+        status = self.popen.poll()
+        state = "running" if status is None else f"exit {status}"
+        return "\n".join(
+            [f"--- {self.name} (pid {self.pid}, {state}) {self.log_path}", *text[-lines:]]
+        )
+
+
+class Processes:
+    """Starts telephonist processes; on exit kills every one still running."""
+
+    def __init__(self, tmp_path: Path, env: dict[str, str], *, lease_seconds: float) -> None:
+        self.tmp_path = tmp_path
+        self.launcher = tmp_path / "launcher.py"
+        self.launcher.write_text(LAUNCHER)
+        self.lease = str(lease_seconds)
+        # Only the settings given here: none inherited from the developer's shell.
+        base = {k: v for k, v in os.environ.items() if not k.startswith("TELEPHONIST_")}
+        self.env = {**base, **env}
+        self.started: list[Proc] = []
+
+    def __enter__(self) -> Processes:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        for proc in self.started:
+            proc.reap()
+
+    def start(self, name: str, *args: str) -> Proc:
+        log_path = self.tmp_path / f"{len(self.started)}-{name}.log"
+        log_file = log_path.open("wb")
+        popen = subprocess.Popen(
+            [sys.executable, str(self.launcher), self.lease, *args],
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=log_file,
+        )
+        proc = Proc(name, popen, log_path, log_file)
+        self.started.append(proc)
+        return proc
+
+    def serve(self, db: str) -> Proc:
+        """``telephonist serve`` on a free port, returned once ``/healthz`` answers."""
+        port = free_port()
+        proc = self.start("serve", "serve", "--db", db, "--port", str(port))
+        proc.base_url = f"http://127.0.0.1:{port}"
+
+        def healthy() -> bool:
+            if proc.popen.poll() is not None:
+                raise AssertionError(f"server exited while starting\n{proc.tail()}")
+            try:
+                return httpx.get(proc.base_url + "/healthz", timeout=1).status_code == 200
+            except httpx.TransportError:
+                return False
+
+        wait_for(healthy, "the server's /healthz", 30, proc.tail)
+        return proc
+
+    def worker(self, db: str) -> Proc:
+        return self.start("worker", "worker", "--db", db)
+
+    def tails(self, lines: int = 30) -> str:
+        return "\n".join(proc.tail(lines) for proc in self.started)
