@@ -397,3 +397,21 @@ def test_delete_only_when_final(sim: Sim) -> None:
     with pytest.raises(TwilioRestException) as info:
         sim.client.messages(msg.sid).fetch()
     assert (info.value.status, info.value.code) == (404, 20404)
+
+
+def test_date_sent_filters_on_sent_messages(sim: Sim) -> None:
+    """DateSent, DateSent< and DateSent> select by the UTC day a message was sent."""
+    from datetime import timedelta
+
+    msg = sim.client.messages.create(to="+17205550166", from_=sim.number(), body="dated")
+    sim.advance(0)
+    sent = sim.client.messages(msg.sid).fetch().date_sent
+    to = "+17205550166"
+    assert [m.sid for m in sim.client.messages.list(to=to, date_sent=sent)] == [msg.sid]
+    assert [m.sid for m in sim.client.messages.list(to=to, date_sent_before=sent)] == [msg.sid]
+    assert [m.sid for m in sim.client.messages.list(to=to, date_sent_after=sent)] == [msg.sid]
+    yesterday = sent - timedelta(days=1)
+    tomorrow = sent + timedelta(days=1)
+    assert sim.client.messages.list(to=to, date_sent=yesterday) == []
+    assert sim.client.messages.list(to=to, date_sent_before=yesterday) == []
+    assert sim.client.messages.list(to=to, date_sent_after=tomorrow) == []

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import mimetypes
-from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,9 +17,8 @@ from starlette.responses import Response
 
 from telephonist.api.context import context, scoped
 from telephonist.api.forms import Form, query_form, read_form
-from telephonist.api.paging import PageRequest, envelope, fetch_page
+from telephonist.api.paging import PageRequest, day_filters, envelope, fetch_page
 from telephonist.api.render import API_VERSION, JSONResponse, account_uri, rfc2822
-from telephonist.clock import to_micros
 from telephonist.dispatch.pipeline import queue_outbound, sender_kind
 from telephonist.domain import phone
 from telephonist.domain.messages import (
@@ -257,17 +255,7 @@ async def list_messages(request: Request) -> Response:
     if (from_ := query.get("From")) is not None:
         stmt = stmt.where(messages.c.from_ == (phone.parse_e164(from_) or from_))
         filters.append(("From", from_))
-    for name, op in (("DateSent", "="), ("DateSent<", "<"), ("DateSent>", ">")):
-        if (value := query.get(name)) is not None:
-            start, end = _day_bounds(name, value)
-            col = messages.c.date_sent
-            if op == "=":
-                stmt = stmt.where(col >= start).where(col < end)
-            elif op == "<":
-                stmt = stmt.where(col < end)
-            else:
-                stmt = stmt.where(col >= start)
-            filters.append((name, value))
+    stmt = day_filters(stmt, query, "DateSent", messages.c.date_sent, filters)
 
     def work(conn: Connection) -> tuple[list[Any], Any]:
         return fetch_page(conn, stmt, page, sort=messages.c.date_created, sid=messages.c.sid)
@@ -283,19 +271,6 @@ async def list_messages(request: Request) -> Response:
             next_cursor=cursor,
         )
     )
-
-
-def _day_bounds(name: str, value: str) -> tuple[int, int]:
-    """``DateSent`` filters compare whole UTC days; SDKs send a date or a full timestamp."""
-    text = value.strip().replace("Z", "+00:00")
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise invalid_parameter(f"{name} must be a date like 2024-01-31, not {value!r}") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    day = datetime(moment.year, moment.month, moment.day, tzinfo=UTC)
-    return to_micros(day), to_micros(day + timedelta(days=1))
 
 
 async def fetch_message(request: Request) -> Response:
@@ -385,17 +360,7 @@ async def list_media(request: Request) -> Response:
     page = PageRequest.from_query(query)
     stmt = select(media).where(media.c.message_sid == message_sid)
     filters: list[tuple[str, str]] = []
-    for name, op in (("DateCreated", "="), ("DateCreated<", "<"), ("DateCreated>", ">")):
-        if (value := query.get(name)) is not None:
-            start, end = _day_bounds(name, value)
-            col = media.c.date_created
-            if op == "=":
-                stmt = stmt.where(col >= start).where(col < end)
-            elif op == "<":
-                stmt = stmt.where(col < end)
-            else:
-                stmt = stmt.where(col >= start)
-            filters.append((name, value))
+    stmt = day_filters(stmt, query, "DateCreated", media.c.date_created, filters)
 
     def work(conn: Connection) -> tuple[list[Any], Any]:
         if _load_message(conn, ref.sid, message_sid) is None:

@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from telephonist.api.context import scoped
 from telephonist.api.forms import query_form
-from telephonist.api.paging import PageRequest, envelope, fetch_page
+from telephonist.api.paging import PageRequest, day_filters, envelope, fetch_page
 from telephonist.api.render import API_VERSION, JSONResponse, account_uri, rfc2822
 from telephonist.errors import not_found
 from telephonist.storage.schema import notifications
@@ -49,6 +49,7 @@ async def list_notifications(request: Request) -> Response:
     if (level := query.choice("Log", ("0", "1"))) is not None:
         stmt = stmt.where(notifications.c.log == level)
         filters.append(("Log", level))
+    stmt = day_filters(stmt, query, "MessageDate", notifications.c.date_created, filters)
 
     def work(conn: Connection) -> tuple[list[Any], Any]:
         return fetch_page(
