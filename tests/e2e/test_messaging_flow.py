@@ -415,3 +415,17 @@ def test_date_sent_filters_on_sent_messages(sim: Sim) -> None:
     assert sim.client.messages.list(to=to, date_sent=yesterday) == []
     assert sim.client.messages.list(to=to, date_sent_before=yesterday) == []
     assert sim.client.messages.list(to=to, date_sent_after=tomorrow) == []
+
+
+def test_handset_inbox_is_scoped_to_the_caller(sim: Sim) -> None:
+    """Another account cannot read what this account sent to a shared handset."""
+    handset = "+17205550167"
+    sim.client.messages.create(to=handset, from_=sim.number(), body="private")
+    sim.advance(0)
+    other = sim.client.api.v2010.accounts.create(friendly_name="neighbour")
+    response = httpx.get(
+        f"{sim.server.base_url}/telephonist/v1/Handsets/{handset}/Messages",
+        auth=(other.sid, other.auth_token),
+    )
+    assert response.status_code == 200 and response.json()["messages"] == []
+    assert [m["body"] for m in sim.inbox(handset)] == ["private"]

@@ -13,7 +13,7 @@ import binascii
 import json
 from typing import Any
 
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, delete, or_, select
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -28,7 +28,13 @@ from telephonist.domain import phone
 from telephonist.domain.messages import MAX_BODY_CHARS, MAX_MEDIA, is_http_url
 from telephonist.errors import TwilioError, invalid_parameter
 from telephonist.providers.simulator.scenarios import SCENARIOS
-from telephonist.storage.schema import carrier_log, incoming_numbers, scenario_rules
+from telephonist.storage.schema import (
+    accounts,
+    carrier_log,
+    incoming_numbers,
+    messages,
+    scenario_rules,
+)
 from telephonist.webhooks.media import MediaError, fetch_media
 
 PREFIX = "/telephonist/v1"
@@ -134,16 +140,24 @@ def _uploads(form: Form) -> list[InboundMedia]:
 
 
 async def handset_inbox(request: Request) -> Response:
-    """What a handset received, oldest first."""
-    ctx, _ = await principal(request)
+    """What a handset received from the caller's account (and its subaccounts), oldest first.
+
+    Handsets are shared, but what other accounts sent them is not the caller's to read.
+    """
+    ctx, who = await principal(request)
     handset = _handset(request)
+    mine = select(accounts.c.sid).where(
+        or_(accounts.c.sid == who.account_sid, accounts.c.owner_account_sid == who.account_sid)
+    )
 
     def work(conn: Connection) -> list[Any]:
         return list(
             conn.execute(
                 select(carrier_log)
+                .join(messages, messages.c.sid == carrier_log.c.message_sid)
                 .where(carrier_log.c.handset == handset)
                 .where(carrier_log.c.direction == "mt")
+                .where(messages.c.account_sid.in_(mine))
                 .order_by(carrier_log.c.id)
             ).mappings()
         )
