@@ -26,6 +26,8 @@ from telephonist.storage.database import Database
 from telephonist.storage.schema import accounts, api_keys
 
 CACHE_SECONDS = 2.0
+_NO_TOKEN = "0" * 32
+_NO_SECRET = "0" * 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +104,8 @@ def _verify(conn: Connection, username: str, password: str) -> Principal | None:
             .join(accounts, accounts.c.sid == api_keys.c.account_sid)
             .where(api_keys.c.sid == username)
         ).first()
-        if row is None or not secret_matches(password, row.secret_sha256):
+        # Compare even for an unknown key, so timing does not tell which key SIDs exist.
+        if not secret_matches(password, row.secret_sha256 if row else _NO_SECRET) or row is None:
             return None
         if row.status == "closed":
             return None
@@ -112,7 +115,7 @@ def _verify(conn: Connection, username: str, password: str) -> Principal | None:
             accounts.c.sid, accounts.c.owner_account_sid, accounts.c.status, accounts.c.auth_token
         ).where(accounts.c.sid == username)
     ).first()
-    if account is None or not token_matches(password, account.auth_token):
+    if not token_matches(password, account.auth_token if account else _NO_TOKEN) or not account:
         return None
     if account.status == "closed":
         return None
