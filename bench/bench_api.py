@@ -27,7 +27,7 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _rawhttp import Connection, build_request
-from bench_pipeline import buy, free_port, start_processes, stop
+from bench_pipeline import buy, free_port, fresh_database, start_processes, stop
 
 
 async def load(
@@ -84,10 +84,13 @@ def main() -> None:
         "TELEPHONIST_MPS_LONG_CODE": "1000000",
     }
     auth = (env["TELEPHONIST_ACCOUNT_SID"], env["TELEPHONIST_AUTH_TOKEN"])
-    with tempfile.TemporaryDirectory(prefix="telephonist-bench-") as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="telephonist-bench-") as tmp,
+        fresh_database(args.db) as db,
+    ):
         port = free_port()
         procs = start_processes(
-            tmp, port, env, args.db, 0 if args.worker else -1, Path(tmp) / "server.log"
+            tmp, port, env, db, 0 if args.worker else -1, Path(tmp) / "server.log"
         )
         try:
             host = f"127.0.0.1:{port}"

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import multiprocessing as mp
 import os
@@ -25,14 +26,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import contextlib
 
 from _rawhttp import Connection, build_request, form, serve
 
@@ -68,6 +69,26 @@ def start_processes(
     for _ in range(workers):
         procs.append(subprocess.Popen([*base, "worker", *where], env=env, stdout=out, stderr=out))
     return procs
+
+
+@contextlib.contextmanager
+def fresh_database(url: str | None) -> Iterator[str | None]:
+    """For a PostgreSQL URL, a new empty database on that server, dropped afterwards."""
+    if not url or not url.startswith("postgres"):
+        yield url
+        return
+    import psycopg
+
+    name = "telephonist_bench_" + secrets.token_hex(4)
+    admin = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    parts = urlsplit(admin)
+    try:
+        yield parts._replace(path="/" + name).geturl()
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def wait_healthy(base: str, timeout: float = 30.0) -> None:
@@ -175,7 +196,14 @@ def percentile(values: list[float], q: float) -> float:
 def throughput(args: argparse.Namespace, tmp: str, env: dict[str, str]) -> dict[str, Any]:
     port = free_port()
     env = {**env, "TELEPHONIST_MPS_LONG_CODE": "1000000"}
-    procs = start_processes(tmp, port, env, args.db, args.workers, Path(tmp) / "server.log")
+    with fresh_database(args.db) as db:
+        return _throughput(args, tmp, env, port, db)
+
+
+def _throughput(
+    args: argparse.Namespace, tmp: str, env: dict[str, str], port: int, db: str | None
+) -> dict[str, Any]:
+    procs = start_processes(tmp, port, env, db, args.workers, Path(tmp) / "server.log")
     try:
         base = f"http://127.0.0.1:{port}"
         auth = (env["TELEPHONIST_ACCOUNT_SID"], env["TELEPHONIST_AUTH_TOKEN"])
