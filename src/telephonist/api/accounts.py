@@ -11,7 +11,7 @@ from starlette.responses import Response
 from telephonist.api.auth import require_account_management
 from telephonist.api.context import principal, scoped
 from telephonist.api.forms import Form, query_form, read_form
-from telephonist.api.paging import PageRequest, envelope, fetch_page
+from telephonist.api.paging import PageRequest, list_response
 from telephonist.api.render import PREFIX, JSONResponse, account_uri, rfc2822
 from telephonist.domain.accounts import STATUSES, can_transition, hash_secret
 from telephonist.domain.sids import is_sid, new_auth_token, new_sid
@@ -85,21 +85,17 @@ async def list_accounts(request: Request) -> Response:
         stmt = stmt.where(accounts.c.status == status)
         filters.append(("Status", status))
 
-    def work(conn: Connection) -> tuple[list[Any], Any]:
-        return fetch_page(
-            conn, stmt, page, sort=accounts.c.date_created, sid=accounts.c.sid, descending=False
-        )
-
-    rows, cursor = await ctx.db.run(work)
-    return JSONResponse(
-        envelope(
-            "accounts",
-            [account_json(r) for r in rows],
-            path=f"{PREFIX}/Accounts.json",
-            filters=filters,
-            page=page,
-            next_cursor=cursor,
-        )
+    return await list_response(
+        ctx.db,
+        "accounts",
+        stmt,
+        page,
+        render=account_json,
+        path=f"{PREFIX}/Accounts.json",
+        filters=filters,
+        sort=accounts.c.date_created,
+        sid=accounts.c.sid,
+        descending=False,
     )
 
 
@@ -203,19 +199,16 @@ async def list_keys(request: Request) -> Response:
     page = PageRequest.from_query(query_form(request))
     stmt = select(api_keys).where(api_keys.c.account_sid == ref.sid)
 
-    def work(conn: Connection) -> tuple[list[Any], Any]:
-        return fetch_page(conn, stmt, page, sort=api_keys.c.date_created, sid=api_keys.c.sid)
-
-    rows, cursor = await ctx.db.run(work)
-    return JSONResponse(
-        envelope(
-            "keys",
-            [key_json(r) for r in rows],
-            path=account_uri(ref.sid, "/Keys.json"),
-            filters=[],
-            page=page,
-            next_cursor=cursor,
-        )
+    return await list_response(
+        ctx.db,
+        "keys",
+        stmt,
+        page,
+        render=key_json,
+        path=account_uri(ref.sid, "/Keys.json"),
+        filters=[],
+        sort=api_keys.c.date_created,
+        sid=api_keys.c.sid,
     )
 
 

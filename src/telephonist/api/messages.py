@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from telephonist.api.context import context, scoped
 from telephonist.api.forms import Form, query_form, read_form
-from telephonist.api.paging import PageRequest, day_filters, envelope, fetch_page
+from telephonist.api.paging import PageRequest, day_filters, list_response
 from telephonist.api.render import API_VERSION, JSONResponse, account_uri, rfc2822
 from telephonist.dispatch.pipeline import queue_outbound, sender_kind
 from telephonist.domain import phone
@@ -257,19 +257,16 @@ async def list_messages(request: Request) -> Response:
         filters.append(("From", from_))
     stmt = day_filters(stmt, query, "DateSent", messages.c.date_sent, filters)
 
-    def work(conn: Connection) -> tuple[list[Any], Any]:
-        return fetch_page(conn, stmt, page, sort=messages.c.date_created, sid=messages.c.sid)
-
-    rows, cursor = await ctx.db.run(work)
-    return JSONResponse(
-        envelope(
-            "messages",
-            [message_json(r) for r in rows],
-            path=request.url.path,
-            filters=filters,
-            page=page,
-            next_cursor=cursor,
-        )
+    return await list_response(
+        ctx.db,
+        "messages",
+        stmt,
+        page,
+        render=message_json,
+        path=request.url.path,
+        filters=filters,
+        sort=messages.c.date_created,
+        sid=messages.c.sid,
     )
 
 
@@ -362,21 +359,21 @@ async def list_media(request: Request) -> Response:
     filters: list[tuple[str, str]] = []
     stmt = day_filters(stmt, query, "DateCreated", media.c.date_created, filters)
 
-    def work(conn: Connection) -> tuple[list[Any], Any]:
+    def parent_exists(conn: Connection) -> None:
         if _load_message(conn, ref.sid, message_sid) is None:
             raise not_found(request.url.path)
-        return fetch_page(conn, stmt, page, sort=media.c.date_created, sid=media.c.sid)
 
-    rows, cursor = await ctx.db.run(work)
-    return JSONResponse(
-        envelope(
-            "media_list",
-            [media_json(r) for r in rows],
-            path=request.url.path,
-            filters=filters,
-            page=page,
-            next_cursor=cursor,
-        )
+    return await list_response(
+        ctx.db,
+        "media_list",
+        stmt,
+        page,
+        render=media_json,
+        path=request.url.path,
+        filters=filters,
+        sort=media.c.date_created,
+        sid=media.c.sid,
+        before=parent_exists,
     )
 
 

@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from telephonist.api.context import scoped
 from telephonist.api.forms import query_form
-from telephonist.api.paging import PageRequest, day_filters, envelope, fetch_page
+from telephonist.api.paging import PageRequest, day_filters, list_response
 from telephonist.api.render import API_VERSION, JSONResponse, account_uri, rfc2822
 from telephonist.errors import not_found
 from telephonist.storage.schema import notifications
@@ -51,21 +51,16 @@ async def list_notifications(request: Request) -> Response:
         filters.append(("Log", level))
     stmt = day_filters(stmt, query, "MessageDate", notifications.c.date_created, filters)
 
-    def work(conn: Connection) -> tuple[list[Any], Any]:
-        return fetch_page(
-            conn, stmt, page, sort=notifications.c.date_created, sid=notifications.c.sid
-        )
-
-    rows, cursor = await ctx.db.run(work)
-    return JSONResponse(
-        envelope(
-            "notifications",
-            [notification_json(r) for r in rows],
-            path=request.url.path,
-            filters=filters,
-            page=page,
-            next_cursor=cursor,
-        )
+    return await list_response(
+        ctx.db,
+        "notifications",
+        stmt,
+        page,
+        render=notification_json,
+        path=request.url.path,
+        filters=filters,
+        sort=notifications.c.date_created,
+        sid=notifications.c.sid,
     )
 
 

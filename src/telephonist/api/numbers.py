@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from telephonist.api.context import Context, scoped
 from telephonist.api.forms import Form, query_form, read_form
-from telephonist.api.paging import PageRequest, envelope, fetch_page
+from telephonist.api.paging import PageRequest, envelope, list_response
 from telephonist.api.render import API_VERSION, JSONResponse, account_uri, rfc2822
 from telephonist.domain import inventory
 from telephonist.domain.accounts import can_reach
@@ -508,27 +508,18 @@ async def list_numbers(request: Request) -> Response:
     if (beta := query.get("Beta")) is not None:
         filters.append(("Beta", beta))
 
-    def work(conn: Connection) -> tuple[list[Any], Any]:
-        return fetch_page(
-            conn,
-            stmt,
-            page,
-            sort=incoming_numbers.c.date_created,
-            sid=incoming_numbers.c.sid,
-            descending=False,
-        )
-
-    rows, cursor = await ctx.db.run(work)
     typed = kind_path is not None
-    return JSONResponse(
-        envelope(
-            "incoming_phone_numbers",
-            [number_json(r, typed=typed) for r in rows],
-            path=request.url.path,
-            filters=filters,
-            page=page,
-            next_cursor=cursor,
-        )
+    return await list_response(
+        ctx.db,
+        "incoming_phone_numbers",
+        stmt,
+        page,
+        render=lambda row: number_json(row, typed=typed),
+        path=request.url.path,
+        filters=filters,
+        sort=incoming_numbers.c.date_created,
+        sid=incoming_numbers.c.sid,
+        descending=False,
     )
 
 

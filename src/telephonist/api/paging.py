@@ -12,17 +12,20 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from sqlalchemy import Column, Connection, Select, and_, or_
+from starlette.responses import Response
 
 from telephonist.api.forms import Form
+from telephonist.api.render import JSONResponse
 from telephonist.clock import to_micros
 from telephonist.errors import TwilioError, invalid_parameter
+from telephonist.storage.database import Database
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
@@ -163,3 +166,40 @@ def day_bounds(name: str, value: str) -> tuple[int, int]:
         moment = moment.replace(tzinfo=UTC)
     day = datetime(moment.year, moment.month, moment.day, tzinfo=UTC)
     return to_micros(day), to_micros(day + timedelta(days=1))
+
+
+async def list_response(
+    db: Database,
+    key: str,
+    stmt: Select[Any],
+    page: PageRequest,
+    *,
+    render: Callable[[Any], dict[str, Any]],
+    path: str,
+    filters: Sequence[tuple[str, str]],
+    sort: Column[Any],
+    sid: Column[Any],
+    descending: bool = True,
+    before: Callable[[Connection], None] | None = None,
+) -> Response:
+    """One page of ``stmt`` as a v2010 list response: the shape every list endpoint shares.
+
+    ``before`` runs in the same transaction first, for checks such as "the parent exists".
+    """
+
+    def work(conn: Connection) -> tuple[list[Any], tuple[int, str] | None]:
+        if before is not None:
+            before(conn)
+        return fetch_page(conn, stmt, page, sort=sort, sid=sid, descending=descending)
+
+    rows, cursor = await db.run(work)
+    return JSONResponse(
+        envelope(
+            key,
+            [render(r) for r in rows],
+            path=path,
+            filters=filters,
+            page=page,
+            next_cursor=cursor,
+        )
+    )

@@ -45,6 +45,11 @@ class Overrides:
     retries: int
 
 
+def _failed(url: str, method: str, code: int, text: str) -> Attempt:
+    """An attempt that got no usable HTTP answer at all."""
+    return Attempt(url, method, None, b"", None, error_code=code, error_text=text)
+
+
 def overrides(url: str, default_timeout: float) -> Overrides:
     """Twilio's connection overrides from the URL fragment, clamped to Twilio's ranges."""
     fragment = dict(parse_qsl(urlsplit(url).fragment))
@@ -173,45 +178,17 @@ class WebhookClient:
                 content_type = response.headers.get("Content-Type")
                 result_headers = dict(response.headers)
         except aiohttp.TooManyRedirects:
-            return Attempt(
-                url, method, None, b"", None, error_code=11215, error_text="Too many redirects"
-            )
+            return _failed(url, method, 11215, "Too many redirects")
         except aiohttp.ClientConnectorDNSError:
-            return Attempt(
-                url, method, None, b"", None, error_code=11210, error_text="Bad host name"
-            )
+            return _failed(url, method, 11210, "Bad host name")
         except aiohttp.ClientConnectorError as exc:
-            return Attempt(
-                url,
-                method,
-                None,
-                b"",
-                None,
-                error_code=11205,
-                error_text=f"Connection failure: {exc.__class__.__name__}",
-            )
+            return _failed(url, method, 11205, f"Connection failure: {exc.__class__.__name__}")
         except TimeoutError:
-            return Attempt(
-                url,
-                method,
-                None,
-                b"",
-                None,
-                error_code=11200,
-                error_text="Timed out waiting for the response",
-            )
+            return _failed(url, method, 11200, "Timed out waiting for the response")
         except (aiohttp.InvalidURL, ValueError):
-            return Attempt(url, method, None, b"", None, error_code=11100, error_text="Invalid URL")
+            return _failed(url, method, 11100, "Invalid URL")
         except aiohttp.ClientError as exc:
-            return Attempt(
-                url,
-                method,
-                None,
-                b"",
-                None,
-                error_code=11206,
-                error_text=f"HTTP protocol violation: {exc.__class__.__name__}",
-            )
+            return _failed(url, method, 11206, f"HTTP protocol violation: {exc.__class__.__name__}")
         if not 200 <= status < 300:
             return Attempt(
                 url,
