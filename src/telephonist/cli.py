@@ -6,6 +6,7 @@ import asyncio
 import logging
 import signal
 import time
+from typing import Any
 from urllib.parse import quote, urlencode
 
 import httpx
@@ -112,7 +113,17 @@ def worker(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    asyncio.run(_run_worker(settings))
+    with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+        runner.run(_run_worker(settings))
+
+
+def _loop_factory() -> Any:
+    """uvloop where it is installed (uvicorn[standard] brings it), as the server uses."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
 
 
 async def _run_worker(settings: Settings) -> None:

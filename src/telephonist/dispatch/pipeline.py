@@ -70,18 +70,35 @@ def queue_outbound(
     )
 
 
+_UPDATE_STATUS = Prepared(
+    update(messages)
+    .where(messages.c.sid == bindparam("b_sid"))
+    .values(
+        status=bindparam("status"),
+        date_updated=bindparam("date_updated"),
+        error_code=bindparam("error_code"),
+        error_message=bindparam("error_message"),
+        date_sent=bindparam("date_sent"),
+        price=bindparam("price"),
+    )
+)
+
+
 class Outbox:
     """Status changes and the tasks they owe, collected and then written in bulk.
 
     The worker records a whole batch of outcomes with one statement per kind of write (an
     UPDATE with many parameter sets, an INSERT of many rows), which is what lets a single
-    SQLite writer keep up with thousands of messages a second.
+    SQLite writer keep up with thousands of messages a second. Two changes of one message in
+    one batch (``sent`` then an immediate ``delivered``) write its row once, and the status
+    callbacks they owe to one URL travel as one task that posts them in order.
     """
 
     def __init__(self, now: int) -> None:
         self.now = now
-        self.updates: list[dict[str, Any]] = []
+        self.updates: dict[str, dict[str, Any]] = {}
         self.tasks: list[dict[str, Any]] = []
+        self.callbacks: dict[tuple[str, str, str], dict[str, Any]] = {}
 
     def change_status(
         self,
@@ -93,33 +110,34 @@ class Outbox:
         price: str | None = None,
     ) -> None:
         """Move a message to ``status`` and owe its status callback, if it has one."""
+        sid = message["sid"]
         code = error_code if error_code is not None else message["error_code"]
-        self.updates.append(
-            {
-                "b_sid": message["sid"],
-                "status": status,
-                "date_updated": self.now,
-                "error_code": code,
-                "error_message": catalog_message(code) if code is not None else None,
-                "date_sent": date_sent if date_sent is not None else message["date_sent"],
-                "price": price if price is not None else message["price"],
-            }
-        )
+        self.updates[sid] = {
+            "b_sid": sid,
+            "status": status,
+            "date_updated": self.now,
+            "error_code": code,
+            "error_message": catalog_message(code) if code is not None else None,
+            "date_sent": date_sent if date_sent is not None else message["date_sent"],
+            "price": price if price is not None else message["price"],
+        }
         callback = message["status_callback"]
         if callback:
             method = json.loads(message["options"]).get("_callback_method", "POST")
-            self.enqueue(
-                queue.WEBHOOK,
-                message["sid"],
-                self.now,
-                {
+            task = self.callbacks.get((sid, callback, method))
+            if task is None:
+                task = self.callbacks[(sid, callback, method)] = {
                     "purpose": "status_callback",
+                    "account_sid": message["account_sid"],
                     "url": callback,
                     "method": method,
-                    "account_sid": message["account_sid"],
-                    "event": f"{message['sid']}:{status}",
+                    "calls": [],
+                }
+            task["calls"].append(
+                {
+                    "event": f"{sid}:{status}",
                     "params": status_params(message, status, self.now, error_code),
-                },
+                }
             )
 
     def enqueue(self, kind: str, ref: str, due_at: int, payload: dict[str, Any]) -> None:
@@ -128,22 +146,11 @@ class Outbox:
         )
 
     def flush(self, conn: Connection) -> None:
-        if self.updates:
-            conn.execute(
-                update(messages)
-                .where(messages.c.sid == bindparam("b_sid"))
-                .values(
-                    status=bindparam("status"),
-                    date_updated=bindparam("date_updated"),
-                    error_code=bindparam("error_code"),
-                    error_message=bindparam("error_message"),
-                    date_sent=bindparam("date_sent"),
-                    price=bindparam("price"),
-                ),
-                self.updates,
-            )
+        _UPDATE_STATUS.execute_many(conn, list(self.updates.values()))
+        for (sid, _, _), payload in self.callbacks.items():
+            self.enqueue(queue.WEBHOOK, sid, self.now, payload)
         queue.enqueue_many(conn, self.tasks)
-        self.updates, self.tasks = [], []
+        self.updates, self.tasks, self.callbacks = {}, [], {}
 
 
 def status_params(

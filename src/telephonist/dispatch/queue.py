@@ -17,14 +17,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy import Connection, Integer, and_, bindparam, delete, insert, or_, select, update
 
 from telephonist.storage.prepared import Prepared
 from telephonist.storage.schema import tasks
 
 # Statements on the hot path are built once, with bound parameters, so SQLAlchemy compiles
 # them once instead of building and cache-keying a new statement per call.
-_INSERT = insert(tasks)
 _INSERT_ONE = Prepared(
     insert(tasks).values({c.name: bindparam(c.name) for c in tasks.columns if c.name != "id"})
 )
@@ -48,8 +47,8 @@ class Task:
 def enqueue(
     conn: Connection, kind: str, ref: str, due_at: int, payload: dict[str, Any], now: int
 ) -> None:
-    conn.execute(
-        _INSERT,
+    _INSERT_ONE.execute(
+        conn,
         {
             "kind": kind,
             "ref": ref,
@@ -74,33 +73,42 @@ def enqueue_many(conn: Connection, rows: Iterable[dict[str, Any]]) -> None:
         }
         for row in rows
     ]
-    if values:
-        conn.execute(_INSERT, values)
+    _INSERT_ONE.execute_many(conn, values)
+
+
+_CLAIM = Prepared(
+    update(tasks)
+    .where(
+        tasks.c.id.in_(
+            select(tasks.c.id)
+            .where(tasks.c.due_at <= bindparam("now"))
+            .where(or_(tasks.c.lease_until.is_(None), tasks.c.lease_until < bindparam("now")))
+            .order_by(tasks.c.due_at, tasks.c.id)
+            .limit(bindparam("limit", type_=Integer))
+            .with_for_update(skip_locked=True)  # PostgreSQL; SQLite has one writer anyway
+            .scalar_subquery()
+        )
+    )
+    .values(lease_until=bindparam("until"), lease_owner=bindparam("owner"))
+    .returning(
+        tasks.c.id, tasks.c.kind, tasks.c.ref, tasks.c.due_at, tasks.c.payload, tasks.c.attempts
+    )
+)
+_FINISH = Prepared(
+    delete(tasks)
+    .where(tasks.c.id.in_(bindparam("ids", expanding=True)))
+    .where(tasks.c.lease_owner == bindparam("owner"))
+    .returning(tasks.c.id)
+)
 
 
 def claim(conn: Connection, *, now: int, owner: str, lease_micros: int, limit: int) -> list[Task]:
-    """Lease up to ``limit`` due tasks, oldest due first."""
-    due = (
-        select(tasks.c.id)
-        .where(tasks.c.due_at <= now)
-        .where(or_(tasks.c.lease_until.is_(None), tasks.c.lease_until < now))
-        .order_by(tasks.c.due_at, tasks.c.id)
-        .limit(limit)
+    """Lease up to ``limit`` due tasks, oldest due first, in one statement."""
+    rows = _CLAIM.rows(
+        conn, {"now": now, "limit": limit, "until": now + lease_micros, "owner": owner}
     )
-    if conn.dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    ids = [row[0] for row in conn.execute(due)]
-    if not ids:
-        return []
-    conn.execute(
-        update(tasks)
-        .where(tasks.c.id.in_(ids))
-        .values(lease_until=now + lease_micros, lease_owner=owner)
-    )
-    rows = conn.execute(
-        select(tasks).where(tasks.c.id.in_(ids)).order_by(tasks.c.due_at, tasks.c.id)
-    )
-    return [Task(r.id, r.kind, r.ref, r.due_at, json.loads(r.payload), r.attempts) for r in rows]
+    rows.sort(key=lambda r: (r[3], r[0]))
+    return [Task(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5]) for r in rows]
 
 
 def finish_many(conn: Connection, batch: Iterable[Task], owner: str) -> set[int]:
@@ -108,13 +116,7 @@ def finish_many(conn: Connection, batch: Iterable[Task], owner: str) -> set[int]
     ids = [t.id for t in batch]
     if not ids:
         return set()
-    result = conn.execute(
-        delete(tasks)
-        .where(tasks.c.id.in_(ids))
-        .where(tasks.c.lease_owner == owner)
-        .returning(tasks.c.id)
-    )
-    return {row[0] for row in result}
+    return {row[0] for row in _FINISH.rows(conn, {"ids": ids, "owner": owner})}
 
 
 def retry_at(

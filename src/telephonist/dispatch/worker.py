@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from telephonist.clock import Clock, to_micros
 from telephonist.dispatch import queue
@@ -30,6 +30,7 @@ from telephonist.domain.encoding import segment
 from telephonist.domain.sids import new_sid
 from telephonist.providers.base import Accepted, Outbound, Outcome, Provider, Rejected
 from telephonist.storage.database import Database
+from telephonist.storage.prepared import Prepared
 from telephonist.storage.schema import (
     accounts,
     incoming_numbers,
@@ -45,6 +46,20 @@ from telephonist.webhooks.media import Fetched, MediaError, fetch_media
 
 log = logging.getLogger("telephonist.worker")
 MAX_REDIRECTS = 10
+
+_MESSAGES = Prepared(select(messages).where(messages.c.sid.in_(bindparam("sids", expanding=True))))
+_MARK_SENDING = Prepared(
+    update(messages)
+    .where(messages.c.sid.in_(bindparam("sids", expanding=True)))
+    .where(messages.c.status == "queued")
+    .values(status="sending", date_updated=bindparam("now"))
+)
+_RULES = Prepared(select(scenario_rules.c.pattern, scenario_rules.c.scenario))
+_TOKENS = Prepared(
+    select(accounts.c.sid, accounts.c.auth_token).where(
+        accounts.c.sid.in_(bindparam("sids", expanding=True))
+    )
+)
 
 
 @dataclass
@@ -62,7 +77,8 @@ class Done:
     task: queue.Task
     outcome: Outcome | None = None
     outbound: Outbound | None = None
-    attempts: list[tuple[Attempt, int | None]] = field(default_factory=list)
+    # Each webhook request made: its answer, the alert code it earned, the parameters sent.
+    attempts: list[tuple[Attempt, int | None, list[tuple[str, str]]]] = field(default_factory=list)
     replies: list[SendReply] = field(default_factory=list)
     crashed: bool = False
     fetched: list[tuple[str, Fetched]] = field(default_factory=list)
@@ -163,20 +179,14 @@ class Worker:
             return batch
         sids = [t.ref for t in tasks if t.kind in (queue.SEND, queue.RECEIPT)]
         if sids:
-            rows = conn.execute(select(messages).where(messages.c.sid.in_(sids))).mappings()
-            batch.messages = {r["sid"]: dict(r) for r in rows}
+            batch.messages = {r["sid"]: r for r in _MESSAGES.records(conn, {"sids": sids})}
             sending = [
                 t.ref
                 for t in tasks
                 if t.kind == queue.SEND and batch.messages.get(t.ref, {}).get("status") == "queued"
             ]
             if sending:
-                conn.execute(
-                    update(messages)
-                    .where(messages.c.sid.in_(sending))
-                    .where(messages.c.status == "queued")
-                    .values(status="sending", date_updated=now)
-                )
+                _MARK_SENDING.execute(conn, {"sids": sending, "now": now})
             with_media = [sid for sid, m in batch.messages.items() if m["num_media"]]
             if with_media:
                 for r in conn.execute(
@@ -187,18 +197,13 @@ class Worker:
                     if r.source_url:
                         batch.media.setdefault(r.message_sid, []).append((r.sid, r.source_url))
             if hasattr(self.provider, "rules"):
-                db_rules = [(r.pattern, r.scenario) for r in conn.execute(select(scenario_rules))]
+                db_rules = [(r[0], r[1]) for r in _RULES.rows(conn, {})]
                 self.provider.rules = [*self.config_rules, *db_rules]
         accounts_needed = {
             t.payload["account_sid"] for t in tasks if t.kind in (queue.WEBHOOK, queue.INBOUND)
         }
         if accounts_needed:
-            rows2 = conn.execute(
-                select(accounts.c.sid, accounts.c.auth_token).where(
-                    accounts.c.sid.in_(accounts_needed)
-                )
-            )
-            batch.tokens = {r.sid: r.auth_token for r in rows2}
+            batch.tokens = dict(_TOKENS.rows(conn, {"sids": list(accounts_needed)}))
         return batch
 
     # -- work (no transaction held) --------------------------------------------------------------
@@ -245,14 +250,17 @@ class Worker:
         done.outcome = await self.provider.submit(outbound)
 
     async def _callback(self, task: queue.Task, batch: Batch, done: Done) -> None:
+        """Post a message's status callbacks to one URL, in the order they happened."""
         p = task.payload
         token = batch.tokens.get(p["account_sid"])
         if token is None:
             return
-        attempt = await self.webhooks.send(
-            p["url"], p["method"], _pairs(p["params"]), auth_token=token, event=p["event"]
-        )
-        done.attempts.append((attempt, attempt.error_code))
+        for call in p.get("calls") or [p]:
+            params = _pairs(call["params"])
+            attempt = await self.webhooks.send(
+                p["url"], p["method"], params, auth_token=token, event=call["event"]
+            )
+            done.attempts.append((attempt, attempt.error_code, params))
 
     async def _inbound(self, task: queue.Task, batch: Batch, done: Done) -> None:
         """Fetch the app's TwiML (falling back, following redirects) and plan the replies."""
@@ -264,7 +272,7 @@ class Worker:
         url, method = p["url"], p["method"]
         attempt, code, actions = await self._fetch_twiml(url, method, params, token, p, done)
         if code is not None and p.get("fallback_url"):
-            done.attempts.append((attempt, code))
+            done.attempts.append((attempt, code, params))
             fallback_params = [*params, ("ErrorCode", str(code)), ("ErrorUrl", url)]
             attempt, code, actions = await self._fetch_twiml(
                 p["fallback_url"],
@@ -275,7 +283,7 @@ class Worker:
                 done,
                 token_url=url,
             )
-        done.attempts.append((attempt, code))
+        done.attempts.append((attempt, code, params))
         done.replies = [a for a in actions if isinstance(a, SendReply)]
 
     async def _fetch_twiml(
@@ -395,7 +403,7 @@ class Worker:
                 )
         elif task.kind in (queue.WEBHOOK, queue.INBOUND):
             account = task.payload["account_sid"]
-            for attempt, code in done.attempts:
+            for attempt, code, params in done.attempts:
                 if code is not None:
                     record_alert(
                         conn,
@@ -404,7 +412,7 @@ class Worker:
                         now=now,
                         resource_sid=task.ref,
                         attempt=attempt,
-                        params=_pairs(task.payload["params"]),
+                        params=params,
                     )
             for warning in done.warnings:
                 code_text = warning.split(" ", 1)[0]

@@ -9,6 +9,7 @@ honoured.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -50,6 +51,7 @@ def _failed(url: str, method: str, code: int, text: str) -> Attempt:
     return Attempt(url, method, None, b"", None, error_code=code, error_text=text)
 
 
+@functools.lru_cache(maxsize=1024)
 def overrides(url: str, default_timeout: float) -> Overrides:
     """Twilio's connection overrides from the URL fragment, clamped to Twilio's ranges."""
     fragment = dict(parse_qsl(urlsplit(url).fragment))
@@ -71,6 +73,7 @@ def overrides(url: str, default_timeout: float) -> Overrides:
     )
 
 
+@functools.lru_cache(maxsize=1024)
 def strip_fragment(url: str) -> str:
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, ""))

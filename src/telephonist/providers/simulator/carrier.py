@@ -9,11 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection, bindparam, insert
 
 from telephonist.providers.base import Accepted, Outbound, Outcome, Rejected
 from telephonist.providers.simulator.scenarios import resolve
+from telephonist.storage.prepared import Prepared
 from telephonist.storage.schema import carrier_log
+
+_LOG = Prepared(
+    insert(carrier_log).values(
+        {c.name: bindparam(c.name) for c in carrier_log.columns if c.name != "id"}
+    )
+)
 
 
 class Simulator:
@@ -56,5 +63,4 @@ class Simulator:
             for m, outcome in results
             if isinstance(outcome, Accepted)
         ]
-        if rows:
-            conn.execute(insert(carrier_log), rows)
+        _LOG.execute_many(conn, rows)
