@@ -35,7 +35,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _rawhttp import Connection, build_request, form, serve
+from _rawhttp import Connection, build_request, field, run, serve
 
 
 def free_port() -> int:
@@ -120,11 +120,10 @@ def receiver(port: int, expected: int, status: str, timeout: float, results: mp.
     done = asyncio.Event()
 
     def on_request(head: bytes, body: bytes) -> None:
-        params = form(body)
-        got = params.get("MessageStatus", "")
+        got = field(body, b"MessageStatus")
         counts[got] = counts.get(got, 0) + 1
         if got == status:
-            seen.setdefault(params["MessageSid"], time.monotonic())
+            seen.setdefault(field(body, b"MessageSid"), time.monotonic())
             if len(seen) >= expected:
                 done.set()
 
@@ -134,7 +133,7 @@ def receiver(port: int, expected: int, status: str, timeout: float, results: mp.
             await asyncio.wait_for(done.wait(), timeout)
         server.close()
 
-    asyncio.run(main())
+    run(main())
     results.put({"seen": seen, "counts": counts})
 
 
@@ -215,7 +214,7 @@ def _throughput(
         )
         rec.start()
         time.sleep(0.5)  # let the receiver bind before callbacks can arrive
-        starts, create_seconds, errors = asyncio.run(
+        starts, create_seconds, errors = run(
             create_all(
                 port, auth, senders, args.messages, f"http://127.0.0.1:{rport}/cb", args.concurrency
             )

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from multidict import MultiDict  # aiohttp's, a dependency of twilio; the SDK reads .getall()
 from twilio.request_validator import RequestValidator
 
+from telephonist.webhooks.delivery import form_encode
 from telephonist.webhooks.signing import (
     body_sha256,
     idempotency_token,
@@ -334,3 +335,8 @@ def test_idempotency_token_is_stable_and_keyed_on_event_and_url() -> None:
     assert idempotency_token("SM124", "https://x.test/cb") != token
     assert idempotency_token("SM123", "https://x.test/fallback") != token
     assert idempotency_token("ab", "c") != idempotency_token("a", "bc")
+
+
+@given(pairs=st.lists(st.tuples(st.text(max_size=12), st.text(max_size=24)), max_size=8))
+def test_form_encode_is_urlencode(pairs: list[tuple[str, str]]) -> None:
+    assert form_encode(pairs) == urlencode(pairs)

@@ -477,7 +477,8 @@ class Worker:
 
 
 def _pairs(raw: Any) -> list[tuple[str, str]]:
-    return [(str(k), str(v)) for k, v in raw]
+    """Stored parameters (JSON lists of two strings) as pairs."""
+    return [(k, v) for k, v in raw]
 
 
 def create_reply(

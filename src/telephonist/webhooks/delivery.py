@@ -10,8 +10,9 @@ honoured.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote_plus, urlsplit, urlunsplit
 
 import aiohttp
 import yarl
@@ -44,6 +45,19 @@ class Overrides:
     connect_timeout: float
     read_timeout: float
     retries: int
+
+
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.\-~]*\Z").match
+
+
+def _quote(text: str) -> str:
+    return text if _UNRESERVED(text) else quote_plus(text)
+
+
+def form_encode(params: list[tuple[str, str]]) -> str:
+    """``urlencode(params)``, exactly, at half the cost: most names and values (SIDs, status
+    words, digits) need no escaping, and checking that is cheaper than escaping."""
+    return "&".join([_quote(name) + "=" + _quote(value) for name, value in params])
 
 
 def _failed(url: str, method: str, code: int, text: str) -> Attempt:
@@ -102,6 +116,9 @@ class WebhookClient:
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self.max_connections, ttl_dns_cache=60),
                 headers={"User-Agent": USER_AGENT, "Accept": "*/*"},
+                # One client serves every account: a cookie one app sets must never travel
+                # to another, so no cookies are kept at all.
+                cookie_jar=aiohttp.DummyCookieJar(),
                 trust_env=False,
                 auto_decompress=True,
             )
@@ -156,12 +173,12 @@ class WebhookClient:
         data: bytes | None = None
         if method == "GET":
             if params:
-                target = f"{target}{'&' if urlsplit(target).query else '?'}{urlencode(params)}"
+                target = f"{target}{'&' if urlsplit(target).query else '?'}{form_encode(params)}"
             headers["X-Twilio-Signature"] = sign(auth_token, target, None)
         else:
             headers["X-Twilio-Signature"] = sign(auth_token, target, params)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
-            data = urlencode(params).encode()
+            data = form_encode(params).encode()
         timeout = aiohttp.ClientTimeout(
             total=limits.read_timeout + limits.connect_timeout,
             connect=limits.connect_timeout,

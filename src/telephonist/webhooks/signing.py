@@ -67,7 +67,11 @@ def _grouped(params: Params) -> dict[str, set[str]]:
 def string_to_sign(url: str, params: Params | None) -> str:
     """The exact string that is HMAC-ed; exposed so a failing signature can be debugged."""
     parts = [signing_url(url)]
-    if params:
+    if params and isinstance(params, list | tuple) and all(type(pair[1]) is str for pair in params):
+        # Plain pairs (what the worker sends): sorting the de-duplicated pairs orders them by
+        # name, then value, which is exactly sorted(names) with sorted(set(values)) under each.
+        parts.extend(name + value for name, value in sorted(set(params)))
+    elif params:
         grouped = _grouped(params)
         for name in sorted(grouped):
             # Values are de-duplicated like the SDKs' sorted(set(values)): a name sent twice
