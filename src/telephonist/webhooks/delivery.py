@@ -12,12 +12,18 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, quote_plus, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote_plus, urljoin, urlsplit, urlunsplit
 
 import aiohttp
-import yarl
 
 from telephonist.webhooks.signing import idempotency_token, sign
+from telephonist.webhooks.transport import (
+    ConnectFailed,
+    InvalidURL,
+    NameNotResolved,
+    Transport,
+    TransportError,
+)
 
 USER_AGENT = "TwilioProxy/1.1"
 RETRIABLE = {11205}  # Twilio retries connection failures once unless the URL says otherwise
@@ -93,12 +99,15 @@ def strip_fragment(url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, ""))
 
 
-class WebhookClient:
-    """One pooled HTTP client for every webhook (and media fetch) the server makes.
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+MAX_REDIRECTS = 10
 
-    aiohttp rather than httpx here: this client is the hottest path of the worker (two or
-    more requests per message), and aiohttp's asyncio-native client costs a fraction of the
-    CPU per request.
+
+class WebhookClient:
+    """Every webhook request the server makes, on one pooled :class:`Transport`.
+
+    Media downloads (large, streamed, any content type) use an aiohttp session instead, made
+    on first use.
     """
 
     def __init__(
@@ -107,6 +116,7 @@ class WebhookClient:
         self.timeout = timeout
         self.max_body = max_body
         self.max_connections = max_connections
+        self.transport = Transport(max_connections=max_connections, user_agent=USER_AGENT)
         self._session: aiohttp.ClientSession | None = None
 
     @property
@@ -125,6 +135,7 @@ class WebhookClient:
         return self._session
 
     async def aclose(self) -> None:
+        await self.transport.aclose()
         if self._session is not None:
             await self._session.close()
 
@@ -167,48 +178,51 @@ class WebhookClient:
     ) -> Attempt:
         target = strip_fragment(url)
         method = method.upper()
-        headers = {"I-Twilio-Idempotency-Token": token}
+        headers = [("Accept", "*/*"), ("I-Twilio-Idempotency-Token", token)]
         if extra_headers:
-            headers.update(extra_headers)
+            headers.extend(extra_headers.items())
         data: bytes | None = None
         if method == "GET":
             if params:
                 target = f"{target}{'&' if urlsplit(target).query else '?'}{form_encode(params)}"
-            headers["X-Twilio-Signature"] = sign(auth_token, target, None)
+            headers.append(("X-Twilio-Signature", sign(auth_token, target, None)))
         else:
-            headers["X-Twilio-Signature"] = sign(auth_token, target, params)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            headers.append(("X-Twilio-Signature", sign(auth_token, target, params)))
+            headers.append(("Content-Type", "application/x-www-form-urlencoded"))
             data = form_encode(params).encode()
-        timeout = aiohttp.ClientTimeout(
-            total=limits.read_timeout + limits.connect_timeout,
-            connect=limits.connect_timeout,
-            sock_read=limits.read_timeout,
-        )
         try:
-            async with self.session.request(
-                method,
-                yarl.URL(target, encoded=True),
-                data=data,
-                headers=headers,
-                timeout=timeout,
-                max_redirects=10,
-            ) as response:
-                body, too_large = await self._read_limited(response)
-                status = response.status
-                content_type = response.headers.get("Content-Type")
-                result_headers = dict(response.headers)
-        except aiohttp.TooManyRedirects:
-            return _failed(url, method, 11215, "Too many redirects")
-        except aiohttp.ClientConnectorDNSError:
+            for _ in range(MAX_REDIRECTS + 1):
+                response = await self.transport.request(
+                    method,
+                    target,
+                    headers,
+                    data,
+                    connect_timeout=limits.connect_timeout,
+                    read_timeout=limits.read_timeout,
+                    max_body=self.max_body,
+                )
+                location = response.header("Location")
+                if response.status not in REDIRECTS or not location:
+                    break
+                target = urljoin(target, location)
+                if response.status == 303 or (response.status in (301, 302) and method == "POST"):
+                    # As browsers and HTTP clients do: the next request is a GET, no body.
+                    method, data = "GET", None
+                    headers = [h for h in headers if h[0] != "Content-Type"]
+            else:
+                return _failed(url, method, 11215, "Too many redirects")
+        except NameNotResolved:
             return _failed(url, method, 11210, "Bad host name")
-        except aiohttp.ClientConnectorError as exc:
-            return _failed(url, method, 11205, f"Connection failure: {exc.__class__.__name__}")
+        except ConnectFailed as exc:
+            return _failed(url, method, 11205, f"Connection failure: {exc}")
         except TimeoutError:
             return _failed(url, method, 11200, "Timed out waiting for the response")
-        except (aiohttp.InvalidURL, ValueError):
+        except InvalidURL:
             return _failed(url, method, 11100, "Invalid URL")
-        except aiohttp.ClientError as exc:
-            return _failed(url, method, 11206, f"HTTP protocol violation: {exc.__class__.__name__}")
+        except TransportError as exc:
+            return _failed(url, method, 11206, f"HTTP protocol violation: {exc}")
+        status, body = response.status, response.body
+        content_type = response.header("Content-Type")
         if not 200 <= status < 300:
             return Attempt(
                 url,
@@ -216,21 +230,11 @@ class WebhookClient:
                 status,
                 body,
                 content_type,
-                result_headers,
+                response.headers,
                 error_code=11200,
                 error_text=f"HTTP {status}",
-                too_large=too_large,
+                too_large=response.too_large,
             )
-        return Attempt(url, method, status, body, content_type, result_headers, too_large=too_large)
-
-    async def _read_limited(self, response: aiohttp.ClientResponse) -> tuple[bytes, bool]:
-        """Read at most ``max_body`` bytes; a longer body is cut, not buffered."""
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.content.iter_chunked(16 * 1024):
-            size += len(chunk)
-            if size > self.max_body:
-                chunks.append(chunk[: self.max_body - (size - len(chunk))])
-                return b"".join(chunks), True
-            chunks.append(chunk)
-        return b"".join(chunks), False
+        return Attempt(
+            url, method, status, body, content_type, response.headers, too_large=response.too_large
+        )
