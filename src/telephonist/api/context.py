@@ -43,5 +43,5 @@ async def principal(request: Request) -> tuple[Context, Principal]:
 async def scoped(request: Request) -> tuple[Context, Principal, AccountRef]:
     """Authenticate and resolve the ``{account_sid}`` in the path (20404 when out of reach)."""
     ctx, who = await principal(request)
-    ref = await ctx.auth.account(who, request.path_params["account_sid"], request.url.path)
+    ref = await ctx.auth.account(who, request.path_params["account_sid"], request.scope["path"])
     return ctx, who, ref

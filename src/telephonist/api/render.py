@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from email.utils import format_datetime
 from typing import Any
@@ -18,7 +19,14 @@ def rfc2822(micros: int | None) -> str | None:
     """``Thu, 24 Aug 2023 05:01:45 +0000``: always ``+0000``, since the SDK ignores offsets."""
     if micros is None:
         return None
-    return format_datetime(from_micros(micros).replace(microsecond=0))
+    return _rfc2822_second(micros // 1_000_000)
+
+
+@functools.lru_cache(maxsize=4096)
+def _rfc2822_second(seconds: int) -> str:
+    # Timestamps cluster (a created message renders the same second two or three times, a
+    # page of a list shares a few): formatting is the costly part of rendering a resource.
+    return format_datetime(from_micros(seconds * 1_000_000))
 
 
 class JSONResponse(Response):
