@@ -57,6 +57,14 @@ _UNRESERVED = re.compile(r"[A-Za-z0-9_.\-~]*\Z").match
 
 
 def _quote(text: str) -> str:
+    if text.isalnum() and text.isascii():  # SIDs, status words, digits: the common case
+        return text
+    return _quote_other(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _quote_other(text: str) -> str:
+    # Phone numbers (a "+" to escape) repeat from message to message: worth remembering.
     return text if _UNRESERVED(text) else quote_plus(text)
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import functools
 import socket
 import ssl
 import time
@@ -87,6 +88,7 @@ class Target:
     authorization: str | None
 
     @classmethod
+    @functools.lru_cache(maxsize=1024)  # a few webhook URLs serve many requests
     def parse(cls, url: str) -> Target:
         try:
             parts = urlsplit(url)
