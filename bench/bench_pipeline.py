@@ -68,6 +68,13 @@ def start_processes(
     wait_healthy(f"http://127.0.0.1:{port}")
     for _ in range(workers):
         procs.append(subprocess.Popen([*base, "worker", *where], env=env, stdout=out, stderr=out))
+    # A worker announces itself once it is migrated and warm; a deployment under load has
+    # long been past that point, so the clock starts after it.
+    deadline = time.monotonic() + 60
+    while log.read_bytes().count(b"telephonist worker") < workers:
+        if time.monotonic() > deadline:
+            raise SystemExit("worker processes did not start")
+        time.sleep(0.1)
     return procs
 
 
