@@ -65,7 +65,7 @@ class Database:
                 self.url, pool_size=pool_size, max_overflow=4, pool_pre_ping=True
             )
             workers = pool_size
-            self._writer = _WriterLock(None)
+            self._writer = _WriterLock(None, enabled=False)  # rows lock, not the database
         self._executor = ThreadPoolExecutor(
             max_workers=workers, thread_name_prefix="telephonist-db"
         )
@@ -164,7 +164,8 @@ class _WriterLock:
     apart.
     """
 
-    def __init__(self, path: str | None) -> None:
+    def __init__(self, path: str | None, *, enabled: bool = True) -> None:
+        self._enabled = enabled
         self._mutex = threading.Lock()
         self._fd: int | None = None
         if path and path != ":memory:" and _fcntl is not None:
@@ -172,6 +173,8 @@ class _WriterLock:
                 self._fd = os.open(os.path.abspath(path) + "-writer", os.O_RDWR | os.O_CREAT, 0o600)
 
     def __enter__(self) -> None:
+        if not self._enabled:
+            return
         self._mutex.acquire()
         if self._fd is not None:
             try:
@@ -181,6 +184,8 @@ class _WriterLock:
                 raise
 
     def __exit__(self, *exc: object) -> None:
+        if not self._enabled:
+            return
         try:
             if self._fd is not None:
                 _fcntl.flock(self._fd, _fcntl.LOCK_UN)
