@@ -6,8 +6,8 @@ callbacks. Printed: end-to-end messages/s (first create to last `delivered` call
 create rate, and p50/p99 latency from create to the `delivered` callback. A second phase
 checks rate-limit accuracy: one long code, left alone for 30 s, must send 30 +/- 1.
 
-    .venv/bin/python bench/bench_pipeline.py                 # SQLite, in-process worker
-    .venv/bin/python bench/bench_pipeline.py --workers 1     # plus a separate worker process
+    .venv/bin/python bench/bench_pipeline.py                 # SQLite, server + one worker process
+    .venv/bin/python bench/bench_pipeline.py --workers 0     # one process: the server's own worker
     .venv/bin/python bench/bench_pipeline.py --db postgresql://postgres@127.0.0.1:5432/test
 """
 
@@ -291,8 +291,8 @@ def main() -> None:
     parser.add_argument(
         "--workers",
         type=int,
-        default=0,
-        help="separate worker processes (0: the server's own worker)",
+        default=1,
+        help="`telephonist worker` processes beside the API server (0: the server's own worker)",
     )
     parser.add_argument("--db", default=None, help="database URL (default: SQLite file)")
     parser.add_argument("--timeout", type=float, default=180.0)
