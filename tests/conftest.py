@@ -6,6 +6,7 @@ Twilio's OpenAPI description, so each test is also a contract test.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -20,6 +21,7 @@ from twilio.http.response import Response as TwilioResponse
 from twilio.rest import Client
 
 from telephonist.settings import Settings
+from telephonist.storage.database import Database
 from telephonist.testing import RunningServer, running_server
 from tests.contract.oracle import Spec
 
@@ -80,6 +82,23 @@ def drop_pg_database(url: str) -> None:
     admin = parts._replace(path="/postgres").geturl()
     with psycopg.connect(_psycopg_url(admin), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextlib.contextmanager
+def opened_database(url: str | None, admin_url: str | None = None) -> Iterator[Database]:
+    """A Database on ``url``, or on a fresh PostgreSQL database made through ``admin_url``;
+    closed (and the fresh database dropped) afterwards."""
+    created: list[str] = []
+    if url is None:
+        assert admin_url is not None
+        url = create_pg_database(admin_url, created)
+    db = Database(url)
+    try:
+        yield db
+    finally:
+        db.close()
+        for made in created:
+            drop_pg_database(made)
 
 
 def _psycopg_url(url: str) -> str:

@@ -11,19 +11,13 @@ import pytest
 from sqlalchemy import Connection, text
 
 from telephonist.storage.database import Database
-from tests.conftest import create_pg_database, drop_pg_database
+from tests.conftest import opened_database
 
 
 @pytest.fixture
 def postgres(postgres_admin_url: str) -> Iterator[Database]:
-    created: list[str] = []
-    db = Database(create_pg_database(postgres_admin_url, created))
-    try:
+    with opened_database(None, postgres_admin_url) as db:
         yield db
-    finally:
-        db.close()
-        for made in created:
-            drop_pg_database(made)
 
 
 def test_postgresql_transactions_run_side_by_side(postgres: Database) -> None:

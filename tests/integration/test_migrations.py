@@ -13,23 +13,17 @@ from sqlalchemy import inspect
 from telephonist.storage.database import Database
 from telephonist.storage.migrate import upgrade
 from telephonist.storage.schema import metadata
-from tests.conftest import create_pg_database, drop_pg_database
+from tests.conftest import opened_database
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    created: list[str] = []
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'm.db'}"
+        with opened_database(f"sqlite:///{tmp_path / 'm.db'}") as db:
+            yield db
     else:
-        url = create_pg_database(request.getfixturevalue("postgres_admin_url"), created)
-    db = Database(url)
-    try:
-        yield db
-    finally:
-        db.close()
-        for made in created:
-            drop_pg_database(made)
+        with opened_database(None, request.getfixturevalue("postgres_admin_url")) as db:
+            yield db
 
 
 def test_migrations_match_schema(database: Database) -> None:
