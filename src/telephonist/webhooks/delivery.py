@@ -229,20 +229,15 @@ class WebhookClient:
             return _failed(url, method, 11100, "Invalid URL")
         except TransportError as exc:
             return _failed(url, method, 11206, f"HTTP protocol violation: {exc}")
-        status, body = response.status, response.body
-        content_type = response.header("Content-Type")
-        if not 200 <= status < 300:
-            return Attempt(
-                url,
-                method,
-                status,
-                body,
-                content_type,
-                response.headers,
-                error_code=11200,
-                error_text=f"HTTP {status}",
-                too_large=response.too_large,
-            )
+        ok = 200 <= response.status < 300
         return Attempt(
-            url, method, status, body, content_type, response.headers, too_large=response.too_large
+            url,
+            method,
+            response.status,
+            response.body,
+            response.header("Content-Type"),
+            response.headers,
+            error_code=None if ok else 11200,
+            error_text="" if ok else f"HTTP {response.status}",
+            too_large=response.too_large,
         )

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import functools
 import socket
 import ssl
@@ -69,11 +68,16 @@ class Response:
     too_large: bool
 
     def header(self, name: str) -> str | None:
-        wanted = name.lower()
-        for key, value in self.headers.items():
-            if key.lower() == wanted:
-                return value
-        return None
+        return _header(self.headers, name)
+
+
+def _header(headers: dict[str, str], name: str) -> str | None:
+    """A header's value, its name matched regardless of case (HTTP names are)."""
+    wanted = name.lower()
+    for key, value in headers.items():
+        if key.lower() == wanted:
+            return value
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,10 +135,10 @@ class _Connection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.closed = False
         self.idle_since = 0.0
-        self._parser = httptools.HttpResponseParser(self)
         self._reset(0)
 
     def _reset(self, max_body: int) -> None:
+        self._parser = httptools.HttpResponseParser(self)
         self._waiter: asyncio.Future[Response] | None = None
         self._max_body = max_body
         self._headers: dict[str, str] = {}
@@ -156,7 +160,7 @@ class _Connection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         self._received = True
         if self._waiter is None or self._waiter.done():
-            self._close()  # bytes nobody asked for: the connection is not reusable
+            self.close()  # bytes nobody asked for: the connection is not reusable
             return
         try:
             self._parser.feed_data(data)
@@ -188,10 +192,9 @@ class _Connection(asyncio.Protocol):
 
     def on_headers_complete(self) -> None:
         self._headers_done = True
-        lowered = {k.lower(): v for k, v in self._headers.items()}
         self._framed = (
-            "content-length" in lowered
-            or "chunked" in lowered.get("transfer-encoding", "").lower()
+            _header(self._headers, "Content-Length") is not None
+            or "chunked" in (_header(self._headers, "Transfer-Encoding") or "").lower()
             or not self._expects_body()
         )
 
@@ -203,7 +206,7 @@ class _Connection(asyncio.Protocol):
             self._chunks.append(body[: len(body) - (self._size - self._max_body)])
             self._too_large = True
             self._complete()
-            self._close()  # not drained, so not reusable
+            self.close()  # not drained, so not reusable
             return
         self._chunks.append(body)
 
@@ -238,9 +241,9 @@ class _Connection(asyncio.Protocol):
     def _fail(self, exc: Exception) -> None:
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_exception(exc)
-        self._close()
+        self.close()
 
-    def _close(self) -> None:
+    def close(self) -> None:
         self.closed = True
         if self.transport is not None:
             self.transport.close()
@@ -252,14 +255,13 @@ class _Connection(asyncio.Protocol):
     async def exchange(self, raw: bytes, max_body: int) -> Response:
         assert self.transport is not None
         self._reset(max_body)
-        self._parser = httptools.HttpResponseParser(self)
         waiter: asyncio.Future[Response] = asyncio.get_running_loop().create_future()
         self._waiter = waiter
         self.transport.write(raw)
         try:
             return await waiter
         except BaseException:
-            self._close()  # cancelled or timed out mid-exchange: the stream is out of step
+            self.close()  # cancelled or timed out mid-exchange: the stream is out of step
             raise
         finally:
             self._waiter = None
@@ -270,8 +272,7 @@ class _StaleConnection(TransportError):
 
 
 def _decode(headers: dict[str, str], body: bytes, limit: int) -> bytes:
-    encoding = next((v for k, v in headers.items() if k.lower() == "content-encoding"), "")
-    encoding = encoding.strip().lower()
+    encoding = (_header(headers, "Content-Encoding") or "").strip().lower()
     if encoding in ("gzip", "x-gzip"):
         return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(body, limit)
     if encoding == "deflate":
@@ -329,7 +330,7 @@ class Transport:
             conn.idle_since = time.monotonic()
             self._idle.setdefault(conn.origin, []).append(conn)
         else:
-            conn._close()
+            conn.close()
         return response
 
     def _checkout(self, origin: tuple[bool, str, int]) -> _Connection | None:
@@ -339,7 +340,7 @@ class Transport:
             conn = idle.pop()
             if not conn.closed and now - conn.idle_since < IDLE_SECONDS:
                 return conn
-            conn._close()
+            conn.close()
         return None
 
     async def _connect(self, target: Target, timeout: float) -> _Connection:
@@ -390,7 +391,6 @@ class Transport:
     async def aclose(self) -> None:
         for conns in self._idle.values():
             for conn in conns:
-                conn._close()
+                conn.close()
         self._idle.clear()
-        with contextlib.suppress(Exception):
-            await asyncio.sleep(0)
+        await asyncio.sleep(0)  # let the closed transports finish closing
