@@ -47,33 +47,24 @@ class Task:
 def enqueue(
     conn: Connection, kind: str, ref: str, due_at: int, payload: dict[str, Any], now: int
 ) -> None:
-    _INSERT_ONE.execute(
-        conn,
-        {
-            "kind": kind,
-            "ref": ref,
-            "due_at": due_at,
-            "payload": json.dumps(payload),
-            "attempts": 0,
-            "lease_until": None,
-            "lease_owner": None,
-            "created_at": now,
-        },
-    )
+    task = {"kind": kind, "ref": ref, "due_at": due_at, "payload": payload, "created_at": now}
+    _INSERT_ONE.execute(conn, _new_row(task))
 
 
 def enqueue_many(conn: Connection, rows: Iterable[dict[str, Any]]) -> None:
-    values = [
-        {
-            **row,
-            "payload": json.dumps(row["payload"]),
-            "attempts": 0,
-            "lease_until": None,
-            "lease_owner": None,
-        }
-        for row in rows
-    ]
-    _INSERT_ONE.execute_many(conn, values)
+    """Insert tasks given as ``kind, ref, due_at, payload, created_at``."""
+    _INSERT_ONE.execute_many(conn, [_new_row(row) for row in rows])
+
+
+def _new_row(task: dict[str, Any]) -> dict[str, Any]:
+    """A task as stored: its payload as JSON, never attempted, not leased."""
+    return {
+        **task,
+        "payload": json.dumps(task["payload"]),
+        "attempts": 0,
+        "lease_until": None,
+        "lease_owner": None,
+    }
 
 
 _CLAIM = Prepared(

@@ -255,6 +255,7 @@ class Worker:
         token = batch.tokens.get(p["account_sid"])
         if token is None:
             return
+        # A task queued by an earlier version carries one call in the payload itself.
         for call in p.get("calls") or [p]:
             params = _pairs(call["params"])
             attempt = await self.webhooks.send(

@@ -58,14 +58,15 @@ class Database:
             )
             _configure_sqlite(self.engine)
             workers = 1
-            self._writer = _WriterLock(path)
+            self._writer: contextlib.AbstractContextManager[None] = _WriterLock(path)
             self._checkpointer = _Checkpointer(self.engine) if path != ":memory:" else None
         else:
             self.engine = create_engine(
                 self.url, pool_size=pool_size, max_overflow=4, pool_pre_ping=True
             )
             workers = pool_size
-            self._writer = _WriterLock(None, enabled=False)  # rows lock, not the database
+            # PostgreSQL locks rows, not the database: its transactions need no queue.
+            self._writer = contextlib.nullcontext()
         self._executor = ThreadPoolExecutor(
             max_workers=workers, thread_name_prefix="telephonist-db"
         )
@@ -143,7 +144,8 @@ class Database:
         if self.is_sqlite and self._checkpointer is not None:
             self._checkpointer.stop()
         self._executor.shutdown(wait=True)
-        self._writer.close()
+        if isinstance(self._writer, _WriterLock):
+            self._writer.close()
         with self._lock:
             for conn in self._connections:
                 conn.close()
@@ -164,8 +166,7 @@ class _WriterLock:
     apart.
     """
 
-    def __init__(self, path: str | None, *, enabled: bool = True) -> None:
-        self._enabled = enabled
+    def __init__(self, path: str) -> None:
         self._mutex = threading.Lock()
         self._fd: int | None = None
         if path and path != ":memory:" and _fcntl is not None:
@@ -173,8 +174,6 @@ class _WriterLock:
                 self._fd = os.open(os.path.abspath(path) + "-writer", os.O_RDWR | os.O_CREAT, 0o600)
 
     def __enter__(self) -> None:
-        if not self._enabled:
-            return
         self._mutex.acquire()
         if self._fd is not None:
             try:
@@ -184,8 +183,6 @@ class _WriterLock:
                 raise
 
     def __exit__(self, *exc: object) -> None:
-        if not self._enabled:
-            return
         try:
             if self._fd is not None:
                 _fcntl.flock(self._fd, _fcntl.LOCK_UN)

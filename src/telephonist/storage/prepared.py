@@ -10,7 +10,8 @@ which need no type processing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -89,36 +90,32 @@ class Prepared:
     def _cursor(self, conn: Connection) -> Any:
         return conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
 
-    def execute(self, conn: Connection, params: Mapping[str, Any]) -> Any:
-        """Run once; answers the first row (for RETURNING and SELECT), or None."""
+    @contextlib.contextmanager
+    def _executed(self, conn: Connection, params: Mapping[str, Any]) -> Iterator[Any]:
+        """The driver cursor, the statement run on it; closed afterwards."""
         sql, args = self._bind(self._get(conn), params)
         cursor = self._cursor(conn)
         try:
             cursor.execute(sql, args)
-            return cursor.fetchone() if cursor.description else None
+            yield cursor
         finally:
             cursor.close()
+
+    def execute(self, conn: Connection, params: Mapping[str, Any]) -> Any:
+        """Run once; answers the first row (for RETURNING and SELECT), or None."""
+        with self._executed(conn, params) as cursor:
+            return cursor.fetchone() if cursor.description else None
 
     def rows(self, conn: Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Run once; answers every row."""
-        sql, args = self._bind(self._get(conn), params)
-        cursor = self._cursor(conn)
-        try:
-            cursor.execute(sql, args)
+        with self._executed(conn, params) as cursor:
             return list(cursor.fetchall()) if cursor.description else []
-        finally:
-            cursor.close()
 
     def records(self, conn: Connection, params: Mapping[str, Any]) -> list[dict[str, Any]]:
         """Run once; answers every row as a dict keyed by column name."""
-        sql, args = self._bind(self._get(conn), params)
-        cursor = self._cursor(conn)
-        try:
-            cursor.execute(sql, args)
+        with self._executed(conn, params) as cursor:
             names = [d[0] for d in cursor.description]
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-        finally:
-            cursor.close()
 
     def execute_many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         if not rows:
