@@ -117,6 +117,14 @@ class Database:
         self._executor.submit(self._drain)
         return await future
 
+    async def read(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run the read-only ``fn(conn, *args)`` in one transaction.
+
+        Handlers that only read call this rather than :meth:`run`, so reads never have to
+        queue behind writes.
+        """
+        return await self.run(fn, *args)
+
     def _drain(self) -> None:
         with self._lock:
             group, self._pending = self._pending, []
