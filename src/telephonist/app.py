@@ -1,11 +1,11 @@
-"""The composition root: settings, database, clock and routes become one ASGI app."""
+"""The composition root: settings, database, clock, providers and routes become one ASGI app."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -15,11 +15,15 @@ from telephonist.api.context import Context
 from telephonist.api.errors import on_http_exception, on_twilio_error, on_unexpected
 from telephonist.api.routes import routes
 from telephonist.clock import Clock, FakeClock, SystemClock, to_micros
+from telephonist.dispatch.handlers.inbound import InboundHandler
+from telephonist.dispatch.handlers.send import SendHandler
+from telephonist.dispatch.handlers.webhook import CallbackHandler
+from telephonist.dispatch.inbound import Inbox
+from telephonist.dispatch.tasks import Registry
 from telephonist.dispatch.worker import Worker
 from telephonist.domain import inventory
 from telephonist.errors import TwilioError
-from telephonist.providers.simulator.carrier import Simulator
-from telephonist.providers.simulator.scenarios import parse_rules
+from telephonist.providers.registry import ProviderContext, Providers, default_providers
 from telephonist.settings import Settings
 from telephonist.storage.database import Database
 from telephonist.storage.migrate import upgrade
@@ -34,53 +38,123 @@ def prepare(settings: Settings, clock: Clock | None = None) -> tuple[Database, D
     # Compiling libphonenumber's patterns takes about a second: pay it at start, not on the
     # first AvailablePhoneNumbers request.
     inventory.supported_countries()
-    # Everything loaded so far (libphonenumber's metadata, SQLAlchemy's tables...) lives for
-    # the whole process: moving it out of the collector's sight keeps full collections, and
-    # the latency spikes they cause under load, short.
-    gc.collect()
-    gc.freeze()
     now = to_micros((clock or SystemClock()).now())
     account = db.transaction(ensure_default_account, settings.account_sid, settings.auth_token, now)
     return db, account
 
 
-def build_worker(settings: Settings, db: Database, clock: Clock, webhooks: WebhookClient) -> Worker:
-    return Worker(
+@dataclass
+class Dispatch:
+    """What moves messages in one process: providers, the carrier inbox, the worker."""
+
+    providers: Providers
+    inbox: Inbox
+    webhooks: WebhookClient
+    worker: Worker
+
+    async def start(self) -> None:
+        for provider in self.providers:
+            await provider.start(self.inbox)
+
+    async def close(self) -> None:
+        for provider in self.providers:
+            await provider.close()
+        await self.webhooks.aclose()
+
+
+def build_dispatch(
+    settings: Settings,
+    db: Database,
+    clock: Clock,
+    *,
+    providers: Providers | None = None,
+    base_url: Callable[[], str] | None = None,
+) -> Dispatch:
+    """Wire providers, task handlers and the worker for one process."""
+    registry_of_providers = providers or default_providers()
+    registry_of_providers.build(ProviderContext(settings, db, clock))
+    webhooks = WebhookClient(timeout=settings.webhook_timeout)
+    registry = Registry(
+        [
+            SendHandler(
+                registry_of_providers.get,
+                clock,
+                webhooks,
+                media_timeout=settings.webhook_timeout,
+            ),
+            CallbackHandler(webhooks),
+            InboundHandler(webhooks, mps=settings.mps),
+        ]
+    )
+    for provider in registry_of_providers:
+        for handler in provider.task_handlers():
+            registry.register(handler)
+    worker = Worker(
         db,
         clock,
-        Simulator(),
-        webhooks,
-        scenario_rules=parse_rules(settings.scenarios),
-        mps=settings.mps,
+        registry,
+        batch_size=settings.worker_batch_size,
+        lease_seconds=settings.worker_lease_seconds,
+        poll_seconds=settings.worker_poll_seconds,
+        send_lanes=settings.worker_send_lanes,
+        webhook_concurrency=settings.webhook_concurrency,
+        webhook_per_account=settings.webhook_per_account,
     )
+    inbox = Inbox(
+        db, clock, base_url or (lambda: settings.base_url), wake=lambda: worker.wake.set()
+    )
+    return Dispatch(registry_of_providers, inbox, webhooks, worker)
 
 
-def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
-    """Build the server. Nothing touches the database until the app starts (its lifespan)."""
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    providers: Providers | None = None,
+) -> Starlette:
+    """Build the server. Nothing touches the database until the app starts (its lifespan).
+
+    ``providers`` is the carrier registry (default: the simulated carrier alone).
+    """
     settings = settings or Settings.from_env()
     the_clock: Clock = clock or (FakeClock() if settings.clock == "manual" else SystemClock())
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         db, account = prepare(settings, the_clock)
-        webhooks = WebhookClient(timeout=settings.webhook_timeout)
-        worker = build_worker(settings, db, the_clock, webhooks)
-        app.state.ctx = Context(
-            settings=settings, db=db, clock=the_clock, auth=Authenticator(db), worker=worker
+        holder: list[Context] = []
+        dispatch = build_dispatch(
+            settings,
+            db,
+            the_clock,
+            providers=providers,
+            base_url=lambda: holder[0].settings.base_url,
         )
+        ctx = Context(
+            settings=settings,
+            db=db,
+            clock=the_clock,
+            auth=Authenticator(db),
+            worker=dispatch.worker,
+            webhooks=dispatch.webhooks,
+            providers=dispatch.providers,
+        )
+        holder.append(ctx)
+        app.state.ctx = ctx
         app.state.default_account = account
+        await dispatch.start()
         stop = asyncio.Event()
         loop_task = None
         if settings.worker and settings.clock != "manual":
-            loop_task = asyncio.create_task(worker.run_forever(stop))
+            loop_task = asyncio.create_task(dispatch.worker.run_forever(stop))
         try:
             yield
         finally:
             stop.set()
-            worker.wake.set()
+            dispatch.worker.wake.set()
             if loop_task is not None:
                 await loop_task
-            await webhooks.aclose()
+            await dispatch.close()
             db.close()
 
     return Starlette(

@@ -14,11 +14,10 @@ import typer
 import uvicorn
 from rich.console import Console
 
-from telephonist.app import build_worker, create_app, prepare
+from telephonist.app import build_dispatch, create_app, prepare
 from telephonist.clock import SystemClock
 from telephonist.settings import Settings
 from telephonist.storage.seed import BadCredentialsSetting
-from telephonist.webhooks.delivery import WebhookClient
 
 cli = typer.Typer(
     add_completion=False,
@@ -128,17 +127,17 @@ def _loop_factory() -> Any:
 
 async def _run_worker(settings: Settings) -> None:
     database, _ = prepare(settings)
-    webhooks = WebhookClient(timeout=settings.webhook_timeout)
-    the_worker = build_worker(settings, database, SystemClock(), webhooks)
+    dispatch = build_dispatch(settings, database, SystemClock())
+    await dispatch.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     console.print(f"[bold]telephonist worker[/bold] on {_redact(settings.database_url)}")
     try:
-        await the_worker.run_forever(stop)
+        await dispatch.worker.run_forever(stop)
     finally:
-        await webhooks.aclose()
+        await dispatch.close()
         database.close()
 
 

@@ -113,6 +113,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("mps_long_code", 1.0, float, "Segments per second a local or mobile number sends."),
     Setting("mps_toll_free", 3.0, float, "Segments per second a toll-free number sends."),
     Setting("mps_short_code", 100.0, float, "Segments per second a short code sends."),
+    Setting("worker_batch_size", 256, int, "Tasks leased per batch."),
+    Setting("worker_lease_seconds", 60.0, float, "How long a leased task stays a worker's."),
+    Setting("worker_poll_seconds", 0.05, float, "How often an idle worker looks for work."),
+    Setting("worker_send_lanes", 2, int, "Batches of carrier hand-overs in flight at once."),
+    Setting("webhook_concurrency", 256, int, "Webhook requests in flight per worker process."),
+    Setting("webhook_per_account", 32, int, "Of those, at most this many for one account."),
 )
 
 
@@ -136,6 +142,12 @@ class Settings:
     mps_long_code: float = 1.0
     mps_toll_free: float = 3.0
     mps_short_code: float = 100.0
+    worker_batch_size: int = 256
+    worker_lease_seconds: float = 60.0
+    worker_poll_seconds: float = 0.05
+    worker_send_lanes: int = 2
+    webhook_concurrency: int = 256
+    webhook_per_account: int = 32
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

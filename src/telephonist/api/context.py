@@ -10,8 +10,10 @@ from telephonist.api.auth import AccountRef, Authenticator
 from telephonist.clock import Clock
 from telephonist.dispatch.worker import Worker
 from telephonist.domain.accounts import Principal
+from telephonist.providers.registry import Providers
 from telephonist.settings import Settings
 from telephonist.storage.database import Database
+from telephonist.webhooks.delivery import WebhookClient
 
 
 @dataclass
@@ -21,6 +23,8 @@ class Context:
     clock: Clock
     auth: Authenticator
     worker: Worker
+    webhooks: WebhookClient
+    providers: Providers
 
     def now_micros(self) -> int:
         return int(self.clock.now().timestamp() * 1_000_000)
@@ -28,6 +32,10 @@ class Context:
     def wake_worker(self) -> None:
         """New work is due now: let the in-process worker skip its poll wait."""
         self.worker.wake.set()
+
+    async def run_due(self) -> int:
+        """Run everything due now (simulated time: the test owns the clock)."""
+        return await self.worker.drain()
 
 
 def context(request: Request) -> Context:

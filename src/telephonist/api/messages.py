@@ -6,12 +6,9 @@ transaction before answering: accepted means stored.
 
 from __future__ import annotations
 
-import json
-import mimetypes
 from typing import Any
-from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, bindparam, delete, select, update
+from sqlalchemy import Connection, delete, select, update
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -19,18 +16,13 @@ from telephonist.api.context import context, scoped
 from telephonist.api.forms import Form, query_form, read_form
 from telephonist.api.paging import PageRequest, day_filters, list_response
 from telephonist.api.render import API_VERSION, JSONResponse, account_uri, rfc2822
-from telephonist.dispatch.pipeline import queue_outbound, sender_kind
+from telephonist.dispatch.pipeline import send_message
 from telephonist.domain import phone
-from telephonist.domain.messages import (
-    MAGIC_FROM_OK,
-    MessageRejected,
-    MessageRequest,
-    validate_create,
-)
-from telephonist.domain.sids import is_sid, new_sid
+from telephonist.domain.commands import SendMessage
+from telephonist.domain.messages import MessageRejected, validate
+from telephonist.domain.sids import is_sid
 from telephonist.errors import TwilioError, invalid_parameter, not_found
-from telephonist.storage.prepared import Prepared
-from telephonist.storage.schema import incoming_numbers, media, media_content, messages
+from telephonist.storage.schema import media, media_content, messages
 
 # Accepted and kept with the message; documented as having no effect in the simulator.
 OPTION_PARAMS = (
@@ -48,13 +40,6 @@ OPTION_PARAMS = (
     "ContentVariables",
     "RiskCheck",
     "TrafficType",
-)
-
-
-_SENDER = Prepared(
-    select(incoming_numbers.c.cap_sms, incoming_numbers.c.cap_mms, incoming_numbers.c.kind)
-    .where(incoming_numbers.c.account_sid == bindparam("a"))
-    .where(incoming_numbers.c.phone_number == bindparam("n"))
 )
 
 
@@ -105,7 +90,7 @@ def media_json(row: Any) -> dict[str, Any]:
     }
 
 
-def _parse_request(form: Form) -> MessageRequest:
+def _command(form: Form, account_sid: str) -> SendMessage:
     options = {name: value for name in OPTION_PARAMS if (value := form.get(name)) is not None}
     schedule_type = form.get("ScheduleType")
     service = form.text("MessagingServiceSid")
@@ -114,26 +99,32 @@ def _parse_request(form: Form) -> MessageRequest:
             raise TwilioError(35126, 400)
         if not service:
             raise TwilioError(35118, 400, "MessagingServiceSid is required to schedule a message")
-    try:
-        return validate_create(
-            to=form.text("To"),
-            from_=form.text("From"),
-            messaging_service_sid=service,
-            body=form.get("Body"),
-            media_urls=[u for u in form.getlist("MediaUrl") if u],
-            status_callback=form.get("StatusCallback"),
-            validity_period=form.int("ValidityPeriod", code=21624),
-            smart_encoded=bool(form.bool("SmartEncoded")),
-            options=options,
-        )
-    except MessageRejected as exc:
-        raise TwilioError(exc.code, 400, exc.message) from None
+    return SendMessage(
+        account_sid=account_sid,
+        to=form.text("To"),
+        from_=form.text("From"),
+        body=form.get("Body"),
+        media_urls=tuple(u for u in form.getlist("MediaUrl") if u),
+        messaging_service_sid=service,
+        status_callback=form.get("StatusCallback"),
+        validity_period=form.int("ValidityPeriod", code=21624),
+        smart_encoded=bool(form.bool("SmartEncoded")),
+        options=options,
+    )
+
+
+def _rejected(exc: MessageRejected) -> TwilioError:
+    return TwilioError(exc.code, 400, exc.message)
 
 
 async def create_message(request: Request) -> Response:
     ctx, _, ref = await scoped(request)
     form = await read_form(request, ctx.settings.max_body_bytes)
-    req = _parse_request(form)
+    command = _command(form, ref.sid)
+    try:
+        req = validate(command)
+    except MessageRejected as exc:
+        raise _rejected(exc) from None
     if req.messaging_service_sid is not None:
         # Messaging Services are not modelled yet: no MG SID can exist.
         raise TwilioError(
@@ -141,106 +132,17 @@ async def create_message(request: Request) -> Response:
         )
     if ref.status != "active":
         raise TwilioError(20005, 403, f"Account {ref.sid} is not active")
-    assert req.from_ is not None
     now = ctx.now_micros()
-    sid = new_sid("MM" if req.media_urls else "SM")
-    row = {
-        "sid": sid,
-        "account_sid": ref.sid,
-        "direction": "outbound-api",
-        "from_": req.from_,
-        "to": req.to,
-        "body": req.body,
-        "status": "queued",
-        "encoding": req.encoding,
-        "num_segments": req.num_segments,
-        "num_media": len(req.media_urls),
-        "error_code": None,
-        "error_message": None,
-        "price": None,
-        "price_unit": "USD",
-        "messaging_service_sid": None,
-        "status_callback": req.status_callback,
-        "validity_period": req.validity_period,
-        "options": json.dumps(req.options),
-        "date_created": now,
-        "date_updated": now,
-        "date_sent": None,
-    }
-    media_rows = [
-        {
-            "sid": new_sid("ME"),
-            "message_sid": sid,
-            "account_sid": ref.sid,
-            "content_type": _guess_type(url),
-            "source_url": url,
-            "position": i,
-            "date_created": now,
-            "date_updated": now,
-        }
-        for i, url in enumerate(req.media_urls)
-    ]
 
-    def work(conn: Connection) -> None:
-        kind = _check_sender(conn, ref.sid, req)
-        queue_outbound(
-            conn,
-            row,
-            media_rows,
-            kind=sender_kind(req.from_ or "", kind),
-            now=now,
-            mps=ctx.settings.mps,
-        )
+    def work(conn: Connection) -> dict[str, Any]:
+        try:
+            return send_message(conn, command, now=now, mps=ctx.settings.mps, request=req)
+        except MessageRejected as exc:
+            raise _rejected(exc) from None
 
-    await ctx.db.run(work)
+    row = await ctx.db.run(work)
     ctx.wake_worker()
     return JSONResponse(message_json(row), status_code=201)
-
-
-def _check_sender(conn: Connection, account_sid: str, req: MessageRequest) -> str | None:
-    """The From must be a number this account owns, able to send what is asked.
-
-    Answers the number's kind (local, mobile, toll_free), which sets its throughput.
-    """
-    sender = req.from_
-    assert sender is not None
-    if sender == MAGIC_FROM_OK:
-        return "local"
-    if phone.is_alphanumeric_sender(sender) and not sender.isdigit():
-        if req.to.startswith("+1"):
-            # Alphanumeric sender IDs do not reach the US or Canada.
-            raise TwilioError(21612, 400)
-        return None
-    number = _SENDER.execute(conn, {"a": account_sid, "n": sender})
-    if number is None:
-        if phone.is_short_code(sender):
-            raise TwilioError(
-                21606,
-                400,
-                f"The From phone number {sender} is not a valid, "
-                "SMS-capable inbound phone number or short code for your account.",
-            )
-        raise TwilioError(
-            21659,
-            400,
-            f"'From' {sender} is not a Twilio phone number or Short Code country mismatch",
-        )
-    cap_sms, cap_mms, kind = number
-    if not cap_sms:
-        raise TwilioError(
-            21606,
-            400,
-            f"The From phone number {sender} is not a valid, "
-            "SMS-capable inbound phone number or short code for your account.",
-        )
-    if req.media_urls and not cap_mms:
-        raise TwilioError(21621, 400)
-    return str(kind)
-
-
-def _guess_type(url: str) -> str:
-    guessed, _ = mimetypes.guess_type(urlsplit(url).path)
-    return guessed or "application/octet-stream"
 
 
 async def list_messages(request: Request) -> Response:

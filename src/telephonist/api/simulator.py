@@ -10,34 +10,34 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
-from typing import Any
 
-from sqlalchemy import Connection, delete, or_, select
+from sqlalchemy import Connection
 from starlette.requests import Request
 from starlette.responses import Response
 
-from telephonist.api.context import principal
+from telephonist.api.context import Context, principal
 from telephonist.api.forms import Form, query_form, read_form
 from telephonist.api.render import JSONResponse, rfc2822
 from telephonist.clock import FakeClock, to_micros
-from telephonist.dispatch.inbound import InboundMedia, receive
 from telephonist.dispatch.queue import next_due
-from telephonist.dispatch.worker import Worker
 from telephonist.domain import phone
-from telephonist.domain.messages import MAX_BODY_CHARS, MAX_MEDIA, is_http_url
+from telephonist.domain.messages import MessageRejected, check_content
 from telephonist.errors import TwilioError, invalid_parameter
+from telephonist.providers.base import InboundMedia, MobileOriginated
+from telephonist.providers.simulator import store
+from telephonist.providers.simulator.carrier import NAME, Simulator
 from telephonist.providers.simulator.scenarios import SCENARIOS
-from telephonist.storage.schema import (
-    accounts,
-    carrier_log,
-    incoming_numbers,
-    messages,
-    scenario_rules,
-)
 from telephonist.webhooks.media import MediaError, fetch_media
 
 PREFIX = "/telephonist/v1"
+
+
+def _simulator(ctx: Context) -> Simulator:
+    if NAME not in ctx.providers:
+        raise TwilioError(20404, 404, "The simulated carrier is not running on this server")
+    simulator = ctx.providers.get(NAME)
+    assert isinstance(simulator, Simulator)
+    return simulator
 
 
 def _handset(request: Request) -> str:
@@ -62,53 +62,30 @@ async def send_from_handset(request: Request) -> Response:
     body = form.get("Body") or ""
     urls = [u for u in form.getlist("MediaUrl") if u]
     uploads = _uploads(form)
-    if not body and not urls and not uploads:
-        raise TwilioError(21602, 400)
-    if len(body) > MAX_BODY_CHARS:
-        raise TwilioError(21617, 400)
-    if len(urls) + len(uploads) > MAX_MEDIA:
-        raise TwilioError(21623, 400)
-    for url in urls:
-        if not is_http_url(url):
-            raise TwilioError(21620, 400, f"MediaUrl {url!r} is not an http(s) URL")
+    try:
+        check_content(body, urls, inline_media=len(uploads))
+    except MessageRejected as exc:
+        raise TwilioError(exc.code, 400, exc.message) from None
+    simulator = _simulator(ctx)
     attachments = list(uploads)
     for url in urls:
         try:
-            fetched = await fetch_media(ctx.worker.webhooks, url)
+            fetched = await fetch_media(ctx.webhooks, url, timeout=ctx.settings.webhook_timeout)
         except MediaError as exc:
             raise TwilioError(exc.code, 400, str(exc)) from None
         attachments.append(InboundMedia(fetched.content_type, fetched.content, url))
-    now = ctx.now_micros()
-    base_url = ctx.settings.base_url
 
-    def work(conn: Connection) -> dict[str, Any]:
-        owner = conn.execute(
-            select(incoming_numbers).where(incoming_numbers.c.phone_number == handset)
-        ).first()
-        if owner is not None:
-            raise invalid_parameter(
-                f"{handset} belongs to an account; handsets are numbers that no account owns"
-            )
-        number = (
-            conn.execute(select(incoming_numbers).where(incoming_numbers.c.phone_number == to))
-            .mappings()
-            .first()
-        )
-        if number is None:
-            raise TwilioError(21211, 404, f"No account on this server owns {to}")
-        return receive(
-            conn,
-            number=number,
-            config=json.loads(number["config"]),
-            from_=handset,
-            body=body,
-            attachments=attachments,
-            now=now,
-            base_url=base_url,
-        )
+    def owned(conn: Connection) -> bool:
+        return store.number_owner(conn, handset) is not None
 
-    row = await ctx.db.run(work)
-    ctx.wake_worker()
+    if await ctx.db.read(owned):
+        raise invalid_parameter(
+            f"{handset} belongs to an account; handsets are numbers that no account owns"
+        )
+    row = await simulator.send_from_handset(
+        handset,
+        MobileOriginated(NAME, from_=handset, to=to, body=body, media=tuple(attachments)),
+    )
     return JSONResponse(
         {
             "sid": row["sid"],
@@ -146,23 +123,7 @@ async def handset_inbox(request: Request) -> Response:
     """
     ctx, who = await principal(request)
     handset = _handset(request)
-    mine = select(accounts.c.sid).where(
-        or_(accounts.c.sid == who.account_sid, accounts.c.owner_account_sid == who.account_sid)
-    )
-
-    def work(conn: Connection) -> list[Any]:
-        return list(
-            conn.execute(
-                select(carrier_log)
-                .join(messages, messages.c.sid == carrier_log.c.message_sid)
-                .where(carrier_log.c.handset == handset)
-                .where(carrier_log.c.direction == "mt")
-                .where(messages.c.account_sid.in_(mine))
-                .order_by(carrier_log.c.id)
-            ).mappings()
-        )
-
-    rows = await ctx.db.run(work)
+    rows = await ctx.db.read(store.inbox, handset, who.account_sid)
     return JSONResponse(
         {
             "handset": handset,
@@ -183,19 +144,15 @@ async def handset_inbox(request: Request) -> Response:
 
 async def list_scenarios(request: Request) -> Response:
     ctx, _ = await principal(request)
-
-    def work(conn: Connection) -> list[Any]:
-        return list(conn.execute(select(scenario_rules).order_by(scenario_rules.c.pattern)))
-
-    rules = await ctx.db.run(work)
+    simulator = _simulator(ctx)
+    rules = await ctx.db.read(store.rule_rows)
     return JSONResponse(
         {
             "scenarios": [
                 {"name": s.name, "description": s.description} for s in SCENARIOS.values()
             ],
             "rules": [
-                {"pattern": p, "scenario": n, "source": "config"}
-                for p, n in ctx.worker.config_rules
+                {"pattern": p, "scenario": n, "source": "config"} for p, n in simulator.config_rules
             ]
             + [{"pattern": r.pattern, "scenario": r.scenario, "source": "api"} for r in rules],
         }
@@ -212,13 +169,8 @@ async def set_rule(request: Request) -> Response:
         raise invalid_parameter("Pattern must be an E.164 number or a glob such as +1555*")
     if name not in SCENARIOS:
         raise invalid_parameter(f"Scenario must be one of {', '.join(SCENARIOS)}")
-    now = ctx.now_micros()
-
-    def work(conn: Connection) -> None:
-        conn.execute(delete(scenario_rules).where(scenario_rules.c.pattern == pattern))
-        conn.execute(scenario_rules.insert().values(pattern=pattern, scenario=name, created_at=now))
-
-    await ctx.db.run(work)
+    _simulator(ctx)
+    await ctx.db.run(store.set_rule, pattern, name, ctx.now_micros())
     return JSONResponse({"pattern": pattern, "scenario": name})
 
 
@@ -228,12 +180,8 @@ async def delete_rule(request: Request) -> Response:
     if not pattern:
         raise invalid_parameter("Pattern is required")
 
-    def work(conn: Connection) -> int:
-        return conn.execute(
-            delete(scenario_rules).where(scenario_rules.c.pattern == pattern)
-        ).rowcount
-
-    if not await ctx.db.run(work):
+    _simulator(ctx)
+    if not await ctx.db.run(store.delete_rule, pattern):
         raise TwilioError(20404, 404, f"No scenario rule for {pattern}")
     return Response(status_code=204)
 
@@ -258,7 +206,7 @@ async def clock(request: Request) -> Response:
                 "The clock is the system clock; start the server "
                 "with TELEPHONIST_CLOCK=manual to move time",
             )
-        processed = await _advance(ctx.clock, ctx.worker, step)
+        processed = await _advance(ctx, step)
     now = ctx.clock.now()
     return JSONResponse(
         {
@@ -270,18 +218,20 @@ async def clock(request: Request) -> Response:
     )
 
 
-async def _advance(the_clock: FakeClock | Any, worker: Worker, step: float) -> int:
+async def _advance(ctx: Context, step: float) -> int:
     """Move time to ``now + step``, stopping at each instant work falls due, so every timer
     fires at its own moment and in order."""
-    processed = await worker.drain()
+    the_clock = ctx.clock
+    processed = await ctx.run_due()
     if not step:
         return processed
+    assert isinstance(the_clock, FakeClock)
     target = to_micros(the_clock.now()) + int(step * 1_000_000)
     while True:
-        due = await worker.db.run(next_due)
+        due = await ctx.db.read(next_due)
         now = to_micros(the_clock.now())
         stop = target if due is None or due > target else max(due, now)
         the_clock.advance((stop - now) / 1_000_000)
-        processed += await worker.drain()
+        processed += await ctx.run_due()
         if stop >= target:
             return processed

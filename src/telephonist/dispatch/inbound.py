@@ -1,25 +1,58 @@
-"""A handset sends to one of our numbers: store the message, then owe the app its webhook."""
+"""What carriers hand back: delivery receipts and mobile-originated messages.
+
+This is the inbound half of the provider seam (:class:`~telephonist.providers.base.CarrierInbox`).
+Every provider hands its traffic over here: the simulator from its timers and its handsets,
+an upstream carrier from its webhook endpoint. A receipt moves the message it names (by the
+provider's reference) through the status machine and owes its status callback; an inbound
+message is stored and owes the app its SmsUrl webhook.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection, bindparam, insert, select
 
+from telephonist.clock import Clock, to_micros
 from telephonist.dispatch import queue
-from telephonist.dispatch.pipeline import API_VERSION, price_for
+from telephonist.dispatch.pipeline import API_VERSION, Outbox, price_for
 from telephonist.domain import phone
 from telephonist.domain.encoding import segment
 from telephonist.domain.sids import new_sid
-from telephonist.storage.schema import carrier_log, media, media_content, messages
+from telephonist.errors import TwilioError
+from telephonist.providers.base import InboundMedia, MobileOriginated, Receipt
+from telephonist.storage.database import Database
+from telephonist.storage.prepared import Prepared
+from telephonist.storage.schema import incoming_numbers, media, media_content, messages
+
+__all__ = ["InboundMedia", "Inbox", "apply_receipts", "media_url", "receive", "webhook_params"]
+
+_BY_PROVIDER_SID = Prepared(
+    select(messages).where(messages.c.provider_sid.in_(bindparam("refs", expanding=True)))
+)
 
 
-@dataclass(frozen=True, slots=True)
-class InboundMedia:
-    content_type: str
-    content: bytes
-    source_url: str | None = None
+def apply_receipts(conn: Connection, receipts: Sequence[Receipt], outbox: Outbox) -> list[Receipt]:
+    """Apply receipts inside the caller's transaction; answers those that matched nothing yet
+    (the carrier's reference is not recorded: its hand-over is still being recorded)."""
+    if not receipts:
+        return []
+    found = {
+        (r["provider"], r["provider_sid"]): r
+        for r in _BY_PROVIDER_SID.records(conn, {"refs": [r.provider_sid for r in receipts]})
+    }
+    unmatched: list[Receipt] = []
+    for receipt in receipts:
+        message = found.get((receipt.provider, receipt.provider_sid))
+        if message is None:
+            unmatched.append(receipt)
+            continue
+        # A receipt the status machine does not allow (a repeat, or one after a final
+        # status) changes nothing, as a carrier's duplicate receipt changes nothing on Twilio.
+        outbox.change_status(message, receipt.status, error_code=receipt.error_code)
+    return unmatched
 
 
 def media_url(base_url: str, account_sid: str, message_sid: str, media_sid: str) -> str:
@@ -27,32 +60,34 @@ def media_url(base_url: str, account_sid: str, message_sid: str, media_sid: str)
     return f"{base_url}/2010-04-01/Accounts/{account_sid}/Messages/{message_sid}/Media/{media_sid}"
 
 
+_NUMBER = Prepared(
+    select(incoming_numbers).where(incoming_numbers.c.phone_number == bindparam("n"))
+)
+
+
 def receive(
-    conn: Connection,
-    *,
-    number: Any,
-    config: dict[str, Any],
-    from_: str,
-    body: str,
-    attachments: list[InboundMedia],
-    now: int,
-    base_url: str,
+    conn: Connection, message: MobileOriginated, *, now: int, base_url: str
 ) -> dict[str, Any]:
-    """Store an inbound message to ``number`` (an incoming_numbers row) and queue its webhook."""
-    seg = segment(body)
-    sid = new_sid("MM" if attachments else "SM")
+    """Store an inbound message to one of our numbers and queue its webhook."""
+    found = _NUMBER.records(conn, {"n": message.to})
+    if not found:
+        raise TwilioError(21211, 404, f"No account on this server owns {message.to}")
+    number = found[0]
+    config = json.loads(number["config"])
+    seg = segment(message.body)
+    sid = new_sid("MM" if message.media else "SM")
     account_sid = number["account_sid"]
     row = {
         "sid": sid,
         "account_sid": account_sid,
         "direction": "inbound",
-        "from_": from_,
+        "from_": message.from_,
         "to": number["phone_number"],
-        "body": body,
+        "body": message.body,
         "status": "received",
         "encoding": seg.encoding,
         "num_segments": max(seg.num_segments, 1),
-        "num_media": len(attachments),
+        "num_media": len(message.media),
         "error_code": None,
         "error_message": None,
         "price": price_for(seg.num_segments),
@@ -64,10 +99,12 @@ def receive(
         "date_created": now,
         "date_updated": now,
         "date_sent": now,
+        "provider": message.provider,
+        "provider_sid": message.provider_sid,
     }
     conn.execute(insert(messages).values(row))
     urls: list[tuple[str, str]] = []
-    for position, item in enumerate(attachments):
+    for position, item in enumerate(message.media):
         media_sid = new_sid("ME")
         conn.execute(
             insert(media).values(
@@ -83,18 +120,6 @@ def receive(
         )
         conn.execute(insert(media_content).values(media_sid=media_sid, content=item.content))
         urls.append((media_url(base_url, account_sid, sid, media_sid), item.content_type))
-    conn.execute(
-        insert(carrier_log).values(
-            message_sid=sid,
-            direction="mo",
-            handset=from_,
-            peer=number["phone_number"],
-            body=body,
-            num_media=len(attachments),
-            scenario="",
-            created_at=now,
-        )
-    )
     sms_url = config.get("sms_url") or ""
     if sms_url:
         queue.enqueue(
@@ -110,11 +135,12 @@ def receive(
                 "fallback_method": config.get("sms_fallback_method") or "POST",
                 "account_sid": account_sid,
                 "event": f"{sid}:inbound",
-                "inbound_from": from_,
+                "inbound_from": message.from_,
                 "inbound_to": number["phone_number"],
                 "params": webhook_params(row, urls, seg.num_segments),
             },
             now,
+            partition_key=account_sid,
         )
     return row
 
@@ -149,3 +175,38 @@ def webhook_params(
     for n, (url, content_type) in enumerate(urls):
         params += [(f"MediaUrl{n}", url), (f"MediaContentType{n}", content_type)]
     return params
+
+
+class Inbox:
+    """The :class:`~telephonist.providers.base.CarrierInbox` of one process."""
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        base_url: Callable[[], str],
+        wake: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.base_url = base_url
+        self.wake = wake
+
+    async def receipts(self, receipts: Sequence[Receipt]) -> int:
+        def work(conn: Connection) -> int:
+            outbox = Outbox(to_micros(self.clock.now()))
+            unmatched = apply_receipts(conn, receipts, outbox)
+            outbox.flush(conn)
+            return len(receipts) - len(unmatched)
+
+        matched = await self.db.run(work)
+        self.wake()
+        return matched
+
+    async def mobile_originated(self, message: MobileOriginated) -> dict[str, Any]:
+        now = to_micros(self.clock.now())
+        row = await self.db.run(
+            lambda conn: receive(conn, message, now=now, base_url=self.base_url())
+        )
+        self.wake()
+        return row

@@ -1,25 +1,42 @@
-"""A message's life inside the database: queued, handed over, receipted, with its callbacks.
+"""A message's life inside the database: created, queued, handed over, receipted, with its
+callbacks.
 
 Every function here runs inside the caller's transaction, so a status change and the status
 callback it owes are stored together (an outbox): a crash can delay a callback, never lose it.
-All paths that create messages (the API, TwiML replies, later the scheduler) come through
-:func:`queue_outbound`.
+
+**One create path.** Every way of creating an outbound message (the API, TwiML ``<Message>``
+replies, later the scheduler, bulk sends and services) builds a
+:class:`~telephonist.domain.commands.SendMessage` and calls :func:`send_message`: the pure
+checks of :func:`telephonist.domain.messages.validate`, then the sender's ownership and
+capabilities, then the row, its media, the sender's throughput slot and the send task.
 """
 
 from __future__ import annotations
 
 import json
+import mimetypes
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, bindparam, insert, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from telephonist.dispatch import queue
 from telephonist.dispatch.ratelimit import DEFAULT_MPS, release, reserve
+from telephonist.domain import phone
+from telephonist.domain.commands import SendMessage
 from telephonist.domain.error_codes import catalog_message
+from telephonist.domain.messages import (
+    MAGIC_FROM_OK,
+    MessageRejected,
+    MessageRequest,
+    can_move,
+    validate,
+)
+from telephonist.domain.sids import new_sid
 from telephonist.storage.prepared import Prepared
-from telephonist.storage.schema import media, messages
+from telephonist.storage.schema import incoming_numbers, media, messages
 
 API_VERSION = "2010-04-01"
 # Simulated list price of one outbound SMS segment, in USD (Twilio's US long-code rate).
@@ -41,6 +58,121 @@ def sender_kind(sender: str, number_kind: str | None) -> str:
     if not sender.startswith("+"):
         return "alphanumeric"
     return "local"
+
+
+_SENDER = Prepared(
+    select(incoming_numbers.c.cap_sms, incoming_numbers.c.cap_mms, incoming_numbers.c.kind)
+    .where(incoming_numbers.c.account_sid == bindparam("a"))
+    .where(incoming_numbers.c.phone_number == bindparam("n"))
+)
+
+
+def send_message(
+    conn: Connection,
+    command: SendMessage,
+    *,
+    now: int,
+    mps: Mapping[str, float] = DEFAULT_MPS,
+    request: MessageRequest | None = None,
+) -> dict[str, Any]:
+    """Validate ``command``, store the message and queue it; answers the stored row.
+
+    Raises :class:`~telephonist.domain.messages.MessageRejected` with Twilio's code when the
+    message may not be sent; nothing is written then. ``request`` is the already validated
+    form of ``command`` (the API validates before it opens a transaction).
+    """
+    req = request or validate(command)
+    kind = check_sender(conn, command.account_sid, req)
+    row, media_rows = build_rows(command, req, now)
+    queue_outbound(conn, row, media_rows, kind=sender_kind(row["from_"], kind), now=now, mps=mps)
+    return row
+
+
+def check_sender(conn: Connection, account_sid: str, req: MessageRequest) -> str | None:
+    """The From must be a number this account owns, able to send what is asked.
+
+    Answers the number's kind (local, mobile, toll_free), which sets its throughput.
+    """
+    sender = req.from_
+    assert sender is not None
+    if sender == MAGIC_FROM_OK:
+        return "local"
+    if phone.is_alphanumeric_sender(sender) and not sender.isdigit():
+        if req.to.startswith("+1"):
+            # Alphanumeric sender IDs do not reach the US or Canada.
+            raise MessageRejected(21612)
+        return None
+    number = _SENDER.execute(conn, {"a": account_sid, "n": sender})
+    not_capable = (
+        f"The From phone number {sender} is not a valid, "
+        "SMS-capable inbound phone number or short code for your account."
+    )
+    if number is None:
+        if phone.is_short_code(sender):
+            raise MessageRejected(21606, not_capable)
+        raise MessageRejected(
+            21659, f"'From' {sender} is not a Twilio phone number or Short Code country mismatch"
+        )
+    cap_sms, cap_mms, kind = number
+    if not cap_sms:
+        raise MessageRejected(21606, not_capable)
+    if req.media_urls and not cap_mms:
+        raise MessageRejected(21621)
+    return str(kind)
+
+
+def build_rows(
+    command: SendMessage, req: MessageRequest, now: int
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The message row and its media rows, as stored."""
+    sid = new_sid("MM" if req.media_urls else "SM")
+    options = dict(req.options)
+    if command.callback_method != "POST":
+        options["_callback_method"] = command.callback_method
+    row = {
+        "sid": sid,
+        "account_sid": command.account_sid,
+        "direction": command.direction,
+        "from_": req.from_,
+        "to": req.to,
+        "body": req.body,
+        "status": "queued",
+        "encoding": req.encoding,
+        "num_segments": req.num_segments,
+        "num_media": len(req.media_urls),
+        "error_code": None,
+        "error_message": None,
+        "price": None,
+        "price_unit": "USD",
+        "messaging_service_sid": None,
+        "status_callback": req.status_callback,
+        "validity_period": req.validity_period,
+        "options": json.dumps(options),
+        "date_created": now,
+        "date_updated": now,
+        "date_sent": None,
+        "provider": None,
+        "provider_sid": None,
+    }
+    media_rows = [
+        {
+            "sid": new_sid("ME"),
+            "message_sid": sid,
+            "account_sid": command.account_sid,
+            "content_type": guess_type(url),
+            "source_url": url,
+            "position": i,
+            "date_created": now,
+            "date_updated": now,
+        }
+        for i, url in enumerate(req.media_urls)
+    ]
+    return row, media_rows
+
+
+def guess_type(url: str) -> str:
+    guessed, _ = mimetypes.guess_type(urlsplit(url).path)
+    return guessed or "application/octet-stream"
 
 
 def queue_outbound(
@@ -66,13 +198,22 @@ def queue_outbound(
     if expired:
         release(conn, row["from_"], row["num_segments"], rate)
     queue.enqueue(
-        conn, queue.SEND, row["sid"], now if expired else slot.due_at, {"expired": expired}, now
+        conn,
+        queue.SEND,
+        row["sid"],
+        now if expired else slot.due_at,
+        {"expired": expired},
+        now,
+        partition_key=row["account_sid"],
     )
 
 
+# Guarded by the status the change was decided from: a change decided on a stale read (a
+# lease that ran out, a receipt racing a retry) writes nothing.
 _UPDATE_STATUS = Prepared(
     update(messages)
     .where(messages.c.sid == bindparam("b_sid"))
+    .where(messages.c.status == bindparam("b_from"))
     .values(
         status=bindparam("status"),
         date_updated=bindparam("date_updated"),
@@ -80,6 +221,8 @@ _UPDATE_STATUS = Prepared(
         error_message=bindparam("error_message"),
         date_sent=bindparam("date_sent"),
         price=bindparam("price"),
+        provider=bindparam("provider"),
+        provider_sid=bindparam("provider_sid"),
     )
 )
 
@@ -108,18 +251,32 @@ class Outbox:
         error_code: int | None = None,
         date_sent: int | None = None,
         price: str | None = None,
-    ) -> None:
-        """Move a message to ``status`` and owe its status callback, if it has one."""
+        provider: str | None = None,
+        provider_sid: str | None = None,
+    ) -> bool:
+        """Move a message to ``status`` and owe its status callback, if it has one.
+
+        Answers False, changing nothing, when the status machine does not allow the move.
+        """
         sid = message["sid"]
+        pending = self.updates.get(sid)
+        current = pending["status"] if pending else message["status"]
+        if not can_move(current, status):
+            return False
         code = error_code if error_code is not None else message["error_code"]
         self.updates[sid] = {
             "b_sid": sid,
+            "b_from": pending["b_from"] if pending else message["status"],
             "status": status,
             "date_updated": self.now,
             "error_code": code,
             "error_message": catalog_message(code) if code is not None else None,
             "date_sent": date_sent if date_sent is not None else message["date_sent"],
             "price": price if price is not None else message["price"],
+            "provider": provider if provider is not None else message.get("provider"),
+            "provider_sid": (
+                provider_sid if provider_sid is not None else message.get("provider_sid")
+            ),
         }
         callback = message["status_callback"]
         if callback:
@@ -139,11 +296,28 @@ class Outbox:
                     "params": status_params(message, status, self.now, error_code),
                 }
             )
+        return True
 
     def enqueue(self, kind: str, ref: str, due_at: int, payload: dict[str, Any]) -> None:
         self.tasks.append(
             {"kind": kind, "ref": ref, "due_at": due_at, "payload": payload, "created_at": self.now}
         )
+
+    def requeue(self, message: Mapping[str, Any]) -> None:
+        """A transiently rejected message waits in ``queued`` for its retry (no callback)."""
+        if message["status"] == "sending":
+            self.updates[message["sid"]] = {
+                "b_sid": message["sid"],
+                "b_from": "sending",
+                "status": "queued",
+                "date_updated": self.now,
+                "error_code": message["error_code"],
+                "error_message": message["error_message"],
+                "date_sent": message["date_sent"],
+                "price": message["price"],
+                "provider": message.get("provider"),
+                "provider_sid": message.get("provider_sid"),
+            }
 
     def flush(self, conn: Connection) -> None:
         _UPDATE_STATUS.execute_many(conn, list(self.updates.values()))

@@ -33,6 +33,16 @@ RECEIPT = "receipt"
 WEBHOOK = "webhook"
 INBOUND = "inbound"
 
+# Each task belongs to a lane, and each lane has its own capacity in the worker: hand-overs to
+# the carrier (and carrier timers) never wait behind webhooks to slow apps.
+SEND_LANE = "send"
+WEBHOOK_LANE = "webhook"
+_WEBHOOK_KINDS = frozenset({WEBHOOK, INBOUND})
+
+
+def lane_of(kind: str) -> str:
+    return WEBHOOK_LANE if kind in _WEBHOOK_KINDS else SEND_LANE
+
 
 @dataclass(frozen=True, slots=True)
 class Task:
@@ -42,23 +52,42 @@ class Task:
     due_at: int
     payload: dict[str, Any]
     attempts: int
+    # Whose work this is (the account), so one account's backlog can be held to its share.
+    partition_key: str | None = None
 
 
 def enqueue(
-    conn: Connection, kind: str, ref: str, due_at: int, payload: dict[str, Any], now: int
+    conn: Connection,
+    kind: str,
+    ref: str,
+    due_at: int,
+    payload: dict[str, Any],
+    now: int,
+    *,
+    partition_key: str | None = None,
 ) -> None:
-    task = {"kind": kind, "ref": ref, "due_at": due_at, "payload": payload, "created_at": now}
+    task = {
+        "kind": kind,
+        "ref": ref,
+        "due_at": due_at,
+        "payload": payload,
+        "created_at": now,
+        "partition_key": partition_key,
+    }
     _INSERT_ONE.execute(conn, _new_row(task))
 
 
 def enqueue_many(conn: Connection, rows: Iterable[dict[str, Any]]) -> None:
-    """Insert tasks given as ``kind, ref, due_at, payload, created_at``."""
+    """Insert tasks given as ``kind, ref, due_at, payload, created_at`` (and optionally
+    ``lane``, ``partition_key``)."""
     _INSERT_ONE.execute_many(conn, [_new_row(row) for row in rows])
 
 
 def _new_row(task: dict[str, Any]) -> dict[str, Any]:
     """A task as stored: its payload as JSON, never attempted, not leased."""
     return {
+        "lane": lane_of(task["kind"]),
+        "partition_key": task["payload"].get("account_sid"),
         **task,
         "payload": json.dumps(task["payload"]),
         "attempts": 0,
@@ -67,23 +96,50 @@ def _new_row(task: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-_CLAIM = Prepared(
-    update(tasks)
-    .where(
-        tasks.c.id.in_(
-            select(tasks.c.id)
-            .where(tasks.c.due_at <= bindparam("now"))
-            .where(or_(tasks.c.lease_until.is_(None), tasks.c.lease_until < bindparam("now")))
-            .order_by(tasks.c.due_at, tasks.c.id)
-            .limit(bindparam("limit", type_=Integer))
-            .with_for_update(skip_locked=True)  # PostgreSQL; SQLite has one writer anyway
-            .scalar_subquery()
+def _claim_statement(excluding: bool) -> Prepared:
+    due = (
+        select(tasks.c.id)
+        .where(tasks.c.lane == bindparam("lane"))
+        .where(tasks.c.due_at <= bindparam("now"))
+        .where(or_(tasks.c.lease_until.is_(None), tasks.c.lease_until < bindparam("now")))
+    )
+    if excluding:
+        due = due.where(
+            or_(
+                tasks.c.partition_key.is_(None),
+                tasks.c.partition_key.not_in(bindparam("busy", expanding=True)),
+            )
+        )
+    return Prepared(
+        update(tasks)
+        .where(
+            tasks.c.id.in_(
+                due.order_by(tasks.c.due_at, tasks.c.id)
+                .limit(bindparam("limit", type_=Integer))
+                .with_for_update(skip_locked=True)  # PostgreSQL; SQLite has one writer anyway
+                .scalar_subquery()
+            )
+        )
+        .values(lease_until=bindparam("until"), lease_owner=bindparam("owner"))
+        .returning(
+            tasks.c.id,
+            tasks.c.kind,
+            tasks.c.ref,
+            tasks.c.due_at,
+            tasks.c.payload,
+            tasks.c.attempts,
+            tasks.c.partition_key,
         )
     )
-    .values(lease_until=bindparam("until"), lease_owner=bindparam("owner"))
-    .returning(
-        tasks.c.id, tasks.c.kind, tasks.c.ref, tasks.c.due_at, tasks.c.payload, tasks.c.attempts
-    )
+
+
+_CLAIM = _claim_statement(excluding=False)
+_CLAIM_EXCLUDING = _claim_statement(excluding=True)
+_RELEASE = Prepared(
+    update(tasks)
+    .where(tasks.c.id.in_(bindparam("ids", expanding=True)))
+    .where(tasks.c.lease_owner == bindparam("owner"))
+    .values(lease_until=None, lease_owner=None)
 )
 _FINISH = Prepared(
     delete(tasks)
@@ -93,13 +149,42 @@ _FINISH = Prepared(
 )
 
 
-def claim(conn: Connection, *, now: int, owner: str, lease_micros: int, limit: int) -> list[Task]:
-    """Lease up to ``limit`` due tasks, oldest due first, in one statement."""
-    rows = _CLAIM.rows(
-        conn, {"now": now, "limit": limit, "until": now + lease_micros, "owner": owner}
-    )
+def claim(
+    conn: Connection,
+    *,
+    now: int,
+    owner: str,
+    lease_micros: int,
+    limit: int,
+    lane: str = SEND_LANE,
+    busy: Iterable[str] = (),
+) -> list[Task]:
+    """Lease up to ``limit`` due tasks of ``lane``, oldest due first, in one statement.
+
+    Tasks whose partition (account) is in ``busy`` are left for later: that account already
+    has its share of this worker's capacity.
+    """
+    params: dict[str, Any] = {
+        "now": now,
+        "limit": limit,
+        "until": now + lease_micros,
+        "owner": owner,
+        "lane": lane,
+    }
+    busy = list(busy)
+    if busy:
+        rows = _CLAIM_EXCLUDING.rows(conn, {**params, "busy": busy})
+    else:
+        rows = _CLAIM.rows(conn, params)
     rows.sort(key=lambda r: (r[3], r[0]))
-    return [Task(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5]) for r in rows]
+    return [Task(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5], r[6]) for r in rows]
+
+
+def release(conn: Connection, batch: Iterable[Task], owner: str) -> None:
+    """Hand leased tasks back untouched: due again at once, for any worker."""
+    ids = [t.id for t in batch]
+    if ids:
+        _RELEASE.execute(conn, {"ids": ids, "owner": owner})
 
 
 def finish_many(conn: Connection, batch: Iterable[Task], owner: str) -> set[int]:

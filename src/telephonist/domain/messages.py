@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from telephonist.domain import phone
+from telephonist.domain.commands import SendMessage
 from telephonist.domain.encoding import segment
 
 MAX_BODY_CHARS = 1600
@@ -35,6 +36,31 @@ STATUSES = (
 FINAL_STATUSES: frozenset[str] = frozenset(
     {"failed", "delivered", "undelivered", "received", "read", "canceled"}
 )
+
+# The status machine: which status a message may move to from which. Every status change the
+# dispatcher writes is guarded by it (``UPDATE … WHERE status IN (sources)``), so a late or
+# repeated outcome can never move a message backwards or out of a final status.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "scheduled": frozenset({"queued", "canceled"}),
+    "queued": frozenset({"sending", "failed", "canceled"}),
+    # ``sending`` falls back to ``queued`` when the carrier asks us to try again later.
+    "sending": frozenset({"sent", "failed", "queued"}),
+    "sent": frozenset({"delivered", "undelivered", "failed", "read"}),
+    "delivered": frozenset({"read"}),
+    "accepted": frozenset({"queued", "scheduled", "failed"}),
+    "receiving": frozenset({"received"}),
+}
+
+
+def can_move(current: str, target: str) -> bool:
+    """Whether a message in ``current`` may move to ``target``."""
+    return target in TRANSITIONS.get(current, frozenset())
+
+
+def sources(target: str) -> tuple[str, ...]:
+    """Every status from which ``target`` can be reached, sorted (for guarded updates)."""
+    return tuple(sorted(s for s, targets in TRANSITIONS.items() if target in targets))
+
 
 # Twilio's test credentials answer these To/From numbers with fixed outcomes; we honour them
 # for every account so existing test suites keep passing.
@@ -119,13 +145,7 @@ def validate_create(
             raise MessageRejected(MAGIC_FROM_ERRORS[sender])
     if to_e164 in MAGIC_TO_ERRORS:
         raise MessageRejected(MAGIC_TO_ERRORS[to_e164])
-    if len(body) > MAX_BODY_CHARS:
-        raise MessageRejected(21617)
-    if len(media_urls) > MAX_MEDIA:
-        raise MessageRejected(21623)
-    for url in media_urls:
-        if not is_http_url(url):
-            raise MessageRejected(21620, f"Media URL {url} is not a valid HTTP or HTTPS URL.")
+    _check_limits(body, media_urls, 0)
     if status_callback is not None and status_callback != "" and not is_http_url(status_callback):
         raise MessageRejected(21609)
     if validity_period is not None and not 1 <= validity_period <= DEFAULT_VALIDITY_PERIOD:
@@ -143,6 +163,38 @@ def validate_create(
         status_callback=status_callback or None,
         validity_period=validity_period or DEFAULT_VALIDITY_PERIOD,
         options=options,
+    )
+
+
+def check_content(body: str, media_urls: list[str], *, inline_media: int = 0) -> None:
+    """The content checks every message takes, inbound from a handset included."""
+    if not body and not media_urls and not inline_media:
+        raise MessageRejected(21602)
+    _check_limits(body, media_urls, inline_media)
+
+
+def _check_limits(body: str, media_urls: list[str], inline_media: int) -> None:
+    if len(body) > MAX_BODY_CHARS:
+        raise MessageRejected(21617)
+    if len(media_urls) + inline_media > MAX_MEDIA:
+        raise MessageRejected(21623)
+    for url in media_urls:
+        if not is_http_url(url):
+            raise MessageRejected(21620, f"Media URL {url} is not a valid HTTP or HTTPS URL.")
+
+
+def validate(command: SendMessage) -> MessageRequest:
+    """Check a :class:`SendMessage` the way Twilio checks a create request."""
+    return validate_create(
+        to=command.to,
+        from_=command.from_,
+        messaging_service_sid=command.messaging_service_sid,
+        body=command.body,
+        media_urls=list(command.media_urls),
+        status_callback=command.status_callback,
+        validity_period=command.validity_period,
+        smart_encoded=command.smart_encoded,
+        options=dict(command.options),
     )
 
 

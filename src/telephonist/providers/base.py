@@ -1,23 +1,46 @@
-"""The provider seam: what the dispatcher needs from a carrier, and nothing more.
+"""The provider seam: what the dispatcher needs from a carrier, and what a carrier hands back.
 
-``submit`` hands one message to the carrier and says what happened: accepted (with the
-delivery receipt the carrier will send later, if any) or rejected (transient: retry later;
-permanent: the message fails). ``record`` writes the provider's own side effects for a batch
-of accepted messages inside the transaction that records their outcomes, which is what makes
-the simulator exactly-once.
+Outbound, one method: :meth:`Provider.submit` takes a batch of messages and answers, for each,
+:class:`Accepted` (with the carrier's own reference for it) or :class:`Rejected` (transient:
+try again later; permanent: the message fails with that code). It knows nothing of our
+database or our transactions, like httpx's ``BaseTransport.handle_request``.
+
+Inbound, the other direction: a carrier reports delivery receipts (by its own reference) and
+mobile-originated messages through a :class:`CarrierInbox`, which the dispatcher gives every
+provider when it starts (:meth:`Provider.start`). A real carrier's webhook endpoint calls the
+same inbox that the simulator calls from its timers.
+
+**Exactly one hand-over.** Each :class:`Outbound` carries an ``idempotency_key`` (the message
+SID). The worker marks a message ``sending`` in the transaction that leases its send task,
+before it calls ``submit``; if that worker dies mid-hand-over, the task falls due again when
+its lease runs out and the message is submitted again *with the same key*. A provider must
+answer a key it has seen with its first answer and not send again: the simulator keeps the key
+in ``carrier_log`` (unique per message); an upstream adapter passes it to the carrier's own
+idempotency mechanism, or keeps a submit record of its own.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal, Protocol
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal, Protocol
 
-from sqlalchemy import Connection
+if TYPE_CHECKING:
+    from telephonist.dispatch.tasks import TaskHandler
+
+ReceiptStatus = Literal["delivered", "undelivered", "failed", "read"]
+
+
+@dataclass(frozen=True, slots=True)
+class MediaItem:
+    content_type: str
+    content: bytes
 
 
 @dataclass(frozen=True, slots=True)
 class Outbound:
+    """One message to hand to the carrier."""
+
     sid: str
     account_sid: str
     from_: str
@@ -26,16 +49,18 @@ class Outbound:
     num_segments: int
     num_media: int
     attempt: int
+    media: tuple[MediaItem, ...] = ()
+
+    @property
+    def idempotency_key(self) -> str:
+        return self.sid
 
 
 @dataclass(frozen=True, slots=True)
 class Accepted:
-    """The carrier took the message. A receipt follows after ``receipt_after`` seconds."""
+    """The carrier took the message; ``provider_sid`` is its reference for receipts."""
 
-    scenario: str
-    receipt_status: Literal["delivered", "undelivered"] | None
-    receipt_after: float = 0.0
-    receipt_error: int | None = None
+    provider_sid: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,21 +69,70 @@ class Rejected:
 
     code: int
     transient: bool
-    scenario: str = ""
+    detail: str = ""
 
 
 Outcome = Accepted | Rejected
 
 
-class Provider(Protocol):
-    name: str
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """A delivery receipt: the message the carrier knows as ``provider_sid`` reached ``status``."""
 
-    async def submit(self, message: Outbound) -> Outcome:
-        """Hand ``message`` to the carrier."""
+    provider: str
+    provider_sid: str
+    status: ReceiptStatus
+    error_code: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InboundMedia:
+    content_type: str
+    content: bytes
+    source_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MobileOriginated:
+    """A message a phone sent to one of our numbers."""
+
+    provider: str
+    from_: str
+    to: str
+    body: str
+    media: tuple[InboundMedia, ...] = field(default=())
+    provider_sid: str | None = None
+
+
+class CarrierInbox(Protocol):
+    """Where providers hand over what the carrier reports."""
+
+    async def receipts(self, receipts: Sequence[Receipt]) -> int:
+        """Apply delivery receipts; answers how many matched a message."""
         ...
 
-    def record(
-        self, conn: Connection, results: Sequence[tuple[Outbound, Outcome]], now: int
-    ) -> None:
-        """Write provider-side effects in the transaction that records these outcomes."""
+    async def mobile_originated(self, message: MobileOriginated) -> dict[str, object]:
+        """Store an inbound message and owe the app its webhook; answers the stored row."""
+        ...
+
+
+class Provider(Protocol):
+    """A carrier adapter. ``name`` is recorded on every message it carries."""
+
+    name: str
+
+    async def start(self, inbox: CarrierInbox) -> None:
+        """Called once before the first submit: keep the inbox for inbound traffic."""
+        ...
+
+    async def submit(self, batch: Sequence[Outbound]) -> list[Outcome]:
+        """Hand each message to the carrier; one outcome per message, in order."""
+        ...
+
+    def task_handlers(self) -> Sequence[TaskHandler]:
+        """Handlers for the provider's own timers (its kinds of task), if it has any."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections and timers."""
         ...

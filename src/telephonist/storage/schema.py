@@ -101,7 +101,11 @@ messages = Table(
     Column("date_created", MICROS, nullable=False),
     Column("date_updated", MICROS, nullable=False),
     Column("date_sent", MICROS, nullable=True),
+    # The carrier that took the message and its reference there (for delivery receipts).
+    Column("provider", String(32), nullable=True),
+    Column("provider_sid", String(64), nullable=True),
 )
+Index("ix_messages_provider_sid", messages.c.provider_sid)
 Index(
     "ix_messages_account_created", messages.c.account_sid, messages.c.date_created, messages.c.sid
 )
@@ -145,8 +149,13 @@ tasks = Table(
     Column("lease_until", MICROS, nullable=True),
     Column("lease_owner", String(64), nullable=True),
     Column("created_at", MICROS, nullable=False),
+    # The worker capacity the task uses (send: carrier hand-overs and timers; webhook).
+    Column("lane", String(8), nullable=False, server_default="send"),
+    # The account the work is for: one account's backlog can be held to its share.
+    Column("partition_key", String(64), nullable=True),
 )
 Index("ix_tasks_due", tasks.c.due_at)
+Index("ix_tasks_lane_due", tasks.c.lane, tasks.c.due_at)
 Index("ix_tasks_ref", tasks.c.ref)
 
 senders = Table(

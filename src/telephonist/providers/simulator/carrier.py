@@ -1,66 +1,156 @@
-"""The simulated carrier as a :class:`~telephonist.providers.base.Provider`.
+"""The simulated carrier, a :class:`~telephonist.providers.base.Provider` like any other.
 
-It decides each message's fate from the scenario attached to the destination handset and
-records what the handset received in ``carrier_log``, inside the transaction that marks the
-message sent; the log's unique ``message_sid`` makes a second hand-over impossible.
+Each message's fate comes from the scenario attached to its destination handset. The carrier
+keeps its own state: what each handset received goes to ``carrier_log`` in the simulator's
+own transaction, at hand-over, keyed by the message's idempotency key (unique), so a repeated
+hand-over (a worker died between submitting and recording) is answered as the first one was
+and never delivered twice. Delivery receipts are timers of its own (``sim_receipt`` tasks in the
+shared durable queue, so they survive restarts and follow the manual clock); when one falls due
+the simulator hands the receipt to the :class:`~telephonist.providers.base.CarrierInbox`, the
+same path an upstream carrier's receipt webhook takes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, bindparam, insert
+from sqlalchemy import Connection
 
-from telephonist.providers.base import Accepted, Outbound, Outcome, Rejected
-from telephonist.providers.simulator.scenarios import resolve
-from telephonist.storage.prepared import Prepared
-from telephonist.storage.schema import carrier_log
-
-_LOG = Prepared(
-    insert(carrier_log).values(
-        {c.name: bindparam(c.name) for c in carrier_log.columns if c.name != "id"}
-    )
+from telephonist.clock import Clock, to_micros
+from telephonist.dispatch import queue
+from telephonist.providers.base import (
+    Accepted,
+    CarrierInbox,
+    MobileOriginated,
+    Outbound,
+    Outcome,
+    Receipt,
+    Rejected,
 )
+from telephonist.providers.registry import ProviderContext
+from telephonist.providers.simulator import store
+from telephonist.providers.simulator.scenarios import parse_rules, resolve
+from telephonist.storage.database import Database
+
+if TYPE_CHECKING:
+    from telephonist.dispatch.tasks import TaskHandler
+
+NAME = "simulator"
+RECEIPT_TASK = "sim_receipt"
+
+
+def provider_sid(message_sid: str) -> str:
+    """The simulated carrier's reference for a message (derived, so a repeat finds it)."""
+    return "SIM" + message_sid[2:]
 
 
 class Simulator:
-    name = "simulator"
+    name = NAME
 
-    def __init__(self, rules: list[tuple[str, str]] | None = None) -> None:
-        self.rules: list[tuple[str, str]] = list(rules or [])
-
-    async def submit(self, message: Outbound) -> Outcome:
-        scenario = resolve(message.to, self.rules)
-        if message.attempt < scenario.transient_failures:
-            return Rejected(
-                30017 if scenario.name == "congested" else 30008,
-                transient=True,
-                scenario=scenario.name,
-            )
-        if scenario.submit_error is not None:
-            return Rejected(scenario.submit_error, transient=False, scenario=scenario.name)
-        return Accepted(
-            scenario=scenario.name,
-            receipt_status=scenario.receipt,
-            receipt_after=scenario.receipt_after,
-            receipt_error=scenario.receipt_error,
-        )
-
-    def record(
-        self, conn: Connection, results: Sequence[tuple[Outbound, Outcome]], now: int
+    def __init__(
+        self, db: Database, clock: Clock, *, config_rules: Sequence[tuple[str, str]] = ()
     ) -> None:
-        rows = [
-            {
-                "message_sid": m.sid,
-                "direction": "mt",
-                "handset": m.to,
-                "peer": m.from_,
-                "body": m.body,
-                "num_media": m.num_media,
-                "scenario": outcome.scenario,
-                "created_at": now,
-            }
-            for m, outcome in results
-            if isinstance(outcome, Accepted)
-        ]
-        _LOG.execute_many(conn, rows)
+        self.db = db
+        self.clock = clock
+        self.config_rules: list[tuple[str, str]] = list(config_rules)
+        self.inbox: CarrierInbox | None = None
+
+    @classmethod
+    def from_context(cls, context: ProviderContext) -> Simulator:
+        return cls(context.db, context.clock, config_rules=parse_rules(context.settings.scenarios))
+
+    async def start(self, inbox: CarrierInbox) -> None:
+        self.inbox = inbox
+
+    async def close(self) -> None:
+        self.inbox = None
+
+    def task_handlers(self) -> Sequence[TaskHandler]:
+        from telephonist.providers.simulator.timers import ReceiptTimer
+
+        # ``receipt`` tasks were queued by earlier versions, before receipts were timers.
+        return [ReceiptTimer(RECEIPT_TASK), ReceiptTimer("receipt")]
+
+    # -- outbound ------------------------------------------------------------------------------
+
+    async def submit(self, batch: Sequence[Outbound]) -> list[Outcome]:
+        return await self.db.run(self._hand_over, list(batch), to_micros(self.clock.now()))
+
+    def _hand_over(self, conn: Connection, batch: list[Outbound], now: int) -> list[Outcome]:
+        rules = [*self.config_rules, *store.rules(conn)]
+        repeated = store.handed_over(conn, [m.sid for m in batch])
+        outcomes: list[Outcome] = []
+        log: list[dict[str, Any]] = []
+        timers: list[dict[str, Any]] = []
+        for message in batch:
+            if message.sid in repeated:
+                outcomes.append(Accepted(provider_sid(message.sid)))
+                continue
+            scenario = resolve(message.to, rules)
+            if message.attempt < scenario.transient_failures:
+                code = 30017 if scenario.name == "congested" else 30008
+                outcomes.append(Rejected(code, transient=True, detail=scenario.name))
+                continue
+            if scenario.submit_error is not None:
+                outcomes.append(Rejected(scenario.submit_error, False, detail=scenario.name))
+                continue
+            ref = provider_sid(message.sid)
+            outcomes.append(Accepted(ref))
+            log.append(
+                {
+                    "message_sid": message.sid,
+                    "direction": "mt",
+                    "handset": message.to,
+                    "peer": message.from_,
+                    "body": message.body,
+                    "num_media": message.num_media,
+                    "scenario": scenario.name,
+                    "created_at": now,
+                }
+            )
+            if scenario.receipt is not None:
+                timers.append(
+                    {
+                        "kind": RECEIPT_TASK,
+                        "ref": message.sid,
+                        "due_at": now + int(scenario.receipt_after * 1_000_000),
+                        "payload": {
+                            "provider_sid": ref,
+                            "status": scenario.receipt,
+                            "error_code": scenario.receipt_error,
+                        },
+                        "created_at": now,
+                        "lane": queue.SEND_LANE,
+                        "partition_key": message.account_sid,
+                    }
+                )
+        store.log(conn, log)
+        if timers:
+            queue.enqueue_many(conn, timers)
+        return outcomes
+
+    # -- inbound -------------------------------------------------------------------------------
+
+    async def send_from_handset(self, handset: str, message: MobileOriginated) -> dict[str, object]:
+        """A handset texts one of our numbers: the carrier hands it to the inbox."""
+        assert self.inbox is not None, "the simulator was not started"
+        row = await self.inbox.mobile_originated(message)
+        now = to_micros(self.clock.now())
+        entry = {
+            "message_sid": row["sid"],
+            "direction": "mo",
+            "handset": handset,
+            "peer": message.to,
+            "body": message.body,
+            "num_media": len(message.media),
+            "scenario": "",
+            "created_at": now,
+        }
+        await self.db.run(store.log, [entry])
+        return row
+
+
+def receipt_of(payload: dict[str, Any]) -> Receipt:
+    """The receipt a ``sim_receipt`` timer carries."""
+    return Receipt(NAME, payload["provider_sid"], payload["status"], payload.get("error_code"))

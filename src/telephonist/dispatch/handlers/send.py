@@ -1,0 +1,198 @@
+"""``send`` tasks: hand queued messages to the carrier, then record sent, failed or retry.
+
+Leasing marks each message ``sending`` before the hand-over (the submit record: see
+:mod:`telephonist.providers.base` for why a lease that runs out never sends twice). The
+ValidityPeriod is checked *before* the hand-over: a message that waited in the queue longer
+than it may is failed with 30001 and never reaches the carrier.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from sqlalchemy import Connection, bindparam, insert, select, update
+
+from telephonist.clock import Clock, to_micros
+from telephonist.dispatch import queue
+from telephonist.dispatch.pipeline import Outbox, price_for
+from telephonist.dispatch.retry import Backoff
+from telephonist.dispatch.tasks import Done
+from telephonist.providers.base import Accepted, MediaItem, Outbound, Provider, Rejected
+from telephonist.storage.prepared import Prepared
+from telephonist.storage.schema import media, media_content, messages
+from telephonist.webhooks.delivery import WebhookClient
+from telephonist.webhooks.media import Fetched, MediaError, fetch_media
+
+log = logging.getLogger("telephonist.worker")
+
+_MESSAGES = Prepared(select(messages).where(messages.c.sid.in_(bindparam("sids", expanding=True))))
+_MARK_SENDING = Prepared(
+    update(messages)
+    .where(messages.c.sid.in_(bindparam("sids", expanding=True)))
+    .where(messages.c.status == "queued")
+    .values(status="sending", date_updated=bindparam("now"))
+)
+_MEDIA = Prepared(
+    select(media.c.sid, media.c.message_sid, media.c.source_url)
+    .where(media.c.message_sid.in_(bindparam("sids", expanding=True)))
+    .order_by(media.c.position)
+)
+
+
+class Expired:
+    """The message outlived its ValidityPeriod in the queue (Twilio's 30001)."""
+
+
+EXPIRED = Expired()
+
+
+@dataclass
+class SendState:
+    messages: dict[str, dict[str, Any]]
+    media: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # sid -> (ME, url)
+
+
+@dataclass
+class Handed:
+    """What a send task did: the outcome and the media fetched for it."""
+
+    outcome: Accepted | Rejected | Expired
+    provider: str = ""
+    fetched: list[tuple[str, Fetched]] = field(default_factory=list)
+
+
+def redact(url: str) -> str:
+    """A URL fit for a log line: no userinfo (media URLs may carry Basic credentials)."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+
+
+class SendHandler:
+    kind = queue.SEND
+    lane = queue.SEND_LANE
+
+    def __init__(
+        self,
+        provider: Callable[[], Provider],
+        clock: Clock,
+        webhooks: WebhookClient,
+        *,
+        backoff: Backoff | None = None,
+        media_timeout: float = 15.0,
+    ) -> None:
+        self.provider = provider
+        self.clock = clock
+        self.webhooks = webhooks
+        self.backoff = backoff or Backoff()
+        self.media_timeout = media_timeout
+
+    def load(self, conn: Connection, tasks: Sequence[queue.Task], now: int) -> SendState:
+        sids = [t.ref for t in tasks]
+        found = {r["sid"]: r for r in _MESSAGES.records(conn, {"sids": sids})}
+        queued = [sid for sid, m in found.items() if m["status"] == "queued"]
+        if queued:
+            _MARK_SENDING.execute(conn, {"sids": queued, "now": now})
+            for sid in queued:
+                found[sid]["status"] = "sending"
+        state = SendState(found)
+        with_media = [sid for sid, m in found.items() if m["num_media"]]
+        if with_media:
+            for media_sid, message_sid, url in _MEDIA.rows(conn, {"sids": with_media}):
+                if url:
+                    state.media.setdefault(message_sid, []).append((media_sid, url))
+        return state
+
+    async def work(self, tasks: Sequence[queue.Task], state: SendState) -> list[Done]:
+        now = to_micros(self.clock.now())
+        results = [Done(task) for task in tasks]
+        ready: list[tuple[Done, Outbound, list[tuple[str, Fetched]]]] = []
+
+        async def prepare(done: Done) -> None:
+            message = state.messages.get(done.task.ref)
+            if message is None or message["status"] != "sending":
+                return  # deleted, canceled, or already recorded by someone else
+            expires = message["date_created"] + message["validity_period"] * 1_000_000
+            if done.task.payload.get("expired") or now > expires:
+                done.value = Handed(EXPIRED)
+                return
+            fetched: list[tuple[str, Fetched]] = []
+            for media_sid, url in state.media.get(message["sid"], []):
+                try:
+                    fetched.append(
+                        (
+                            media_sid,
+                            await fetch_media(self.webhooks, url, timeout=self.media_timeout),
+                        )
+                    )
+                except MediaError as exc:
+                    log.debug("media %s of %s not sent: %s", redact(url), message["sid"], exc.code)
+                    done.value = Handed(Rejected(exc.code, transient=False))
+                    return
+            outbound = Outbound(
+                sid=message["sid"],
+                account_sid=message["account_sid"],
+                from_=message["from_"],
+                to=message["to"],
+                body=message["body"],
+                num_segments=message["num_segments"],
+                num_media=message["num_media"],
+                attempt=done.task.attempts,
+                media=tuple(MediaItem(f.content_type, f.content) for _, f in fetched),
+            )
+            ready.append((done, outbound, fetched))
+
+        await asyncio.gather(*(prepare(done) for done in results))
+        if ready:
+            provider = self.provider()
+            outcomes = await provider.submit([outbound for _, outbound, _ in ready])
+            for (done, _, fetched), outcome in zip(ready, outcomes, strict=True):
+                done.value = Handed(outcome, provider.name, fetched)
+                if (
+                    isinstance(outcome, Rejected)
+                    and outcome.transient
+                    and not self.backoff.gives_up(done.task.attempts)
+                ):
+                    done.retry_at = now + int(self.backoff.delay(done.task.attempts) * 1_000_000)
+        return results
+
+    def apply(
+        self, conn: Connection, results: Sequence[Done], state: SendState, outbox: Outbox
+    ) -> None:
+        now = outbox.now
+        for done in results:
+            handed = done.value
+            message = state.messages.get(done.task.ref)
+            if not isinstance(handed, Handed) or message is None:
+                continue
+            outcome = handed.outcome
+            if done.retry_at is not None:
+                outbox.requeue(message)
+            elif isinstance(outcome, Expired):
+                outbox.change_status(message, "failed", error_code=30001)
+            elif isinstance(outcome, Rejected):
+                outbox.change_status(message, "failed", error_code=outcome.code)
+            else:
+                for media_sid, item in handed.fetched:
+                    conn.execute(
+                        update(media)
+                        .where(media.c.sid == media_sid)
+                        .values(content_type=item.content_type, date_updated=now)
+                    )
+                    conn.execute(
+                        insert(media_content).values(media_sid=media_sid, content=item.content)
+                    )
+                outbox.change_status(
+                    message,
+                    "sent",
+                    date_sent=now,
+                    price=price_for(message["num_segments"]),
+                    provider=handed.provider,
+                    provider_sid=outcome.provider_sid,
+                )

@@ -1,0 +1,60 @@
+"""The simulated carrier's timers, as task handlers: a delivery receipt falls due.
+
+A receipt goes to :func:`telephonist.dispatch.inbound.apply_receipts`, the inbound path every
+provider's receipts take. One that arrives before the hand-over is recorded (another lane is
+still recording it) is tried again shortly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection
+
+from telephonist.dispatch import queue
+from telephonist.dispatch.inbound import apply_receipts
+from telephonist.dispatch.pipeline import Outbox
+from telephonist.dispatch.tasks import Done
+from telephonist.providers.base import Receipt
+from telephonist.providers.simulator.carrier import NAME, RECEIPT_TASK, provider_sid
+
+RETRY_MICROS = 100_000
+MAX_TRIES = 600
+
+
+class ReceiptTimer:
+    """``sim_receipt`` tasks (and ``receipt`` tasks queued by earlier versions)."""
+
+    lane = queue.SEND_LANE
+
+    def __init__(self, kind: str = RECEIPT_TASK) -> None:
+        self.kind = kind
+
+    def load(self, conn: Connection, tasks: Sequence[queue.Task], now: int) -> None:
+        return None
+
+    async def work(self, tasks: Sequence[queue.Task], state: Any) -> list[Done]:
+        return [Done(task, value=self._receipt(task)) for task in tasks]
+
+    def _receipt(self, task: queue.Task) -> Receipt:
+        p = task.payload
+        ref = p.get("provider_sid") or provider_sid(task.ref)
+        return Receipt(NAME, ref, p["status"], p.get("error_code"))
+
+    def apply(self, conn: Connection, results: Sequence[Done], state: Any, outbox: Outbox) -> None:
+        receipts = [d.value for d in results]
+        unmatched = set(map(id, apply_receipts(conn, receipts, outbox)))
+        for done in results:
+            tries = int(done.task.payload.get("tries", 0))
+            if id(done.value) in unmatched and tries < MAX_TRIES:
+                outbox.enqueue(
+                    RECEIPT_TASK,
+                    done.task.ref,
+                    outbox.now + RETRY_MICROS,
+                    {
+                        **done.task.payload,
+                        "provider_sid": done.value.provider_sid,
+                        "tries": tries + 1,
+                    },
+                )
