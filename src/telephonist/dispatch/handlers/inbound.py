@@ -131,6 +131,8 @@ class InboundHandler:
             answered: Answered = done.value
             account = done.task.payload["account_sid"]
             record_attempts(conn, done.task, answered.attempts, now)
+            # Alerts about the TwiML name the request that fetched it.
+            answer = answered.attempts[-1][0] if answered.attempts else None
             for code, detail in answered.warnings:
                 record_alert(
                     conn,
@@ -138,6 +140,7 @@ class InboundHandler:
                     code=code,
                     now=now,
                     resource_sid=done.task.ref,
+                    attempt=answer,
                     text=detail,
                 )
             for reply in answered.replies:
@@ -160,6 +163,7 @@ class InboundHandler:
                         code=exc.code,
                         now=now,
                         resource_sid=done.task.ref,
+                        attempt=answer,
                         text=f"<Message> to {reply.to} from {reply.from_} not sent: "
                         f"{exc.message or exc.code}",
                     )
