@@ -22,6 +22,7 @@ import uvicorn
 from telephonist.app import create_app
 from telephonist.clock import Clock
 from telephonist.domain.sids import new_auth_token, new_sid
+from telephonist.providers.registry import Providers
 from telephonist.settings import Settings
 
 
@@ -35,7 +36,10 @@ class RunningServer:
 
 @contextlib.contextmanager
 def running_server(
-    settings: Settings | None = None, *, clock: Clock | None = None
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    providers: Providers | None = None,
 ) -> Iterator[RunningServer]:
     """Start a server on 127.0.0.1 and a free port in a background thread; stop it on exit.
 
@@ -49,7 +53,7 @@ def running_server(
         if not settings.account_sid:
             settings = settings.with_(account_sid=new_sid("AC"), auth_token=new_auth_token())
         settings = settings.with_(host="127.0.0.1", port=0)
-        app = create_app(settings, clock=clock)
+        app = create_app(settings, clock=clock, providers=providers)
         config = uvicorn.Config(
             app, host="127.0.0.1", port=0, log_level="warning", lifespan="on", access_log=False
         )

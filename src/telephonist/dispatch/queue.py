@@ -139,7 +139,7 @@ _RELEASE = Prepared(
     update(tasks)
     .where(tasks.c.id.in_(bindparam("ids", expanding=True)))
     .where(tasks.c.lease_owner == bindparam("owner"))
-    .values(lease_until=None, lease_owner=None)
+    .values(lease_until=bindparam("no_lease"), lease_owner=bindparam("no_owner"))
 )
 _FINISH = Prepared(
     delete(tasks)
@@ -184,7 +184,7 @@ def release(conn: Connection, batch: Iterable[Task], owner: str) -> None:
     """Hand leased tasks back untouched: due again at once, for any worker."""
     ids = [t.id for t in batch]
     if ids:
-        _RELEASE.execute(conn, {"ids": ids, "owner": owner})
+        _RELEASE.execute(conn, {"ids": ids, "owner": owner, "no_lease": None, "no_owner": None})
 
 
 def finish_many(conn: Connection, batch: Iterable[Task], owner: str) -> set[int]:

@@ -324,13 +324,19 @@ class Worker:
         mine = queue.finish_many(conn, finishing, self.owner) | retried
         outbox = Outbox(now)
         groups: dict[tuple[int, int], tuple[TaskHandler, Any, list[Done]]] = {}
-        for handler, state, done in outcomes:
+        # In queue order, whatever order the work ended in: a hand-over is recorded before a
+        # receipt for it that was leased in the same batch.
+        ordered = sorted(outcomes, key=lambda o: (o[2].task.due_at, o[2].task.id))
+        for handler, state, done in ordered:
             if done.task.id not in mine:
                 continue  # the lease was lost: another worker owns this outcome now
             key = (id(handler), id(state))
             groups.setdefault(key, (handler, state, []))[2].append(done)
+        owes = False
         for handler, state, dones in groups.values():
             handler.apply(conn, dones, state, outbox)
-        owes = bool(outbox.tasks or outbox.callbacks)
-        outbox.flush(conn)
+            # Written before the next kind is applied, which may read it (a receipt finds the
+            # carrier reference its hand-over just recorded).
+            owes = owes or bool(outbox.tasks or outbox.callbacks)
+            outbox.flush(conn)
         return owes

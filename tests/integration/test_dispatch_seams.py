@@ -1,0 +1,277 @@
+"""The dispatch seams, in-process on SQLite and PostgreSQL: hand-overs that happen once, the
+per-task fallback when recording a batch fails, guarded status changes, lane shares."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection, insert, select
+
+from telephonist.app import Dispatch, build_dispatch, prepare
+from telephonist.clock import FakeClock, to_micros
+from telephonist.dispatch import queue
+from telephonist.dispatch.pipeline import Outbox, send_message
+from telephonist.dispatch.tasks import Done, Registry
+from telephonist.dispatch.worker import Worker
+from telephonist.domain.commands import SendMessage
+from telephonist.domain.sids import new_auth_token, new_sid
+from telephonist.providers.simulator import store
+from telephonist.providers.simulator.carrier import provider_sid
+from telephonist.settings import Settings
+from telephonist.storage.database import Database
+from telephonist.storage.schema import incoming_numbers, messages, tasks
+from tests.conftest import create_pg_database, drop_pg_database
+
+SENDER = "+14155550171"
+HANDSET = "+14155550172"
+
+
+@dataclass
+class Env:
+    settings: Settings
+    db: Database
+    clock: FakeClock
+    account: str
+
+    def run(self, fn: Any, *args: Any) -> Any:
+        return self.db.transaction(fn, *args)
+
+    def now(self) -> int:
+        return to_micros(self.clock.now())
+
+
+@pytest.fixture
+def env(backend: str, tmp_path: Any, request: pytest.FixtureRequest) -> Iterator[Env]:
+    created: list[str] = []
+    if backend == "sqlite":
+        url = "sqlite:///" + os.path.join(str(tmp_path), "t.db")
+    else:
+        url = create_pg_database(request.getfixturevalue("postgres_admin_url"), created)
+    settings = Settings(
+        db=url, account_sid=new_sid("AC"), auth_token=new_auth_token(), clock="manual"
+    )
+    clock = FakeClock()
+    db, account = prepare(settings, clock)
+    try:
+        yield Env(settings, db, clock, account.sid)
+    finally:
+        db.close()
+        for made in created:
+            drop_pg_database(made)
+
+
+def own_number(env: Env, number: str) -> None:
+    def work(conn: Connection) -> None:
+        conn.execute(
+            insert(incoming_numbers).values(
+                sid=new_sid("PN"),
+                account_sid=env.account,
+                phone_number=number,
+                friendly_name=number,
+                kind="local",
+                iso_country="US",
+                cap_voice=True,
+                cap_sms=True,
+                cap_mms=True,
+                cap_fax=False,
+                address_requirements="none",
+                origin="twilio",
+                config="{}",
+                date_created=env.now(),
+                date_updated=env.now(),
+            )
+        )
+
+    env.run(work)
+
+
+def queue_message(env: Env, body: str = "hello") -> str:
+    command = SendMessage(account_sid=env.account, to=HANDSET, from_=SENDER, body=body)
+    row = env.run(lambda conn: send_message(conn, command, now=env.now()))
+    return str(row["sid"])
+
+
+def message(env: Env, sid: str) -> dict[str, Any]:
+    return dict(
+        env.run(lambda c: c.execute(select(messages).where(messages.c.sid == sid)).mappings().one())
+    )
+
+
+@contextlib.asynccontextmanager
+async def dispatching(env: Env) -> Any:
+    dispatch: Dispatch = build_dispatch(env.settings, env.db, env.clock)
+    await dispatch.start()
+    try:
+        yield dispatch
+    finally:
+        await dispatch.close()
+
+
+def test_a_lease_that_ran_out_never_hands_over_twice(env: Env) -> None:
+    """A worker dies between handing a message over and recording it; the next one to take
+    the task submits again with the same idempotency key, and the handset gets one copy."""
+    own_number(env, SENDER)
+    sid = queue_message(env)
+
+    async def scenario() -> None:
+        async with dispatching(env) as first:
+            worker = first.worker
+            groups = await env.db.run(
+                worker._lease, queue.SEND_LANE, env.now(), worker.batch_size, {}
+            )
+            for group in groups:  # the hand-over happens; the recording never does
+                await group.handler.work(group.tasks, group.state)
+        assert message(env, sid)["status"] == "sending"
+        env.clock.advance(env.settings.worker_lease_seconds + 1)
+        async with dispatching(env) as second:
+            await second.worker.drain()
+
+    asyncio.run(scenario())
+    row = message(env, sid)
+    assert (row["status"], row["provider"], row["provider_sid"]) == (
+        "delivered",
+        "simulator",
+        provider_sid(sid),
+    )
+    received = env.run(lambda conn: store.inbox(conn, HANDSET, env.account))
+    assert [r["message_sid"] for r in received] == [sid]
+
+
+class Probe:
+    """A task kind whose recording fails for the task called ``bad``."""
+
+    kind = "probe"
+    lane = queue.SEND_LANE
+
+    def load(self, conn: Connection, batch: Sequence[queue.Task], now: int) -> None:
+        return None
+
+    async def work(self, batch: Sequence[queue.Task], state: Any) -> list[Done]:
+        return [Done(task) for task in batch]
+
+    def apply(self, conn: Connection, results: Sequence[Done], state: Any, outbox: Outbox) -> None:
+        for done in results:
+            if done.task.ref == "bad":
+                raise RuntimeError("cannot record this one")
+            outbox.enqueue("echo", done.task.ref, outbox.now + 10**12, {})
+
+
+def test_one_bad_outcome_does_not_sink_its_batch(env: Env) -> None:
+    """Recording the batch fails; each outcome is then recorded alone, and only the bad one
+    is left leased (due again when its lease runs out)."""
+    now = env.now()
+    env.run(
+        lambda conn: queue.enqueue_many(
+            conn,
+            [
+                {"kind": "probe", "ref": ref, "due_at": now, "payload": {}, "created_at": now}
+                for ref in ("good-1", "bad", "good-2")
+            ],
+        )
+    )
+    worker = Worker(env.db, env.clock, Registry([Probe()]))
+    assert asyncio.run(worker.run_batch(queue.SEND_LANE)) == 3
+    rows = env.run(
+        lambda c: list(c.execute(select(tasks.c.kind, tasks.c.ref, tasks.c.lease_owner)))
+    )
+    assert sorted((r.kind, r.ref) for r in rows) == [
+        ("echo", "good-1"),
+        ("echo", "good-2"),
+        ("probe", "bad"),
+    ]
+    assert [r.lease_owner for r in rows if r.kind == "probe"] == [worker.owner]
+
+
+def test_a_stale_status_change_writes_nothing(env: Env) -> None:
+    """A change decided from a status the message has left (a late receipt, a lost lease) is
+    not written: the status machine moves forward only."""
+    own_number(env, SENDER)
+    sid = queue_message(env)
+    asyncio.run(_drain(env))
+    assert message(env, sid)["status"] == "delivered"
+    stale = {**message(env, sid), "status": "sent"}
+
+    def late(conn: Connection) -> None:
+        outbox = Outbox(env.now())
+        assert outbox.change_status(stale, "undelivered", error_code=30003)
+        outbox.flush(conn)
+
+    env.run(late)
+    assert (message(env, sid)["status"], message(env, sid)["error_code"]) == ("delivered", None)
+
+    delivered = message(env, sid)
+    assert Outbox(env.now()).change_status(delivered, "sent") is False
+
+
+async def _drain(env: Env) -> None:
+    async with dispatching(env) as dispatch:
+        await dispatch.worker.drain()
+
+
+def test_an_account_at_its_share_waits_and_sending_never_does(env: Env) -> None:
+    """With one account holding its whole share of webhook capacity, leasing the webhook lane
+    takes only other accounts' work (handing back what a claim took beyond a share), and the
+    send lane never takes webhook work at all."""
+    now = env.now()
+    slow, healthy = new_sid("AC"), new_sid("AC")
+
+    def hook(account: str, n: int) -> dict[str, Any]:
+        payload = {"account_sid": account, "url": "http://127.0.0.1:9/", "method": "POST"}
+        return {
+            "kind": queue.WEBHOOK,
+            "ref": f"{account}-{n}",
+            "due_at": now,
+            "payload": payload,
+            "created_at": now,
+        }
+
+    env.run(
+        lambda conn: queue.enqueue_many(
+            conn, [hook(slow, n) for n in range(10)] + [hook(healthy, n) for n in range(3)]
+        )
+    )
+    worker = Worker(env.db, env.clock, Registry(), webhook_per_account=4)
+    assert env.db.transaction(worker._lease, queue.SEND_LANE, now, 100, {}) == []
+    # Nothing in flight yet: a claim of everything keeps 4 of the slow account's tasks.
+    first = env.db.transaction(worker._lease, queue.WEBHOOK_LANE, now, 100, {})
+    assert first == []  # no handler registered: nothing to run, but the leases were taken
+    leased = env.run(
+        lambda c: list(
+            c.execute(select(tasks.c.partition_key).where(tasks.c.lease_owner.is_not(None)))
+        )
+    )
+    assert sorted(r[0] for r in leased) == sorted([slow] * 4 + [healthy] * 3)
+    # With the slow account at its share, a new claim passes over its waiting tasks.
+    env.run(
+        lambda c: c.execute(
+            tasks.update()
+            .where(tasks.c.partition_key == healthy)
+            .values(lease_owner=None, lease_until=None)
+        )
+    )
+    env.db.transaction(worker._lease, queue.WEBHOOK_LANE, now, 100, {slow: 4})
+    leased_now = env.run(
+        lambda c: list(c.execute(select(tasks.c.partition_key, tasks.c.lease_owner)))
+    )
+    assert sum(1 for key, owner in leased_now if key == healthy and owner) == 3
+    assert sum(1 for key, owner in leased_now if key == slow and owner) == 4
+
+
+def test_payload_partition_is_the_account(env: Env) -> None:
+    """Tasks about an account's messages carry the account as their partition."""
+    own_number(env, SENDER)
+    queue_message(env)
+    rows = env.run(
+        lambda c: list(c.execute(select(tasks.c.kind, tasks.c.lane, tasks.c.partition_key)))
+    )
+    assert [(r.kind, r.lane, r.partition_key) for r in rows] == [("send", "send", env.account)]
+    assert json.loads(env.run(lambda c: c.execute(select(tasks.c.payload)).scalar())) == {
+        "expired": False
+    }
