@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from telephonist.domain import phone
 from telephonist.domain.encoding import segment
+from telephonist.domain.errors import TelephonistError
 
 MAX_BODY_CHARS = 1600
 MAX_MEDIA = 10
@@ -53,7 +54,7 @@ MAGIC_TO_ERRORS: dict[str, int] = {
 }
 
 
-class MessageRejected(Exception):
+class MessageRejected(TelephonistError):
     """Create-time validation failed with a Twilio error code and message."""
 
     def __init__(self, code: int, message: str | None = None) -> None:
