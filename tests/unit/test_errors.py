@@ -13,6 +13,7 @@ from telephonist.domain.error_codes import HTTP_STATUS, catalog_message, http_st
 from telephonist.domain.errors import TelephonistError, TwilioError
 from telephonist.domain.inventory import InvalidSearch
 from telephonist.domain.messages import MessageRejected
+from telephonist.storage.repositories.numbers import NumberTaken
 from telephonist.storage.seed import BadCredentialsSetting
 from telephonist.twiml.parse import TwimlError
 
@@ -93,7 +94,7 @@ def test_both_constructor_forms() -> None:
 
 def test_every_error_raised_on_purpose_is_in_the_tree() -> None:
     """One ``except TelephonistError`` catches what the layers raise; old bases still hold."""
-    for cls in (TwilioError, MessageRejected, InvalidSearch, TwimlError):
+    for cls in (TwilioError, MessageRejected, InvalidSearch, TwimlError, NumberTaken):
         assert issubclass(cls, TelephonistError), cls
     assert issubclass(BadCredentialsSetting, TelephonistError)
     assert issubclass(BadCredentialsSetting, ValueError)

@@ -7,6 +7,7 @@ Our exception hierarchy::
       + MessageRejected           (domain.messages) a message create failed validation; code
       + InvalidSearch             (domain.inventory) a number search Twilio would refuse; code
       + TwimlError                (twiml.parse) a document that cannot run at all; code
+      + NumberTaken               (storage.repositories.numbers) the number has an owner already
       + BadCredentialsSetting     (storage.seed) the configured default credentials are malformed
 
 Only :class:`TwilioError` is rendered to clients, once, at the HTTP edge, as
