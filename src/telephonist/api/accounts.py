@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, or_, select, update
+from sqlalchemy import Connection
 from starlette.requests import Request
 from starlette.responses import Response
 
 from telephonist.api.auth import require_account_management
 from telephonist.api.context import principal, scoped
 from telephonist.api.forms import Form, query_form, read_form
-from telephonist.api.paging import PageRequest, list_response
+from telephonist.api.paging import PageRequest, listing_response
 from telephonist.api.render import PREFIX, JSONResponse, account_uri, rfc2822
 from telephonist.domain.accounts import STATUSES, can_transition, hash_secret
 from telephonist.domain.sids import is_sid, new_auth_token, new_sid
-from telephonist.errors import TwilioError, invalid_parameter, not_found
-from telephonist.storage.schema import accounts, api_keys
+from telephonist.errors import TwilioError, found, invalid_parameter, not_found
+from telephonist.storage.repositories import accounts as repo
 
 SUBRESOURCES = (
     ("available_phone_numbers", "AvailablePhoneNumbers"),
@@ -75,27 +75,19 @@ async def list_accounts(request: Request) -> Response:
     query = query_form(request)
     page = PageRequest.from_query(query)
     filters: list[tuple[str, str]] = []
-    stmt = select(accounts).where(
-        or_(accounts.c.sid == who.account_sid, accounts.c.owner_account_sid == who.account_sid)
-    )
     if (name := query.get("FriendlyName")) is not None:
-        stmt = stmt.where(accounts.c.friendly_name == name)
         filters.append(("FriendlyName", name))
     if (status := query.choice("Status", tuple(sorted(STATUSES)))) is not None:
-        stmt = stmt.where(accounts.c.status == status)
         filters.append(("Status", status))
 
-    return await list_response(
+    return await listing_response(
         ctx.db,
         "accounts",
-        stmt,
+        repo.account_listing(who.account_sid, friendly_name=name, status=status),
         page,
         render=account_json,
         path=f"{PREFIX}/Accounts.json",
         filters=filters,
-        sort=accounts.c.date_created,
-        sid=accounts.c.sid,
-        descending=False,
     )
 
 
@@ -103,7 +95,7 @@ async def create_account(request: Request) -> Response:
     ctx, who = await principal(request)
     require_account_management(who)
     if who.owner_account_sid is not None:
-        raise TwilioError(21101, 400)
+        raise TwilioError(21101)
     form = await read_form(request, ctx.settings.max_body_bytes)
     now = ctx.now_micros()
     name = _friendly_name(form) or f"SubAccount Created at {rfc2822(now)}"
@@ -118,11 +110,7 @@ async def create_account(request: Request) -> Response:
         "date_created": now,
         "date_updated": now,
     }
-
-    def work(conn: Connection) -> None:
-        conn.execute(insert(accounts).values(row))
-
-    await ctx.db.run(work)
+    await ctx.db.run(repo.insert_account, row)
     ctx.auth.invalidate()
     return JSONResponse(account_json(row), status_code=201)
 
@@ -130,9 +118,7 @@ async def create_account(request: Request) -> Response:
 async def fetch_account(request: Request) -> Response:
     ctx, who = await principal(request)
     sid = request.path_params["sid"]
-    row = await ctx.db.run(_load_reachable, sid, who.account_sid)
-    if row is None:
-        raise not_found(request.url.path)
+    row = found(await ctx.db.read(_load_reachable, sid, who.account_sid), request.url.path)
     return JSONResponse(account_json(row))
 
 
@@ -146,9 +132,7 @@ async def update_account(request: Request) -> Response:
     now = ctx.now_micros()
 
     def work(conn: Connection) -> Any:
-        row = _load_reachable(conn, sid, who.account_sid)
-        if row is None:
-            raise not_found(request.url.path)
+        row = found(_load_reachable(conn, sid, who.account_sid), request.url.path)
         changes: dict[str, Any] = {}
         if name is not None:
             changes["friendly_name"] = name
@@ -158,15 +142,10 @@ async def update_account(request: Request) -> Response:
             changes["status"] = status
             if status != "active":
                 # Closing or suspending a parent does the same to its subaccounts, as on Twilio.
-                conn.execute(
-                    update(accounts)
-                    .where(accounts.c.owner_account_sid == sid)
-                    .where(accounts.c.status != "closed")
-                    .values(status=status, date_updated=now)
-                )
+                repo.set_subaccounts_status(conn, sid, status, now)
         if changes:
             changes["date_updated"] = now
-            conn.execute(update(accounts).where(accounts.c.sid == sid).values(changes))
+            repo.update_account(conn, sid, changes)
         return _load_reachable(conn, sid, who.account_sid)
 
     row = await ctx.db.run(work)
@@ -177,7 +156,7 @@ async def update_account(request: Request) -> Response:
 def _load_reachable(conn: Connection, sid: str, caller: str) -> Any:
     if not is_sid(sid, "AC"):
         return None
-    row = conn.execute(select(accounts).where(accounts.c.sid == sid)).mappings().first()
+    row = repo.get_account(conn, sid)
     if row is None or (row["sid"] != caller and row["owner_account_sid"] != caller):
         return None
     return row
@@ -186,7 +165,7 @@ def _load_reachable(conn: Connection, sid: str, caller: str) -> Any:
 def _friendly_name(form: Form) -> str | None:
     name = form.get("FriendlyName")
     if name is not None and len(name) > 64:
-        raise TwilioError(20002, 400, "FriendlyName must be at most 64 characters")
+        raise TwilioError(20002, "FriendlyName must be at most 64 characters")
     return name
 
 
@@ -197,18 +176,15 @@ async def list_keys(request: Request) -> Response:
     ctx, who, ref = await scoped(request)
     require_account_management(who)
     page = PageRequest.from_query(query_form(request))
-    stmt = select(api_keys).where(api_keys.c.account_sid == ref.sid)
 
-    return await list_response(
+    return await listing_response(
         ctx.db,
         "keys",
-        stmt,
+        repo.key_listing(ref.sid),
         page,
         render=key_json,
         path=account_uri(ref.sid, "/Keys.json"),
         filters=[],
-        sort=api_keys.c.date_created,
-        sid=api_keys.c.sid,
     )
 
 
@@ -226,21 +202,15 @@ async def create_key(request: Request) -> Response:
         "date_created": now,
         "date_updated": now,
     }
-
-    def work(conn: Connection) -> None:
-        conn.execute(insert(api_keys).values(row))
-
-    await ctx.db.run(work)
+    await ctx.db.run(repo.insert_key, row)
     return JSONResponse(key_json(row, secret), status_code=201)
 
 
 async def fetch_key(request: Request) -> Response:
     ctx, who, ref = await scoped(request)
     require_account_management(who)
-    row = await ctx.db.run(_load_key, ref.sid, request.path_params["sid"])
-    if row is None:
-        raise not_found(request.url.path)
-    return JSONResponse(key_json(row))
+    row = await ctx.db.read(repo.get_key, ref.sid, request.path_params["sid"])
+    return JSONResponse(key_json(found(row, request.url.path)))
 
 
 async def update_key(request: Request) -> Response:
@@ -252,15 +222,10 @@ async def update_key(request: Request) -> Response:
     now = ctx.now_micros()
 
     def work(conn: Connection) -> Any:
-        if _load_key(conn, ref.sid, sid) is None:
-            raise not_found(request.url.path)
+        found(repo.get_key(conn, ref.sid, sid), request.url.path)
         if name is not None:
-            conn.execute(
-                update(api_keys)
-                .where(api_keys.c.sid == sid)
-                .values(friendly_name=name, date_updated=now)
-            )
-        return _load_key(conn, ref.sid, sid)
+            repo.rename_key(conn, sid, name, now)
+        return repo.get_key(conn, ref.sid, sid)
 
     return JSONResponse(key_json(await ctx.db.run(work)))
 
@@ -268,27 +233,7 @@ async def update_key(request: Request) -> Response:
 async def delete_key(request: Request) -> Response:
     ctx, who, ref = await scoped(request)
     require_account_management(who)
-    sid = request.path_params["sid"]
-
-    def work(conn: Connection) -> int:
-        result = conn.execute(
-            delete(api_keys).where(api_keys.c.sid == sid).where(api_keys.c.account_sid == ref.sid)
-        )
-        return result.rowcount
-
-    if not await ctx.db.run(work):
+    if not await ctx.db.run(repo.delete_key, ref.sid, request.path_params["sid"]):
         raise not_found(request.url.path)
     ctx.auth.invalidate()
     return Response(status_code=204)
-
-
-def _load_key(conn: Connection, account_sid: str, sid: str) -> Any:
-    return (
-        conn.execute(
-            select(api_keys)
-            .where(api_keys.c.sid == sid)
-            .where(api_keys.c.account_sid == account_sid)
-        )
-        .mappings()
-        .first()
-    )

@@ -14,29 +14,19 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from telephonist.clock import monotonic
 from telephonist.domain.accounts import Principal, can_reach, secret_matches, token_matches
 from telephonist.errors import TwilioError, authentication_failed, not_found
 from telephonist.storage.database import Database
-from telephonist.storage.schema import accounts, api_keys
+from telephonist.storage.repositories import accounts as repo
+from telephonist.storage.repositories.accounts import AccountRef
 
 CACHE_SECONDS = 2.0
 _NO_TOKEN = "0" * 32
 _NO_SECRET = "0" * 64
-
-
-@dataclass(frozen=True, slots=True)
-class AccountRef:
-    """The account a request acts on, as far as routing and permission checks need it."""
-
-    sid: str
-    owner_account_sid: str | None
-    status: str
 
 
 class Authenticator:
@@ -56,7 +46,7 @@ class Authenticator:
         now = monotonic()
         if hit is not None and hit[0] > now:
             return hit[1]
-        principal = await self._db.run(_verify, username, password)
+        principal = await self._db.read(_verify, username, password)
         if principal is None:
             raise authentication_failed()
         self._principals[key] = (now + CACHE_SECONDS, principal)
@@ -74,7 +64,7 @@ class Authenticator:
         now = monotonic()
         if hit is not None and hit[0] > now:
             return hit[1]
-        ref = await self._db.run(_load_account, account_sid)
+        ref = await self._db.read(repo.account_ref, account_sid)
         self._accounts[account_sid] = (now + CACHE_SECONDS, ref)
         return ref
 
@@ -94,46 +84,27 @@ def _parse_basic(authorization: str | None) -> tuple[str, str]:
 
 def _verify(conn: Connection, username: str, password: str) -> Principal | None:
     if username.startswith("SK"):
-        row = conn.execute(
-            select(
-                api_keys.c.secret_sha256,
-                accounts.c.sid,
-                accounts.c.owner_account_sid,
-                accounts.c.status,
-            )
-            .join(accounts, accounts.c.sid == api_keys.c.account_sid)
-            .where(api_keys.c.sid == username)
-        ).first()
+        key = repo.key_credential(conn, username)
         # Compare even for an unknown key, so timing does not tell which key SIDs exist.
-        if not secret_matches(password, row.secret_sha256 if row else _NO_SECRET) or row is None:
+        if not secret_matches(password, key.secret if key else _NO_SECRET) or key is None:
             return None
-        if row.status == "closed":
+        if key.status == "closed":
             return None
-        return Principal(row.sid, row.owner_account_sid, row.status, key_sid=username)
-    account = conn.execute(
-        select(
-            accounts.c.sid, accounts.c.owner_account_sid, accounts.c.status, accounts.c.auth_token
-        ).where(accounts.c.sid == username)
-    ).first()
-    if not token_matches(password, account.auth_token if account else _NO_TOKEN) or not account:
+        return Principal(key.account_sid, key.owner_account_sid, key.status, key_sid=username)
+    account = repo.account_credential(conn, username)
+    if not token_matches(password, account.secret if account else _NO_TOKEN) or not account:
         return None
     if account.status == "closed":
         return None
-    return Principal(account.sid, account.owner_account_sid, account.status)
-
-
-def _load_account(conn: Connection, account_sid: str) -> AccountRef | None:
-    row: Any = conn.execute(
-        select(accounts.c.sid, accounts.c.owner_account_sid, accounts.c.status).where(
-            accounts.c.sid == account_sid
-        )
-    ).first()
-    return AccountRef(row.sid, row.owner_account_sid, row.status) if row else None
+    return Principal(account.account_sid, account.owner_account_sid, account.status)
 
 
 def require_account_management(principal: Principal) -> None:
     """Standard API keys cannot manage accounts or keys (Twilio's rule)."""
     if principal.is_key:
         raise TwilioError(
-            20006, 403, "API keys cannot manage accounts or keys; use the account's Auth Token"
+            20006, "API keys cannot manage accounts or keys; use the account's Auth Token"
         )
+
+
+__all__ = ["CACHE_SECONDS", "AccountRef", "Authenticator", "require_account_management"]

@@ -1,4 +1,9 @@
-"""Every failure leaves as Twilio's error JSON: no HTML, no stack traces, no framework defaults."""
+"""Every failure leaves as Twilio's error JSON: no HTML, no stack traces, no framework defaults.
+
+This is the HTTP seam of the error tree (drawn in :mod:`telephonist.domain.errors`): the errors
+the layers below raise with a Twilio code become a :class:`TwilioError` here, in
+:func:`twilio_error`, rather than in a ``try``/``except`` around each call.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +14,28 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from telephonist.api.render import JSONResponse
-from telephonist.errors import TwilioError, not_found
+from telephonist.domain.inventory import InvalidSearch
+from telephonist.domain.messages import MessageRejected
+from telephonist.errors import TelephonistError, TwilioError, not_found
 
 log = logging.getLogger("telephonist.api")
+
+INTERNAL = "Internal Server Error"
+
+
+def twilio_error(exc: TelephonistError) -> TwilioError:
+    """What the client sees for ``exc``: its own code, with the catalogue's status.
+
+    An error of the tree that has no meaning for a client (a malformed setting, say) reaching
+    the edge is a bug, and answers as one: 20500.
+    """
+    if isinstance(exc, TwilioError):
+        return exc
+    if isinstance(exc, MessageRejected):
+        return TwilioError(exc.code, exc.message)
+    if isinstance(exc, InvalidSearch):
+        return TwilioError(exc.code, str(exc))
+    return TwilioError(20500, INTERNAL)
 
 
 def render(error: TwilioError) -> Response:
@@ -19,9 +43,16 @@ def render(error: TwilioError) -> Response:
     return JSONResponse(error.body(), status_code=error.status, headers=headers)
 
 
-async def on_twilio_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, TwilioError)
-    return render(exc)
+async def on_telephonist_error(request: Request, exc: Exception) -> Response:
+    """The handler for the whole tree: a :class:`TwilioError` as it is, the rest translated."""
+    assert isinstance(exc, TelephonistError)
+    error = twilio_error(exc)
+    if error.code == 20500 and error is not exc:
+        log.error("untranslated %r on %s %s", exc, request.method, request.url.path, exc_info=exc)
+    return render(error)
+
+
+on_twilio_error = on_telephonist_error
 
 
 async def on_http_exception(request: Request, exc: Exception) -> Response:
@@ -30,14 +61,13 @@ async def on_http_exception(request: Request, exc: Exception) -> Response:
         return render(not_found(request.url.path))
     if exc.status_code == 405:
         return render(
-            TwilioError(20004, 405, f"Method {request.method} not allowed for {request.url.path}")
+            TwilioError(20004, f"Method {request.method} not allowed for {request.url.path}")
         )
-    return render(
-        TwilioError(20422 if exc.status_code < 500 else 20500, exc.status_code, str(exc.detail))
-    )
+    code = 20422 if exc.status_code < 500 else 20500
+    return render(TwilioError(code, str(exc.detail), status=exc.status_code))
 
 
 async def on_unexpected(request: Request, exc: Exception) -> Response:
     # A bug: log it with its traceback for the operator, answer the client without one.
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return render(TwilioError(20500, 500, "Internal Server Error"))
+    return render(TwilioError(20500, INTERNAL))

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, select
 from starlette.requests import Request
 from starlette.responses import Response
 
 from telephonist.api.context import scoped
 from telephonist.api.forms import query_form
-from telephonist.api.paging import PageRequest, day_filters, list_response
+from telephonist.api.paging import PageRequest, day_range, listing_response
 from telephonist.api.render import API_VERSION, JSONResponse, account_uri, rfc2822
-from telephonist.errors import not_found
-from telephonist.storage.schema import notifications
+from telephonist.errors import found
+from telephonist.storage.repositories import alerts
 
 
 def notification_json(row: Any, *, instance: bool = False) -> dict[str, Any]:
@@ -44,42 +43,23 @@ async def list_notifications(request: Request) -> Response:
     ctx, _, ref = await scoped(request)
     query = query_form(request)
     page = PageRequest.from_query(query)
-    stmt = select(notifications).where(notifications.c.account_sid == ref.sid)
     filters: list[tuple[str, str]] = []
     if (level := query.choice("Log", ("0", "1"))) is not None:
-        stmt = stmt.where(notifications.c.log == level)
         filters.append(("Log", level))
-    stmt = day_filters(stmt, query, "MessageDate", notifications.c.date_created, filters)
+    since, until = day_range(query, "MessageDate", filters)
 
-    return await list_response(
+    return await listing_response(
         ctx.db,
         "notifications",
-        stmt,
+        alerts.notification_listing(ref.sid, log=level, since=since, until=until),
         page,
         render=notification_json,
         path=request.url.path,
         filters=filters,
-        sort=notifications.c.date_created,
-        sid=notifications.c.sid,
     )
 
 
 async def fetch_notification(request: Request) -> Response:
     ctx, _, ref = await scoped(request)
-    sid = request.path_params["sid"]
-
-    def work(conn: Connection) -> Any:
-        return (
-            conn.execute(
-                select(notifications)
-                .where(notifications.c.sid == sid)
-                .where(notifications.c.account_sid == ref.sid)
-            )
-            .mappings()
-            .first()
-        )
-
-    row = await ctx.db.run(work)
-    if row is None:
-        raise not_found(request.url.path)
-    return JSONResponse(notification_json(row, instance=True))
+    row = await ctx.db.read(alerts.get_notification, ref.sid, request.path_params["sid"])
+    return JSONResponse(notification_json(found(row, request.url.path), instance=True))

@@ -5,24 +5,25 @@ from __future__ import annotations
 import json
 import random
 import re
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection
 from starlette.requests import Request
 from starlette.responses import Response
 
 from telephonist.api.context import Context, scoped
+from telephonist.api.errors import twilio_error
 from telephonist.api.forms import Form, query_form, read_form
-from telephonist.api.paging import PageRequest, envelope, list_response
+from telephonist.api.paging import PageRequest, envelope, listing_response
 from telephonist.api.render import API_VERSION, JSONResponse, account_uri, rfc2822
 from telephonist.domain import inventory
 from telephonist.domain.accounts import can_reach
 from telephonist.domain.countries import country_name
 from telephonist.domain.phone import parse_e164
 from telephonist.domain.sids import new_sid
-from telephonist.errors import TwilioError, invalid_parameter, not_found
-from telephonist.storage.schema import incoming_numbers
+from telephonist.errors import TwilioError, found, invalid_parameter, not_found
+from telephonist.storage.repositories import numbers as repo
 
 KIND_PATHS: dict[str, inventory.NumberKind] = {
     "Local": "local",
@@ -182,7 +183,7 @@ async def search_numbers(request: Request) -> Response:
     elif kind_path in KIND_PATHS and KIND_PATHS[kind_path] in inventory.kinds_for(code):
         area = query.get("AreaCode")
         if area is not None and not re.fullmatch(r"\d{3}", area):
-            raise TwilioError(21451, 400, f"AreaCode {area} is not valid")
+            raise TwilioError(21451, f"AreaCode {area} is not valid")
         search = inventory.SearchQuery(
             country=code,
             kind=KIND_PATHS[kind_path],
@@ -201,11 +202,8 @@ async def search_numbers(request: Request) -> Response:
             exclude_foreign_address_required=bool(query.bool("ExcludeForeignAddressRequired")),
             limit=page.page_size,
         )
-        try:
-            candidates = inventory.search(search)
-        except inventory.InvalidSearch as exc:
-            raise TwilioError(exc.code, 400, str(exc)) from None
-        owned = await ctx.db.run(_owned_among, [n.phone_number for n in candidates])
+        candidates = _search(search)
+        owned = await ctx.db.read(repo.owned_among, [n.phone_number for n in candidates])
         results = [n for n in candidates if n.phone_number not in owned]
     elif kind_path in KIND_PATHS:
         results = []
@@ -222,13 +220,16 @@ async def search_numbers(request: Request) -> Response:
     return JSONResponse(body)
 
 
-def _owned_among(conn: Connection, numbers: list[str]) -> set[str]:
-    if not numbers:
-        return set()
-    rows = conn.execute(
-        select(incoming_numbers.c.phone_number).where(incoming_numbers.c.phone_number.in_(numbers))
-    )
-    return {r[0] for r in rows}
+def _search(
+    query: inventory.SearchQuery, is_taken: Callable[[str], bool] | None = None
+) -> list[inventory.AvailableNumber]:
+    """The inventory's offer; the searches it refuses become the client's error here, once."""
+    try:
+        if is_taken is None:
+            return inventory.search(query)
+        return inventory.search(query, is_taken=is_taken)
+    except inventory.InvalidSearch as exc:
+        raise twilio_error(exc) from None
 
 
 # -- IncomingPhoneNumbers ------------------------------------------------------------------------
@@ -294,7 +295,6 @@ def config_changes(form: Form) -> dict[str, Any]:
             if value and not re.match(r"^https?://[^\s/]+", value):
                 raise TwilioError(
                     21502 if param.startswith("Sms") else 21205,
-                    400,
                     f"{param} {value!r} is not a valid URL",
                 )
             changes[field] = value
@@ -318,7 +318,7 @@ def config_changes(form: Form) -> dict[str, Any]:
 async def buy_number(request: Request) -> Response:
     ctx, _, ref = await scoped(request)
     if ref.status != "active":
-        raise TwilioError(20005, 403)
+        raise TwilioError(20005)
     kind_path = request.path_params.get("kind")
     if kind_path is not None and kind_path not in KIND_PATHS:
         raise not_found(request.url.path)
@@ -327,7 +327,7 @@ async def buy_number(request: Request) -> Response:
     changes = config_changes(form)
     friendly = form.get("FriendlyName")
     if friendly is not None and len(friendly) > 64:
-        raise TwilioError(20002, 400, "FriendlyName must be at most 64 characters")
+        raise TwilioError(20002, "FriendlyName must be at most 64 characters")
     requested = form.text("PhoneNumber")
     area_code = form.text("AreaCode")
     if requested is None and area_code is None:
@@ -337,7 +337,7 @@ async def buy_number(request: Request) -> Response:
     if requested is not None:
         e164 = parse_e164(requested)
         if e164 is None or e164 == MAGIC_INVALID:
-            raise TwilioError(21421, 400, f"PhoneNumber {requested} is not valid.")
+            raise TwilioError(21421, f"PhoneNumber {requested} is not valid.")
         if e164 == MAGIC_UNAVAILABLE:
             raise _unavailable(requested)
         record = _describe(e164)
@@ -353,21 +353,17 @@ async def buy_number(request: Request) -> Response:
     for record in candidates:
         row = _new_number_row(ref.sid, record, friendly, changes, now)
         try:
-            await ctx.db.run(_insert_number, row)
-        except IntegrityError:
+            await ctx.db.run(repo.insert_number, row)
+        except repo.NumberTaken:
             continue  # someone owns it already; for an AreaCode buy, try the next one
         return JSONResponse(number_json(row, typed=kind_path is not None), status_code=201)
     if requested is not None:
         raise _unavailable(requested)
-    raise TwilioError(21452, 400)
-
-
-def _insert_number(conn: Connection, row: dict[str, Any]) -> None:
-    conn.execute(insert(incoming_numbers).values(row))
+    raise TwilioError(21452)
 
 
 def _unavailable(number: str) -> TwilioError:
-    return TwilioError(21422, 400, f"PhoneNumber {number} is not available.")
+    return TwilioError(21422, f"PhoneNumber {number} is not available.")
 
 
 def _describe(e164: str) -> inventory.AvailableNumber | None:
@@ -403,41 +399,29 @@ async def _by_area_code(
     ctx: Context, area_code: str, kind: inventory.NumberKind | None
 ) -> list[inventory.AvailableNumber]:
     if area_code == "533":
-        raise TwilioError(21452, 400)
+        raise TwilioError(21452)
     if area_code == "500":
         rng = random.Random()
         return [_magic_record(f"+1500555{rng.randrange(10000):04d}") for _ in range(20)]
     if not re.fullmatch(r"\d{3}", area_code):
-        raise TwilioError(21451, 400, f"AreaCode {area_code} is not valid")
-    owned = await ctx.db.run(_owned_with_prefix, "+1" + area_code)
-    found: list[inventory.AvailableNumber] = []
-    try:
-        for country in ("US", "CA"):
-            found = inventory.search(
-                inventory.SearchQuery(
-                    country=country, kind=kind or "local", area_code=area_code, limit=20
-                ),
-                is_taken=owned.__contains__,
-            )
-            if found:
-                break
-    except inventory.InvalidSearch as exc:
-        raise TwilioError(exc.code, 400, str(exc)) from None
-    if len(found) < 5:
-        # The sampled inventory is deterministic per query; once it is bought up, draw more.
-        found += _random_in_area(area_code, kind, owned)
-    if not found:
-        raise TwilioError(21452, 400)
-    return found
-
-
-def _owned_with_prefix(conn: Connection, prefix: str) -> set[str]:
-    rows = conn.execute(
-        select(incoming_numbers.c.phone_number).where(
-            incoming_numbers.c.phone_number.like(prefix + "%")
+        raise TwilioError(21451, f"AreaCode {area_code} is not valid")
+    owned = await ctx.db.read(repo.owned_with_prefix, "+1" + area_code)
+    offer: list[inventory.AvailableNumber] = []
+    for country in ("US", "CA"):
+        offer = _search(
+            inventory.SearchQuery(
+                country=country, kind=kind or "local", area_code=area_code, limit=20
+            ),
+            is_taken=owned.__contains__,
         )
-    )
-    return {r[0] for r in rows}
+        if offer:
+            break
+    if len(offer) < 5:
+        # The sampled inventory is deterministic per query; once it is bought up, draw more.
+        offer += _random_in_area(area_code, kind, owned)
+    if not offer:
+        raise TwilioError(21452)
+    return offer
 
 
 def _random_in_area(
@@ -492,50 +476,40 @@ async def list_numbers(request: Request) -> Response:
         raise not_found(request.url.path)
     query = query_form(request)
     page = PageRequest.from_query(query)
-    stmt = select(incoming_numbers).where(incoming_numbers.c.account_sid == ref.sid)
     filters: list[tuple[str, str]] = []
-    if kind_path is not None:
-        stmt = stmt.where(incoming_numbers.c.kind == KIND_PATHS[kind_path])
-    if (name := query.get("FriendlyName")) is not None:
-        stmt = stmt.where(incoming_numbers.c.friendly_name == name)
-        filters.append(("FriendlyName", name))
-    if (pattern := query.get("PhoneNumber")) is not None:
-        stmt = stmt.where(incoming_numbers.c.phone_number.like(_like_pattern(pattern)))
-        filters.append(("PhoneNumber", pattern))
-    if (origin := query.get("Origin")) is not None:
-        stmt = stmt.where(incoming_numbers.c.origin == origin)
-        filters.append(("Origin", origin))
-    if (beta := query.get("Beta")) is not None:
-        filters.append(("Beta", beta))
+    name, pattern, origin = (query.get(p) for p in ("FriendlyName", "PhoneNumber", "Origin"))
+    for param, value in (
+        ("FriendlyName", name),
+        ("PhoneNumber", pattern),
+        ("Origin", origin),
+        ("Beta", query.get("Beta")),  # repeated in the paging URIs, not applied
+    ):
+        if value is not None:
+            filters.append((param, value))
+    listing = repo.number_listing(
+        ref.sid,
+        kind=KIND_PATHS[kind_path] if kind_path is not None else None,
+        friendly_name=name,
+        phone_number=pattern,
+        origin=origin,
+    )
 
     typed = kind_path is not None
-    return await list_response(
+    return await listing_response(
         ctx.db,
         "incoming_phone_numbers",
-        stmt,
+        listing,
         page,
         render=lambda row: number_json(row, typed=typed),
         path=request.url.path,
         filters=filters,
-        sort=incoming_numbers.c.date_created,
-        sid=incoming_numbers.c.sid,
-        descending=False,
     )
-
-
-def _like_pattern(pattern: str) -> str:
-    """Twilio matches PhoneNumber partially, with ``*`` for one character."""
-    digits = "".join(ch for ch in pattern if ch.isdigit() or ch in "*+")
-    escaped = digits.replace("%", "").replace("_", "")
-    return "%" + escaped.replace("*", "_") + "%"
 
 
 async def fetch_number(request: Request) -> Response:
     ctx, _, ref = await scoped(request)
-    row = await ctx.db.run(_load_number, ref.sid, request.path_params["sid"])
-    if row is None:
-        raise not_found(request.url.path)
-    return JSONResponse(number_json(row))
+    row = await ctx.db.read(repo.get_number, ref.sid, request.path_params["sid"])
+    return JSONResponse(number_json(found(row, request.url.path)))
 
 
 async def update_number(request: Request) -> Response:
@@ -545,7 +519,7 @@ async def update_number(request: Request) -> Response:
     changes = config_changes(form)
     friendly = form.get("FriendlyName")
     if friendly is not None and len(friendly) > 64:
-        raise TwilioError(20002, 400, "FriendlyName must be at most 64 characters")
+        raise TwilioError(20002, "FriendlyName must be at most 64 characters")
     target = form.text("AccountSid")
     if target is not None and target != ref.sid:
         target_ref = await ctx.auth.lookup(target)
@@ -556,9 +530,7 @@ async def update_number(request: Request) -> Response:
     now = ctx.now_micros()
 
     def work(conn: Connection) -> Any:
-        row = _load_number(conn, ref.sid, sid)
-        if row is None:
-            raise not_found(request.url.path)
+        row = found(repo.get_number(conn, ref.sid, sid), request.url.path)
         values: dict[str, Any] = {"date_updated": now}
         if changes:
             values["config"] = json.dumps({**json.loads(row["config"]), **changes})
@@ -566,42 +538,16 @@ async def update_number(request: Request) -> Response:
             values["friendly_name"] = friendly or row["friendly_name"]
         if target is not None:
             values["account_sid"] = target
-        conn.execute(update(incoming_numbers).where(incoming_numbers.c.sid == sid).values(values))
-        return (
-            conn.execute(select(incoming_numbers).where(incoming_numbers.c.sid == sid))
-            .mappings()
-            .first()
-        )
+        return repo.update_number(conn, sid, values)
 
     return JSONResponse(number_json(await ctx.db.run(work)))
 
 
 async def release_number(request: Request) -> Response:
     ctx, _, ref = await scoped(request)
-    sid = request.path_params["sid"]
-
-    def work(conn: Connection) -> int:
-        return conn.execute(
-            delete(incoming_numbers)
-            .where(incoming_numbers.c.sid == sid)
-            .where(incoming_numbers.c.account_sid == ref.sid)
-        ).rowcount
-
-    if not await ctx.db.run(work):
+    if not await ctx.db.run(repo.delete_number, ref.sid, request.path_params["sid"]):
         raise not_found(request.url.path)
     return Response(status_code=204)
-
-
-def _load_number(conn: Connection, account_sid: str, sid: str) -> Any:
-    return (
-        conn.execute(
-            select(incoming_numbers)
-            .where(incoming_numbers.c.sid == sid)
-            .where(incoming_numbers.c.account_sid == account_sid)
-        )
-        .mappings()
-        .first()
-    )
 
 
 def _route_ref(request: Request) -> bool:
@@ -623,5 +569,5 @@ async def post_by_ref(request: Request) -> Response:
 
 async def delete_by_ref(request: Request) -> Response:
     if _route_ref(request):
-        raise TwilioError(20004, 405, "Method not allowed")
+        raise TwilioError(20004, "Method not allowed")
     return await release_number(request)

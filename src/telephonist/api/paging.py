@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import Column, Connection, Select, and_, or_
+from sqlalchemy import Column, Connection, Select
 from starlette.responses import Response
 
 from telephonist.api.forms import Form
@@ -26,6 +26,7 @@ from telephonist.api.render import JSONResponse
 from telephonist.clock import to_micros
 from telephonist.errors import TwilioError, invalid_parameter
 from telephonist.storage.database import Database
+from telephonist.storage.repositories.listing import Listing, during, read_page
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
@@ -43,7 +44,7 @@ class PageRequest:
         if size is None:
             size = DEFAULT_PAGE_SIZE
         if size > MAX_PAGE_SIZE:
-            raise TwilioError(20007, 400)
+            raise TwilioError(20007)
         if size < 1:
             raise invalid_parameter("PageSize must be at least 1")
         page = query.int("Page") or 0
@@ -80,23 +81,19 @@ def fetch_page(
     descending: bool = True,
 ) -> tuple[list[Any], tuple[int, str] | None]:
     """One page of rows and, when more follow, the keyset position after its last row."""
-    if page.after is not None:
-        micros, last_sid = page.after
-        if descending:
-            query = query.where(or_(sort < micros, and_(sort == micros, sid < last_sid)))
-        else:
-            query = query.where(or_(sort > micros, and_(sort == micros, sid > last_sid)))
-    elif page.page:
-        query = query.offset(page.page * page.page_size)
-    if descending:
-        query = query.order_by(sort.desc(), sid.desc())
-    else:
-        query = query.order_by(sort.asc(), sid.asc())
-    rows = list(conn.execute(query.limit(page.page_size + 1)).mappings())
-    more = len(rows) > page.page_size
-    rows = rows[: page.page_size]
-    cursor = (rows[-1][sort.name], rows[-1][sid.name]) if more and rows else None
-    return rows, cursor
+    return _read(conn, Listing(query, sort, sid, descending), page)
+
+
+def _read(
+    conn: Connection, listing: Listing, page: PageRequest
+) -> tuple[list[Any], tuple[int, str] | None]:
+    return read_page(
+        conn,
+        listing,
+        after=page.after,
+        offset=page.page * page.page_size,
+        limit=page.page_size,
+    )
 
 
 def envelope(
@@ -138,21 +135,29 @@ def day_filters(
     column: Column[Any],
     filters: list[tuple[str, str]],
 ) -> Select[Any]:
-    """Twilio's date filters: ``Name`` (that UTC day), ``Name<`` (on or before) and ``Name>``
-    (on or after), the inequality carried in the parameter's name. Applied filters are appended
-    to ``filters`` so the paging URIs repeat them."""
+    """``stmt`` narrowed by :func:`day_range` on ``column``."""
+    return during(stmt, column, *day_range(query, name, filters))
+
+
+def day_range(
+    query: Form, name: str, filters: list[tuple[str, str]]
+) -> tuple[int | None, int | None]:
+    """Twilio's date filters as ``(since, until)`` microseconds, ``until`` excluded: ``Name``
+    (that UTC day), ``Name<`` (on or before) and ``Name>`` (on or after), the inequality carried
+    in the parameter's name; ``None`` where no filter bounds that side. Applied filters are
+    appended to ``filters`` so the paging URIs repeat them."""
+    since: int | None = None
+    until: int | None = None
     for param in (name, f"{name}<", f"{name}>"):
         if (value := query.get(param)) is None:
             continue
         start, end = day_bounds(param, value)
-        if param == name:
-            stmt = stmt.where(column >= start).where(column < end)
-        elif param.endswith("<"):
-            stmt = stmt.where(column < end)
-        else:
-            stmt = stmt.where(column >= start)
+        if not param.endswith("<"):
+            since = start if since is None else max(since, start)
+        if not param.endswith(">"):
+            until = end if until is None else min(until, end)
         filters.append((param, value))
-    return stmt
+    return since, until
 
 
 def day_bounds(name: str, value: str) -> tuple[int, int]:
@@ -182,17 +187,44 @@ async def list_response(
     descending: bool = True,
     before: Callable[[Connection], None] | None = None,
 ) -> Response:
-    """One page of ``stmt`` as a v2010 list response: the shape every list endpoint shares.
+    """One page of ``stmt`` as a v2010 list response: :func:`listing_response` for a query
+    built by hand."""
+    return await listing_response(
+        db,
+        key,
+        Listing(stmt, sort, sid, descending),
+        page,
+        render=render,
+        path=path,
+        filters=filters,
+        before=before,
+    )
 
-    ``before`` runs in the same transaction first, for checks such as "the parent exists".
+
+async def listing_response(
+    db: Database,
+    key: str,
+    listing: Listing,
+    page: PageRequest,
+    *,
+    render: Callable[[Any], dict[str, Any]],
+    path: str,
+    filters: Sequence[tuple[str, str]],
+    before: Callable[[Connection], None] | None = None,
+) -> Response:
+    """One page of a repository's ``listing`` as a v2010 list response: the shape every list
+    endpoint shares.
+
+    ``before`` runs in the same (read-only) transaction first, for checks such as "the parent
+    exists".
     """
 
     def work(conn: Connection) -> tuple[list[Any], tuple[int, str] | None]:
         if before is not None:
             before(conn)
-        return fetch_page(conn, stmt, page, sort=sort, sid=sid, descending=descending)
+        return _read(conn, listing, page)
 
-    rows, cursor = await db.run(work)
+    rows, cursor = await db.read(work)
     return JSONResponse(
         envelope(
             key,

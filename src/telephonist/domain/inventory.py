@@ -47,6 +47,7 @@ from phonenumbers import PhoneMetadata
 from phonenumbers.geodata import GEOCODE_DATA
 
 from telephonist.domain import phone
+from telephonist.domain.errors import TelephonistError
 
 NumberKind = Literal["local", "toll_free", "mobile"]
 AddressRequirement = Literal["none", "any", "local", "foreign"]
@@ -91,7 +92,7 @@ _E164_MAX_DIGITS = 15
 Skeleton = tuple[str, ...]
 
 
-class InvalidSearch(ValueError):
+class InvalidSearch(TelephonistError, ValueError):
     """A search Twilio would refuse with a 400; ``code`` is Twilio's error code.
 
     Finding nothing is not an error: that is an empty list.

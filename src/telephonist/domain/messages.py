@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from telephonist.domain import phone
 from telephonist.domain.commands import SendMessage
 from telephonist.domain.encoding import segment
+from telephonist.domain.errors import TelephonistError
 
 MAX_BODY_CHARS = 1600
 MAX_MEDIA = 10
@@ -79,7 +80,7 @@ MAGIC_TO_ERRORS: dict[str, int] = {
 }
 
 
-class MessageRejected(Exception):
+class MessageRejected(TelephonistError):
     """Create-time validation failed with a Twilio error code and message."""
 
     def __init__(self, code: int, message: str | None = None) -> None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, insert, select, update
 
+from telephonist.domain.errors import TelephonistError
 from telephonist.domain.sids import is_sid, new_auth_token, new_sid
 from telephonist.storage.schema import accounts
 
@@ -20,7 +21,7 @@ class DefaultAccount:
     auth_token: str
 
 
-class BadCredentialsSetting(ValueError):
+class BadCredentialsSetting(TelephonistError, ValueError):
     pass
 
 

@@ -1,0 +1,112 @@
+"""Incoming phone numbers: the numbers accounts own, and which numbers are taken."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, RowMapping, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from telephonist.domain.errors import TelephonistError
+from telephonist.storage.repositories.listing import Listing
+from telephonist.storage.schema import incoming_numbers
+
+
+class NumberTaken(TelephonistError):
+    """The phone number already belongs to an account (a number has one owner at a time)."""
+
+
+def owned_among(conn: Connection, numbers: Sequence[str]) -> set[str]:
+    """Which of ``numbers`` some account owns."""
+    if not numbers:
+        return set()
+    rows = conn.execute(
+        select(incoming_numbers.c.phone_number).where(
+            incoming_numbers.c.phone_number.in_(list(numbers))
+        )
+    )
+    return {r[0] for r in rows}
+
+
+def owned_with_prefix(conn: Connection, prefix: str) -> set[str]:
+    """Every owned number that starts with ``prefix`` (an E.164 country and area code)."""
+    rows = conn.execute(
+        select(incoming_numbers.c.phone_number).where(
+            incoming_numbers.c.phone_number.like(prefix + "%")
+        )
+    )
+    return {r[0] for r in rows}
+
+
+def insert_number(conn: Connection, row: Mapping[str, Any]) -> None:
+    """Store a bought number; :class:`NumberTaken` if someone owns it already.
+
+    The unique phone number decides, not an earlier read, so two buyers racing for one number
+    cannot both get it. The failed insert leaves the transaction to be rolled back.
+    """
+    try:
+        conn.execute(insert(incoming_numbers).values(dict(row)))
+    except IntegrityError as exc:
+        raise NumberTaken(row["phone_number"]) from exc
+
+
+def get_number(conn: Connection, account_sid: str, sid: str) -> RowMapping | None:
+    return (
+        conn.execute(
+            select(incoming_numbers)
+            .where(incoming_numbers.c.sid == sid)
+            .where(incoming_numbers.c.account_sid == account_sid)
+        )
+        .mappings()
+        .first()
+    )
+
+
+def update_number(conn: Connection, sid: str, values: Mapping[str, Any]) -> RowMapping | None:
+    """Change the number's columns and answer the row as it now is."""
+    conn.execute(update(incoming_numbers).where(incoming_numbers.c.sid == sid).values(dict(values)))
+    return (
+        conn.execute(select(incoming_numbers).where(incoming_numbers.c.sid == sid))
+        .mappings()
+        .first()
+    )
+
+
+def delete_number(conn: Connection, account_sid: str, sid: str) -> bool:
+    """Release the number; False when the account owns no such number."""
+    result = conn.execute(
+        delete(incoming_numbers)
+        .where(incoming_numbers.c.sid == sid)
+        .where(incoming_numbers.c.account_sid == account_sid)
+    )
+    return bool(result.rowcount)
+
+
+def number_listing(
+    account_sid: str,
+    *,
+    kind: str | None = None,
+    friendly_name: str | None = None,
+    phone_number: str | None = None,
+    origin: str | None = None,
+) -> Listing:
+    """The account's numbers, oldest first; ``phone_number`` matches partially (see
+    :func:`like_pattern`)."""
+    query = select(incoming_numbers).where(incoming_numbers.c.account_sid == account_sid)
+    if kind is not None:
+        query = query.where(incoming_numbers.c.kind == kind)
+    if friendly_name is not None:
+        query = query.where(incoming_numbers.c.friendly_name == friendly_name)
+    if phone_number is not None:
+        query = query.where(incoming_numbers.c.phone_number.like(like_pattern(phone_number)))
+    if origin is not None:
+        query = query.where(incoming_numbers.c.origin == origin)
+    return Listing(query, incoming_numbers.c.date_created, incoming_numbers.c.sid, descending=False)
+
+
+def like_pattern(pattern: str) -> str:
+    """Twilio matches PhoneNumber partially, with ``*`` for one character."""
+    digits = "".join(ch for ch in pattern if ch.isdigit() or ch in "*+")
+    escaped = digits.replace("%", "").replace("_", "")
+    return "%" + escaped.replace("*", "_") + "%"
