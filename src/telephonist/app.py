@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException
 
 from telephonist.api.auth import Authenticator
 from telephonist.api.context import Context
-from telephonist.api.errors import on_http_exception, on_twilio_error, on_unexpected
+from telephonist.api.errors import on_http_exception, on_telephonist_error, on_unexpected
 from telephonist.api.routes import routes
 from telephonist.clock import Clock, FakeClock, SystemClock, to_micros
 from telephonist.dispatch.handlers.inbound import InboundHandler
@@ -22,7 +22,7 @@ from telephonist.dispatch.inbound import Inbox
 from telephonist.dispatch.tasks import Registry
 from telephonist.dispatch.worker import Worker
 from telephonist.domain import inventory
-from telephonist.errors import TwilioError
+from telephonist.errors import TelephonistError
 from telephonist.providers.registry import ProviderContext, Providers, default_providers
 from telephonist.settings import Settings
 from telephonist.storage.database import Database
@@ -161,7 +161,7 @@ def create_app(
         routes=routes,
         lifespan=lifespan,
         exception_handlers={
-            TwilioError: on_twilio_error,
+            TelephonistError: on_telephonist_error,
             HTTPException: on_http_exception,
             Exception: on_unexpected,
         },

@@ -8,21 +8,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection
 from starlette.requests import Request
 from starlette.responses import Response
 
 from telephonist.api.context import context, scoped
 from telephonist.api.forms import Form, query_form, read_form
-from telephonist.api.paging import PageRequest, day_filters, list_response
+from telephonist.api.paging import PageRequest, day_range, listing_response
 from telephonist.api.render import API_VERSION, JSONResponse, account_uri, rfc2822
 from telephonist.dispatch.pipeline import send_message
 from telephonist.domain import phone
 from telephonist.domain.commands import SendMessage
-from telephonist.domain.messages import MessageRejected, validate
-from telephonist.domain.sids import is_sid
-from telephonist.errors import TwilioError, invalid_parameter, not_found
-from telephonist.storage.schema import media, media_content, messages
+from telephonist.domain.messages import can_move, validate
+from telephonist.errors import TwilioError, found, invalid_parameter, not_found
+from telephonist.storage.repositories import messages as repo
 
 # Accepted and kept with the message; documented as having no effect in the simulator.
 OPTION_PARAMS = (
@@ -96,9 +95,9 @@ def _command(form: Form, account_sid: str) -> SendMessage:
     service = form.text("MessagingServiceSid")
     if schedule_type:
         if schedule_type != "fixed":
-            raise TwilioError(35126, 400)
+            raise TwilioError(35126)
         if not service:
-            raise TwilioError(35118, 400, "MessagingServiceSid is required to schedule a message")
+            raise TwilioError(35118, "MessagingServiceSid is required to schedule a message")
     return SendMessage(
         account_sid=account_sid,
         to=form.text("To"),
@@ -113,32 +112,22 @@ def _command(form: Form, account_sid: str) -> SendMessage:
     )
 
 
-def _rejected(exc: MessageRejected) -> TwilioError:
-    return TwilioError(exc.code, 400, exc.message)
-
-
 async def create_message(request: Request) -> Response:
     ctx, _, ref = await scoped(request)
     form = await read_form(request, ctx.settings.max_body_bytes)
     command = _command(form, ref.sid)
-    try:
-        req = validate(command)
-    except MessageRejected as exc:
-        raise _rejected(exc) from None
+    req = validate(command)
     if req.messaging_service_sid is not None:
         # Messaging Services are not modelled yet: no MG SID can exist.
         raise TwilioError(
-            21701, 404, f"The Messaging Service {req.messaging_service_sid} does not exist"
+            21701, f"The Messaging Service {req.messaging_service_sid} does not exist"
         )
     if ref.status != "active":
-        raise TwilioError(20005, 403, f"Account {ref.sid} is not active")
+        raise TwilioError(20005, f"Account {ref.sid} is not active")
     now = ctx.now_micros()
 
     def work(conn: Connection) -> dict[str, Any]:
-        try:
-            return send_message(conn, command, now=now, mps=ctx.settings.mps, request=req)
-        except MessageRejected as exc:
-            raise _rejected(exc) from None
+        return send_message(conn, command, now=now, mps=ctx.settings.mps, request=req)
 
     row = await ctx.db.run(work)
     ctx.wake_worker()
@@ -149,35 +138,36 @@ async def list_messages(request: Request) -> Response:
     ctx, _, ref = await scoped(request)
     query = query_form(request)
     page = PageRequest.from_query(query)
-    stmt = select(messages).where(messages.c.account_sid == ref.sid)
     filters: list[tuple[str, str]] = []
-    if (to := query.get("To")) is not None:
-        stmt = stmt.where(messages.c.to == (phone.parse_e164(to) or to))
+    to = query.get("To")
+    if to is not None:
         filters.append(("To", to))
-    if (from_ := query.get("From")) is not None:
-        stmt = stmt.where(messages.c.from_ == (phone.parse_e164(from_) or from_))
+    from_ = query.get("From")
+    if from_ is not None:
         filters.append(("From", from_))
-    stmt = day_filters(stmt, query, "DateSent", messages.c.date_sent, filters)
-
-    return await list_response(
+    since, until = day_range(query, "DateSent", filters)
+    listing = repo.message_listing(
+        ref.sid,
+        to=None if to is None else (phone.parse_e164(to) or to),
+        from_=None if from_ is None else (phone.parse_e164(from_) or from_),
+        sent_since=since,
+        sent_until=until,
+    )
+    return await listing_response(
         ctx.db,
         "messages",
-        stmt,
+        listing,
         page,
         render=message_json,
         path=request.url.path,
         filters=filters,
-        sort=messages.c.date_created,
-        sid=messages.c.sid,
     )
 
 
 async def fetch_message(request: Request) -> Response:
     ctx, _, ref = await scoped(request)
-    row = await ctx.db.run(_load_message, ref.sid, request.path_params["sid"])
-    if row is None:
-        raise not_found(request.url.path)
-    return JSONResponse(message_json(row))
+    row = await ctx.db.read(repo.get_message, ref.sid, request.path_params["sid"])
+    return JSONResponse(message_json(found(row, request.url.path)))
 
 
 async def update_message(request: Request) -> Response:
@@ -193,20 +183,20 @@ async def update_message(request: Request) -> Response:
     now = ctx.now_micros()
 
     def work(conn: Connection) -> Any:
-        row = _load_message(conn, ref.sid, sid)
-        if row is None:
-            raise not_found(request.url.path)
+        row = found(repo.get_message(conn, ref.sid, sid), request.url.path)
         values: dict[str, Any] = {}
         if status == "canceled":
-            if row["status"] != "scheduled":
-                raise TwilioError(30409, 400)
+            if not can_move(row["status"], "canceled") or row["status"] != "scheduled":
+                raise TwilioError(30409)
             values["status"] = "canceled"
         if body == "":
             values["body"] = ""
         if values:
             values["date_updated"] = now
-            conn.execute(update(messages).where(messages.c.sid == sid).values(values))
-            row = _load_message(conn, ref.sid, sid)
+            guard = row["status"] if status else None
+            if not repo.update_message(conn, sid, values, expected_status=guard):
+                raise TwilioError(30409)  # dispatched meanwhile: no longer cancelable
+            row = found(repo.get_message(conn, ref.sid, sid), request.url.path)
         return row
 
     return JSONResponse(message_json(await ctx.db.run(work)))
@@ -217,36 +207,18 @@ async def delete_message(request: Request) -> Response:
     sid = request.path_params["sid"]
 
     def work(conn: Connection) -> None:
-        row = _load_message(conn, ref.sid, sid)
-        if row is None:
-            raise not_found(request.url.path)
+        row = found(repo.get_message(conn, ref.sid, sid), request.url.path)
         if row["status"] not in DELETABLE:
             # Twilio refuses while the message is still on its way.
             raise TwilioError(
                 20009,
-                409,
                 f"Message {sid} is {row['status']}; it can be deleted "
                 "once it reaches a final status",
             )
-        conn.execute(delete(media).where(media.c.message_sid == sid))
-        conn.execute(delete(messages).where(messages.c.sid == sid))
+        repo.delete_message(conn, sid)
 
     await ctx.db.run(work)
     return Response(status_code=204)
-
-
-def _load_message(conn: Connection, account_sid: str, sid: str) -> Any:
-    if not (is_sid(sid, "SM") or is_sid(sid, "MM")):
-        return None
-    return (
-        conn.execute(
-            select(messages)
-            .where(messages.c.sid == sid)
-            .where(messages.c.account_sid == account_sid)
-        )
-        .mappings()
-        .first()
-    )
 
 
 # -- Media ---------------------------------------------------------------------------------------
@@ -257,67 +229,39 @@ async def list_media(request: Request) -> Response:
     message_sid = request.path_params["message_sid"]
     query = query_form(request)
     page = PageRequest.from_query(query)
-    stmt = select(media).where(media.c.message_sid == message_sid)
     filters: list[tuple[str, str]] = []
-    stmt = day_filters(stmt, query, "DateCreated", media.c.date_created, filters)
+    since, until = day_range(query, "DateCreated", filters)
 
     def parent_exists(conn: Connection) -> None:
-        if _load_message(conn, ref.sid, message_sid) is None:
-            raise not_found(request.url.path)
+        found(repo.get_message(conn, ref.sid, message_sid), request.url.path)
 
-    return await list_response(
+    return await listing_response(
         ctx.db,
         "media_list",
-        stmt,
+        repo.media_listing(message_sid, since=since, until=until),
         page,
         render=media_json,
         path=request.url.path,
         filters=filters,
-        sort=media.c.date_created,
-        sid=media.c.sid,
         before=parent_exists,
     )
 
 
 async def fetch_media(request: Request) -> Response:
     ctx, _, ref = await scoped(request)
-    row = await ctx.db.run(
-        _load_media, ref.sid, request.path_params["message_sid"], request.path_params["sid"]
+    row = await ctx.db.read(
+        repo.get_media, ref.sid, request.path_params["message_sid"], request.path_params["sid"]
     )
-    if row is None:
-        raise not_found(request.url.path)
-    return JSONResponse(media_json(row))
+    return JSONResponse(media_json(found(row, request.url.path)))
 
 
 async def delete_media(request: Request) -> Response:
     ctx, _, ref = await scoped(request)
     message_sid = request.path_params["message_sid"]
     sid = request.path_params["sid"]
-
-    def work(conn: Connection) -> int:
-        return conn.execute(
-            delete(media)
-            .where(media.c.sid == sid)
-            .where(media.c.message_sid == message_sid)
-            .where(media.c.account_sid == ref.sid)
-        ).rowcount
-
-    if not await ctx.db.run(work):
+    if not await ctx.db.run(repo.delete_media, ref.sid, message_sid, sid):
         raise not_found(request.url.path)
     return Response(status_code=204)
-
-
-def _load_media(conn: Connection, account_sid: str, message_sid: str, sid: str) -> Any:
-    return (
-        conn.execute(
-            select(media)
-            .where(media.c.sid == sid)
-            .where(media.c.message_sid == message_sid)
-            .where(media.c.account_sid == account_sid)
-        )
-        .mappings()
-        .first()
-    )
 
 
 async def media_content_file(request: Request) -> Response:
@@ -326,20 +270,7 @@ async def media_content_file(request: Request) -> Response:
     Public, like Twilio's media URLs by default: the app fetching it holds no credentials.
     """
     ctx = context(request)
-    account_sid = request.path_params["account_sid"]
-    message_sid = request.path_params["message_sid"]
-    sid = request.path_params["sid"]
-
-    def work(conn: Connection) -> Any:
-        return conn.execute(
-            select(media.c.content_type, media_content.c.content)
-            .join(media_content, media_content.c.media_sid == media.c.sid)
-            .where(media.c.sid == sid)
-            .where(media.c.message_sid == message_sid)
-            .where(media.c.account_sid == account_sid)
-        ).first()
-
-    row = await ctx.db.run(work)
-    if row is None:
-        raise not_found(request.url.path)
-    return Response(bytes(row.content), media_type=row.content_type)
+    p = request.path_params
+    stored = await ctx.db.read(repo.media_bytes, p["account_sid"], p["message_sid"], p["sid"])
+    content_type, content = found(stored, request.url.path)
+    return Response(content, media_type=content_type)
