@@ -20,6 +20,12 @@ SERVE = "serve"
 WORKER = "worker"
 BOTH = (SERVE, WORKER)
 
+_WORDS: dict[type, str] = {
+    str: "text",
+    int: "a whole number",
+    float: "a number",
+    bool: "true or false",
+}
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
 
@@ -81,18 +87,18 @@ class Setting:
         value: Any
         if self.type is bool:
             if text.lower() not in _TRUE + _FALSE:
-                raise SettingError(f"{source} must be true or false, not {raw!r}")
+                raise SettingError(f"{source} must be {_WORDS[bool]}, not {raw!r}")
             value = text.lower() in _TRUE
         elif self.type is int:
             try:
                 value = int(text)
             except ValueError:
-                raise SettingError(f"{source} must be a whole number, not {raw!r}") from None
+                raise SettingError(f"{source} must be {_WORDS[int]}, not {raw!r}") from None
         elif self.type is float:
             try:
                 value = float(text)
             except ValueError:
-                raise SettingError(f"{source} must be a number, not {raw!r}") from None
+                raise SettingError(f"{source} must be {_WORDS[float]}, not {raw!r}") from None
         elif self.choices and text.lower() in self.choices:
             value = text.lower()  # INFO means info
         else:
@@ -106,7 +112,7 @@ class Setting:
         if isinstance(value, bool) is not (self.type is bool) or not (
             isinstance(value, self.type) or numeric
         ):
-            raise SettingError(f"{source} must be a {self.type.__name__}, not {value!r}")
+            raise SettingError(f"{source} must be {_WORDS[self.type]}, not {value!r}")
         if self.choices and value not in self.choices:
             raise SettingError(f"{source} must be one of {self.allowed}, not {value!r}")
         if (
@@ -403,7 +409,6 @@ def lookup(name: str) -> Setting | None:
     return BY_NAME.get(name.strip().lower().replace("-", "_"))
 
 
-_KINDS = {str: "text", int: "integer", float: "number", bool: "true or false"}
 TABLE_START = "<!-- settings table: generated from telephonist.settings.SETTINGS -->"
 TABLE_END = "<!-- end of settings table -->"
 
@@ -422,7 +427,7 @@ def markdown_table() -> str:
             f"`{s.env}`",
             f"{flag} ({', '.join(s.commands)})",
             default,
-            s.allowed or _KINDS[s.type],
+            s.allowed or _WORDS[s.type],
             s.help,
         ]
         lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
