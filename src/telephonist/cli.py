@@ -1,4 +1,4 @@
-"""The ``telephonist`` command: ``serve``, ``worker``, ``send`` and ``sim …``.
+"""The ``telephonist`` command: ``serve``, ``worker``, ``send``, ``sim …`` and ``env``.
 
 ``serve`` and ``worker`` take their flags from the settings table (one named flag per
 setting that matters to the command, and ``--setting NAME VALUE`` for any of them), so a
@@ -11,6 +11,7 @@ import asyncio
 import enum
 import inspect
 import logging
+import shlex
 import signal
 import time
 from collections.abc import Callable, Mapping
@@ -23,6 +24,7 @@ import uvicorn
 from rich.console import Console
 from rich.markup import escape
 
+from telephonist import shims
 from telephonist.app import build_worker, create_app, prepare
 from telephonist.clock import SystemClock
 from telephonist.settings import SERVE, SETTINGS, WORKER, Setting, SettingError, Settings, lookup
@@ -424,6 +426,55 @@ def sim_scenario(
             typer.echo(f"{item['name']:<18} {item['description']}")
         for rule in listing["rules"]:
             typer.echo(f"rule: {rule['pattern']} -> {rule['scenario']} ({rule['source']})")
+
+
+@cli.command("env")
+def env_(url: str = URL_OPT, account_sid: str = SID_OPT, auth_token: str = TOKEN_OPT) -> None:
+    """Print shell lines that point unchanged Twilio apps at this server: eval "$(telephonist env)".
+
+    Apps that build their own Client (most do) reach telephonist once these are exported: a
+    shim telephonist ships rewrites the twilio SDK's *.twilio.com requests to TELEPHONIST_URL
+    (Python through PYTHONPATH, Node through NODE_OPTIONS). The SDKs read the credentials
+    from TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN.
+    """
+    settings = _env_settings()
+    base = (url or settings.base_url).rstrip("/")
+    sid = account_sid or settings.account_sid
+    token = auth_token or settings.auth_token
+    for line in env_lines(base, sid, token):
+        typer.echo(line)
+    if not sid or not token:
+        console.print(
+            "note: no credentials known; give --account-sid/--auth-token (or set "
+            "TELEPHONIST_ACCOUNT_SID and TELEPHONIST_AUTH_TOKEN) to export TWILIO_ACCOUNT_SID "
+            "and TWILIO_AUTH_TOKEN too"
+        )
+
+
+def env_lines(base: str, account_sid: str = "", auth_token: str = "") -> list[str]:
+    """POSIX shell lines: the server's URL, the two shims, and the credentials when known.
+
+    Existing PYTHONPATH and NODE_OPTIONS values are kept after ours; an empty PYTHONPATH stays
+    without a trailing ``:`` (which Python would read as the current directory).
+    """
+    require = f"--require {_node_quote(str(shims.NODE))}"
+    lines = [
+        f"export TELEPHONIST_URL={shlex.quote(base)}",
+        f'export PYTHONPATH={shlex.quote(str(shims.DIRECTORY))}"${{PYTHONPATH:+:$PYTHONPATH}}"',
+        f'export NODE_OPTIONS={shlex.quote(require)}"${{NODE_OPTIONS:+ $NODE_OPTIONS}}"',
+    ]
+    if account_sid:
+        lines.append(f"export TWILIO_ACCOUNT_SID={shlex.quote(account_sid)}")
+    if auth_token:
+        lines.append(f"export TWILIO_AUTH_TOKEN={shlex.quote(auth_token)}")
+    return lines
+
+
+def _node_quote(path: str) -> str:
+    """Node splits NODE_OPTIONS on spaces unless a value is in double quotes."""
+    if not any(c in path for c in ' "\\'):
+        return path
+    return '"' + path.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _redact(url: str) -> str:

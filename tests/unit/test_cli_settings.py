@@ -137,7 +137,7 @@ def test_client_command_help_shows_variables() -> None:
 
 def test_existing_commands_are_still_there() -> None:
     text = help_text()
-    for command in ("serve", "worker", "send", "sim"):
+    for command in ("serve", "worker", "send", "env", "sim"):
         assert f" {command} " in text
     sim = help_text("sim")
     for command in ("send", "inbox", "scenario"):
