@@ -20,7 +20,8 @@ DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 # Absolute paths the docs may name; relative ones after a method live under one of the roots.
 ABSOLUTE = re.compile(r"(?:/2010-04-01|/telephonist/v1|/healthz)[^\s`'\"()<>\[\]|,;]*")
 ROOTS = ("/telephonist/v1", "/2010-04-01/Accounts/{AccountSid}", "/2010-04-01")
-METHOD_PATH = re.compile(r"^(GET|POST|DELETE)\s+(/[^\s`]*)")
+METHODS = "GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS"
+METHOD_PATH = re.compile(rf"^({METHODS})\s+(/[^\s`]*)")
 CODE_SPAN = re.compile(r"`([^`\n]+)`")
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.S | re.M)
 SHELL = {"", "sh", "bash", "shell", "console"}
@@ -74,7 +75,7 @@ def documented_routes() -> Iterator[tuple[str, str, str | None]]:
         for line in text.splitlines():
             before = ""
             for found in ABSOLUTE.finditer(line):
-                verb = re.search(r"\b(GET|POST|DELETE)\s+$", line[: found.start()])
+                verb = re.search(rf"\b({METHODS})\s+`?$", line[: found.start()])
                 before = verb.group(1) if verb else ""
                 yield doc.name, found.group(0), before or None
 
@@ -91,8 +92,9 @@ def test_route_checker_can_fail() -> None:
 @pytest.mark.parametrize(("doc", "named", "method"), sorted(set(documented_routes())))
 def test_documented_route_exists(doc: str, named: str, method: str | None) -> None:
     """Every API path README.md and docs/*.md name is in the route table."""
-    if named.startswith(("GET ", "POST ", "DELETE ")):
-        path = named.split(" ", 1)[1]
+    method_and_path = METHOD_PATH.match(named)
+    if method_and_path:
+        path = method_and_path.group(2)
         assert any(exists(root + path, method) for root in ROOTS), f"{doc}: {named}"
     else:
         assert exists(named, method), f"{doc}: {method or ''} {named}"

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -41,6 +44,36 @@ def test_python_shim_refuses_a_url_it_cannot_use(capsys: pytest.CaptureFixture[s
     assert install({"TELEPHONIST_URL": "127.0.0.1:8080"}) is False
     assert "must be an http(s) URL" in capsys.readouterr().err
     assert install({}) is False
+
+
+def python_with_shim(code: str, path: list[Path], **env: str) -> str:
+    """Run ``code`` in a fresh interpreter with the shim directory first on PYTHONPATH."""
+    clean = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "TELEPHONIST_URL")}
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**clean, **env, "PYTHONPATH": os.pathsep.join(str(p) for p in path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return done.stdout.strip()
+
+
+HOOKED = "import sys; print(any(type(f).__name__ == 'Finder' for f in sys.meta_path))"
+
+
+def test_python_shim_hooks_only_with_a_url() -> None:
+    """Without TELEPHONIST_URL the interpreter is left exactly as it was."""
+    assert python_with_shim(HOOKED, [shims.DIRECTORY]) == "False"
+    assert python_with_shim(HOOKED, [shims.DIRECTORY], TELEPHONIST_URL=BASE) == "True"
+
+
+def test_python_shim_runs_the_sitecustomize_it_shadows(tmp_path: Path) -> None:
+    """A sitecustomize later on the path (a distribution's, a virtualenv's) still runs."""
+    (tmp_path / "sitecustomize.py").write_text("import os\nos.environ['SHADOWED'] = 'ran'\n")
+    code = "import os; print(os.environ.get('SHADOWED'))"
+    assert python_with_shim(code, [shims.DIRECTORY, tmp_path], TELEPHONIST_URL=BASE) == "ran"
 
 
 def test_shims_ship_in_the_package() -> None:
