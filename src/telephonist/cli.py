@@ -1,28 +1,42 @@
-"""The ``telephonist`` command: ``serve`` today; more subcommands as capabilities land."""
+"""The ``telephonist`` command: ``serve``, ``worker``, ``send``, ``sim …`` and ``env``.
+
+``serve`` and ``worker`` take their flags from the settings table (one named flag per
+setting that matters to the command, and ``--setting NAME VALUE`` for any of them), so a
+setting added to the table is a flag, an environment variable and a row of the docs at once.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import enum
+import inspect
 import logging
+import shlex
 import signal
 import time
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, Optional
 from urllib.parse import quote, urlencode
 
 import httpx
 import typer
 import uvicorn
 from rich.console import Console
+from rich.markup import escape
 
+from telephonist import shims
 from telephonist.app import build_dispatch, create_app, prepare
 from telephonist.clock import SystemClock
-from telephonist.settings import Settings
+from telephonist.settings import SERVE, SETTINGS, WORKER, Setting, SettingError, Settings, lookup
 from telephonist.storage.seed import BadCredentialsSetting
 
 cli = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     help="A self-hosted, Twilio-compatible communications platform.",
+    # Plain click help: Rich would read "[env …]" in a help text as a style tag and drop it,
+    # and its narrow columns cut long environment variable names short.
+    rich_markup_mode=None,
 )
 console = Console(stderr=True)
 
@@ -40,38 +54,148 @@ n = client.incoming_phone_numbers.create(area_code="415")
 print(client.messages.create(to="+14155550123", from_=n.phone_number, body="Hi").sid)"""
 
 
-@cli.command()
-def serve(
-    host: str = typer.Option(
-        None, help="Interface to listen on [env TELEPHONIST_HOST; default 127.0.0.1]"
-    ),
-    port: int = typer.Option(None, help="Port [env TELEPHONIST_PORT; default 8080]"),
-    db: str = typer.Option(
-        None, "--db", help="Database URL [env TELEPHONIST_DB; default SQLite in the data directory]"
-    ),
-    data_dir: str = typer.Option(None, help="Data directory [env TELEPHONIST_DATA_DIR]"),
-    public_url: str = typer.Option(None, help="Base URL clients use [env TELEPHONIST_PUBLIC_URL]"),
-    log_level: str = typer.Option(
-        None, help="debug|info|warning|error [env TELEPHONIST_LOG_LEVEL]"
-    ),
-    worker: bool = typer.Option(
-        None,
-        "--worker/--no-worker",
-        help="Run a dispatch worker in this process [env TELEPHONIST_WORKER; default on]",
-    ),
-    clock: str = typer.Option(None, help="system|manual [env TELEPHONIST_CLOCK]"),
-) -> None:
-    """Start the Twilio-compatible API server (with a dispatch worker and the simulator)."""
-    settings = Settings.from_env(
-        host=host,
-        port=port,
-        db=db,
-        data_dir=data_dir,
-        public_url=public_url,
-        log_level=log_level,
-        worker=worker,
-        clock=clock,
+def settings_command(
+    app: typer.Typer, command: str
+) -> Callable[[Callable[[Settings], None]], Callable[..., None]]:
+    """Register ``command`` on ``app`` with one flag per setting the table marks for it, plus
+    ``--setting NAME VALUE`` for any setting, and call it with the resolved :class:`Settings`.
+
+    typer reads a command's options from its signature, so the signature is made from the
+    table. Flags beat the environment, which beats the table's default.
+    """
+
+    def decorate(body: Callable[[Settings], None]) -> Callable[..., None]:
+        def run(**flags: Any) -> None:
+            body(settings_from_flags(flags))
+
+        run.__name__, run.__qualname__ = body.__name__, body.__qualname__
+        run.__doc__, run.__module__ = body.__doc__, body.__module__
+        run.__signature__ = inspect.Signature(_parameters(command))  # type: ignore[attr-defined]
+        app.command(command, cls=SettingsCommand)(run)
+        return run
+
+    return decorate
+
+
+class SettingsCommand(typer.core.TyperCommand):
+    """A typer command that takes Datasette's ``--setting NAME VALUE``.
+
+    typer has no two-value repeatable option, so before parsing, each ``--setting NAME VALUE``
+    becomes ``--setting NAME=VALUE`` for a plain repeatable option (a name has no ``=``).
+    """
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        joined: list[str] = []
+        rest = iter(args)
+        for arg in rest:
+            if arg == "--":
+                joined += [arg, *rest]
+                break
+            if arg != "--setting":
+                joined.append(arg)
+                continue
+            pair = [next(rest, None), next(rest, None)]
+            if pair[0] is None or pair[1] is None:
+                raise typer.BadParameter("give a NAME and a VALUE", param_hint="--setting")
+            joined += ["--setting", f"{pair[0]}={pair[1]}"]
+        result: list[str] = super().parse_args(ctx, joined)
+        return result
+
+
+def _parameters(command: str) -> list[inspect.Parameter]:
+    params = []
+    for setting in SETTINGS:
+        if command not in setting.commands:
+            continue
+        decls = (
+            [f"{setting.flag}/--no-{setting.flag[2:]}"] if setting.type is bool else [setting.flag]
+        )
+        kind: Any = setting.type
+        if setting.choices:
+            # typer shows an Enum as the list of its values and refuses others (exit code 2).
+            kind = _choices(setting)
+        option = typer.Option(
+            None,
+            *decls,
+            help=_flag_help(setting),
+            show_default=False,
+            case_sensitive=False,
+        )
+        params.append(
+            inspect.Parameter(
+                setting.name,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=option,
+                annotation=Optional[kind],  # noqa: UP045 (typer reads the annotation at run time)
+            )
+        )
+    every = typer.Option(
+        [],
+        "--setting",
+        metavar="NAME VALUE",
+        help="Any setting by name, repeatable: --setting worker_batch_size 64 "
+        "(the table is in docs/configuration.md).",
     )
+    params.append(
+        inspect.Parameter(
+            "setting", inspect.Parameter.KEYWORD_ONLY, default=every, annotation=list[str]
+        )
+    )
+    return params
+
+
+def _choices(setting: Setting) -> type[enum.Enum]:
+    made: type[enum.Enum] = enum.Enum(  # type: ignore[misc]  # built from the table
+        setting.name, [(c, c) for c in setting.choices], type=str
+    )
+    return made
+
+
+def _flag_help(setting: Setting) -> str:
+    words = [f"env {setting.env}", f"default {setting.shown_default}"]
+    if setting.allowed and not setting.choices:  # typer lists the choices itself
+        words.append(setting.allowed)
+    return f"{setting.help} ({'; '.join(words)})"
+
+
+def settings_from_flags(
+    flags: dict[str, Any], environ: Mapping[str, str] | None = None
+) -> Settings:
+    """The flags a settings command was given (``None``: not given), the ``--setting`` pairs,
+    then the environment, then the defaults; a bad value ends the command with exit code 2."""
+    pairs = [item.partition("=")[::2] for item in flags.pop("setting", None) or ()]
+    overrides: dict[str, Any] = {}
+    try:
+        for name, value in flags.items():
+            if value is None:
+                continue
+            setting = lookup(name)
+            assert setting is not None, name
+            if isinstance(value, enum.Enum):
+                value = value.value
+            overrides[name] = setting.check(value, setting.flag)
+        for name, raw in pairs:
+            setting = lookup(name)
+            if setting is None:
+                known = ", ".join(s.name for s in SETTINGS)
+                raise typer.BadParameter(
+                    f"no setting is called {name!r} (known: {known})", param_hint="--setting"
+                )
+            if setting.name in overrides:
+                raise typer.BadParameter(f"{setting.name} is given twice")
+            overrides[setting.name] = setting.parse(raw, f"--setting {setting.name}")
+    except SettingError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    try:
+        return Settings.from_env(environ, **overrides)
+    except SettingError as exc:
+        console.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from None
+
+
+@settings_command(cli, SERVE)
+def serve(settings: Settings) -> None:
+    """Start the Twilio-compatible API server (with a dispatch worker and the simulator)."""
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
@@ -101,13 +225,9 @@ def serve(
     )
 
 
-@cli.command()
-def worker(
-    db: str = typer.Option(None, "--db", help="Database URL [env TELEPHONIST_DB]"),
-    data_dir: str = typer.Option(None, help="Data directory [env TELEPHONIST_DATA_DIR]"),
-) -> None:
+@settings_command(cli, WORKER)
+def worker(settings: Settings) -> None:
     """Run a dispatch worker against the same database as the server (scale out)."""
-    settings = Settings.from_env(db=db, data_dir=data_dir)
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
@@ -145,7 +265,7 @@ def _client_settings(
     url: str | None, account_sid: str | None, auth_token: str | None
 ) -> tuple[str, str, str]:
     """Where the server is and whose credentials to use: flags, then TELEPHONIST_*."""
-    settings = Settings.from_env()
+    settings = _env_settings()
     base = (url or settings.base_url).rstrip("/")
     sid = account_sid or settings.account_sid
     token = auth_token or settings.auth_token
@@ -156,6 +276,14 @@ def _client_settings(
         )
         raise typer.Exit(2)
     return base, sid, token
+
+
+def _env_settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except SettingError as exc:
+        console.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from None
 
 
 def _fail(response: httpx.Response) -> None:
@@ -170,10 +298,11 @@ def _fail(response: httpx.Response) -> None:
 URL_OPT = typer.Option(
     None,
     "--url",
-    help="Server base URL [env TELEPHONIST_PUBLIC_URL; default http://127.0.0.1:8080]",
+    help="Server base URL (env TELEPHONIST_PUBLIC_URL; default http://{host}:{port} "
+    "from TELEPHONIST_HOST and TELEPHONIST_PORT, i.e. http://127.0.0.1:8080)",
 )
-SID_OPT = typer.Option(None, "--account-sid", help="[env TELEPHONIST_ACCOUNT_SID]")
-TOKEN_OPT = typer.Option(None, "--auth-token", help="[env TELEPHONIST_AUTH_TOKEN]")
+SID_OPT = typer.Option(None, "--account-sid", help="Account SID (env TELEPHONIST_ACCOUNT_SID)")
+TOKEN_OPT = typer.Option(None, "--auth-token", help="Auth token (env TELEPHONIST_AUTH_TOKEN)")
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 FINAL = {"delivered", "undelivered", "failed", "canceled", "read", "received"}
 
@@ -296,6 +425,55 @@ def sim_scenario(
             typer.echo(f"{item['name']:<18} {item['description']}")
         for rule in listing["rules"]:
             typer.echo(f"rule: {rule['pattern']} -> {rule['scenario']} ({rule['source']})")
+
+
+@cli.command("env")
+def env_(url: str = URL_OPT, account_sid: str = SID_OPT, auth_token: str = TOKEN_OPT) -> None:
+    """Print shell lines that point unchanged Twilio apps at this server: eval "$(telephonist env)".
+
+    Apps that build their own Client (most do) reach telephonist once these are exported: a
+    shim telephonist ships rewrites the twilio SDK's *.twilio.com requests to TELEPHONIST_URL
+    (Python through PYTHONPATH, Node through NODE_OPTIONS). The SDKs read the credentials
+    from TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN.
+    """
+    settings = _env_settings()
+    base = (url or settings.base_url).rstrip("/")
+    sid = account_sid or settings.account_sid
+    token = auth_token or settings.auth_token
+    for line in env_lines(base, sid, token):
+        typer.echo(line)
+    if not sid or not token:
+        console.print(
+            "note: no credentials known; give --account-sid/--auth-token (or set "
+            "TELEPHONIST_ACCOUNT_SID and TELEPHONIST_AUTH_TOKEN) to export TWILIO_ACCOUNT_SID "
+            "and TWILIO_AUTH_TOKEN too"
+        )
+
+
+def env_lines(base: str, account_sid: str = "", auth_token: str = "") -> list[str]:
+    """POSIX shell lines: the server's URL, the two shims, and the credentials when known.
+
+    Existing PYTHONPATH and NODE_OPTIONS values are kept after ours; an empty PYTHONPATH stays
+    without a trailing ``:`` (which Python would read as the current directory).
+    """
+    require = f"--require {_node_quote(str(shims.NODE))}"
+    lines = [
+        f"export TELEPHONIST_URL={shlex.quote(base)}",
+        f'export PYTHONPATH={shlex.quote(str(shims.DIRECTORY))}"${{PYTHONPATH:+:$PYTHONPATH}}"',
+        f'export NODE_OPTIONS={shlex.quote(require)}"${{NODE_OPTIONS:+ $NODE_OPTIONS}}"',
+    ]
+    if account_sid:
+        lines.append(f"export TWILIO_ACCOUNT_SID={shlex.quote(account_sid)}")
+    if auth_token:
+        lines.append(f"export TWILIO_AUTH_TOKEN={shlex.quote(auth_token)}")
+    return lines
+
+
+def _node_quote(path: str) -> str:
+    """Node splits NODE_OPTIONS on spaces unless a value is in double quotes."""
+    if not any(c in path for c in ' "\\'):
+        return path
+    return '"' + path.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _redact(url: str) -> str:

@@ -1,8 +1,11 @@
-"""Configuration: one table feeds the CLI flags, the environment and the docs.
+"""Configuration: one table feeds the dataclass, the environment, the CLI flags and the docs.
 
-Every setting has a name, a type, a default and a help text in :data:`SETTINGS`. The
-environment variable is ``TELEPHONIST_`` + the upper-cased name. Flags beat the environment,
-which beats the default. Nothing is read at import time.
+Every setting has a name, a type, a default, a help text and (where it has them) the values
+it may take, in :data:`SETTINGS`. The :class:`Settings` dataclass takes its defaults from the
+table; the environment variable is ``TELEPHONIST_`` + the upper-cased name; ``telephonist
+serve`` and ``telephonist worker`` build their flags from the table; and
+``docs/configuration.md`` holds :func:`markdown_table`, checked by a test. Flags beat the
+environment, which beats the default. Nothing is read at import time.
 """
 
 from __future__ import annotations
@@ -13,18 +16,128 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 ENV_PREFIX = "TELEPHONIST_"
+SERVE = "serve"
+WORKER = "worker"
+BOTH = (SERVE, WORKER)
+
+_WORDS: dict[type, str] = {
+    str: "text",
+    int: "a whole number",
+    float: "a number",
+    bool: "true or false",
+}
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+class SettingError(ValueError):
+    """A setting was given a value it cannot take; the message names where the value came from
+    (an environment variable, a flag), so the person who typed it can find it."""
 
 
 @dataclass(frozen=True)
 class Setting:
+    """One row of the table.
+
+    ``commands`` are the commands that get a named flag for it (every setting can still be
+    given to any of them as ``--setting NAME VALUE`` or through the environment).
+    ``default_text`` says what an empty default means, where the value alone would not.
+    """
+
     name: str
     default: Any
     type: type
     help: str
+    choices: tuple[str, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    positive: bool = False
+    commands: tuple[str, ...] = (SERVE,)
+    default_text: str = ""
 
     @property
     def env(self) -> str:
         return ENV_PREFIX + self.name.upper()
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def shown_default(self) -> str:
+        """The default as a person would type it (``true``, ``15``, ``0.05``)."""
+        return self.default_text or show(self.default)
+
+    @property
+    def allowed(self) -> str:
+        """The values it may take, in words; empty when any value of its type will do."""
+        if self.choices:
+            return ", ".join(self.choices)
+        if self.minimum is not None and self.maximum is not None:
+            return f"{show(self.minimum)}–{show(self.maximum)}"
+        if self.minimum is not None:
+            return f"≥ {show(self.minimum)}"
+        if self.positive:
+            return "> 0"
+        return ""
+
+    def parse(self, raw: str, source: str) -> Any:
+        """Turn the text of an environment variable or flag into a checked value."""
+        text = raw.strip()
+        value: Any
+        if self.type is bool:
+            if text.lower() not in _TRUE + _FALSE:
+                raise SettingError(f"{source} must be {_WORDS[bool]}, not {raw!r}")
+            value = text.lower() in _TRUE
+        elif self.type is int:
+            try:
+                value = int(text)
+            except ValueError:
+                raise SettingError(f"{source} must be {_WORDS[int]}, not {raw!r}") from None
+        elif self.type is float:
+            try:
+                value = float(text)
+            except ValueError:
+                raise SettingError(f"{source} must be {_WORDS[float]}, not {raw!r}") from None
+        elif self.choices and text.lower() in self.choices:
+            value = text.lower()  # INFO means info
+        else:
+            value = raw
+        return self.check(value, source)
+
+    def check(self, value: Any, source: str) -> Any:
+        """Raise :class:`SettingError` unless ``value`` is one this setting can take."""
+        # bool is an int to Python, not to a person setting a port.
+        numeric = self.type is float and isinstance(value, int)
+        if isinstance(value, bool) is not (self.type is bool) or not (
+            isinstance(value, self.type) or numeric
+        ):
+            raise SettingError(f"{source} must be {_WORDS[self.type]}, not {value!r}")
+        if self.choices and value not in self.choices:
+            raise SettingError(f"{source} must be one of {self.allowed}, not {value!r}")
+        if (
+            (self.minimum is not None and value < self.minimum)
+            or (self.maximum is not None and value > self.maximum)
+            or (self.positive and value <= 0)
+        ):
+            raise SettingError(f"{source} must be {self._range_words()}, not {value!r}")
+        return value
+
+    def _range_words(self) -> str:
+        if self.minimum is not None and self.maximum is not None:
+            return f"between {show(self.minimum)} and {show(self.maximum)}"
+        if self.minimum is not None:
+            return f"at least {show(self.minimum)}"
+        return "above 0"
+
+
+def show(value: Any) -> str:
+    """A value as the environment or a flag would spell it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -32,132 +145,237 @@ SETTINGS: tuple[Setting, ...] = (
         "host",
         "127.0.0.1",
         str,
-        "Interface to listen on. Loopback by default: an emulator "
-        "holding auth tokens should not be reachable from the network unless you ask.",
+        "Interface to listen on. Loopback by default: an emulator holding auth tokens should "
+        "not be reachable from the network unless you ask (`--host 0.0.0.0`).",
     ),
     Setting(
         "port",
         8080,
         int,
-        "TCP port to listen on. 8080 is free on most developer machines and needs no privileges.",
+        "TCP port to listen on. 8080 is free on most developer machines and needs no "
+        "privileges. 0 picks a free port.",
+        minimum=0,
+        maximum=65535,
     ),
     Setting(
         "db",
         "",
         str,
-        "Database URL (SQLAlchemy form). Empty means a SQLite file "
-        "`telephonist.db` in the data directory. PostgreSQL: "
-        "`postgresql://user@host:5432/dbname`.",
+        "Database URL (SQLAlchemy form). PostgreSQL: `postgresql://user@host:5432/dbname`. The "
+        "schema is migrated automatically on start.",
+        commands=BOTH,
+        default_text="SQLite file `telephonist.db` in the data directory",
     ),
     Setting(
         "data_dir",
         ".telephonist",
         str,
         "Directory for the default SQLite database and stored media.",
+        commands=BOTH,
     ),
     Setting(
         "account_sid",
         "",
         str,
-        "SID of the default account (`AC` + 32 hex). Empty: "
-        "generated on first start and kept in the database.",
+        "SID of the default account (`AC` + 32 hex). Set it (with the token) so CI pipelines "
+        "know the credentials in advance.",
+        default_text="generated on first start, then kept in the database",
     ),
     Setting(
         "auth_token",
         "",
         str,
-        "Auth token of the default account (32 hex). Empty: "
-        "generated on first start and kept in the database.",
+        "Auth token of the default account (32 hex).",
+        default_text="generated on first start, then kept in the database",
     ),
     Setting(
         "public_url",
         "",
         str,
-        "Base URL clients use to reach this server, used in "
-        "absolute URLs it hands out. Empty: `http://{host}:{port}`.",
+        "Base URL clients use to reach this server, used in the absolute URLs it hands out.",
+        default_text="`http://{host}:{port}`",
     ),
     Setting(
         "max_body_bytes",
         1_048_576,
         int,
-        "Largest request body accepted; larger ones are answered with error 20413.",
+        "Largest request body accepted; larger ones are answered with error 20413 (HTTP 413).",
+        minimum=1,
     ),
-    Setting("log_level", "info", str, "Log level: debug, info, warning or error."),
+    Setting(
+        "log_level",
+        "info",
+        str,
+        "How much the server logs.",
+        choices=("debug", "info", "warning", "error"),
+        commands=BOTH,
+    ),
     Setting(
         "clock",
         "system",
         str,
-        "`system` (real time) or `manual`: simulated time that only "
-        "moves when told to through the control API, for tests that must not sleep.",
+        "`system` (real time) or `manual`: simulated time that moves only when told to "
+        "(`POST /telephonist/v1/Clock`), so tests never sleep. With a manual clock the worker "
+        "runs only when the clock is advanced.",
+        choices=("system", "manual"),
     ),
     Setting(
         "worker",
         True,
         bool,
-        "Run a dispatch worker inside the server process. Turn off "
-        "when separate `telephonist worker` processes do the work.",
+        "Run a dispatch worker inside the server process. Turn it off (`--no-worker`) when "
+        "separate `telephonist worker` processes do the work.",
     ),
     Setting(
         "webhook_timeout",
         15.0,
         float,
-        "Seconds to wait for an app's webhook to answer (Twilio waits 15).",
+        "Seconds to wait for an app's webhook to answer (Twilio waits 15). Per-URL "
+        "`#rt=`/`#ct=`/`#rc=` fragments override it, as on Twilio.",
+        positive=True,
+        commands=BOTH,
     ),
     Setting(
         "scenarios",
         "",
         str,
-        "Simulated-carrier scenarios for handset number patterns, "
-        "e.g. `+1555*=black_hole,+4477*=slow`.",
+        "Simulated-carrier scenarios for handset number patterns, e.g. "
+        "`+1555*=black_hole,+4477*=slow`. More can be attached at run time through the "
+        "control API.",
+        commands=BOTH,
+        default_text="none",
     ),
-    Setting("mps_long_code", 1.0, float, "Segments per second a local or mobile number sends."),
-    Setting("mps_toll_free", 3.0, float, "Segments per second a toll-free number sends."),
-    Setting("mps_short_code", 100.0, float, "Segments per second a short code sends."),
-    Setting("worker_batch_size", 256, int, "Tasks leased per batch."),
-    Setting("worker_lease_seconds", 60.0, float, "How long a leased task stays a worker's."),
-    Setting("worker_poll_seconds", 0.05, float, "How often an idle worker looks for work."),
-    Setting("worker_send_lanes", 2, int, "Batches of carrier hand-overs in flight at once."),
-    Setting("webhook_concurrency", 256, int, "Webhook requests in flight per worker process."),
-    Setting("webhook_per_account", 32, int, "Of those, at most this many for one account."),
+    Setting(
+        "mps_long_code",
+        1.0,
+        float,
+        "Segments per second a local or mobile number sends.",
+        positive=True,
+        commands=BOTH,
+    ),
+    Setting(
+        "mps_toll_free",
+        3.0,
+        float,
+        "Segments per second a toll-free number sends.",
+        positive=True,
+        commands=BOTH,
+    ),
+    Setting(
+        "mps_short_code",
+        100.0,
+        float,
+        "Segments per second a short code sends.",
+        positive=True,
+        commands=BOTH,
+    ),
+    Setting(
+        "worker_batch_size",
+        256,
+        int,
+        "Tasks a worker leases at once. Larger batches mean fewer, bigger transactions.",
+        minimum=1,
+        commands=BOTH,
+    ),
+    Setting(
+        "worker_lease_seconds",
+        60.0,
+        float,
+        "How long a leased task stays a worker's before it falls due again, so the work of a "
+        "worker that died is picked up by another.",
+        positive=True,
+        commands=BOTH,
+    ),
+    Setting(
+        "worker_poll_seconds",
+        0.05,
+        float,
+        "How often an idle worker looks for due work (new work in its own process wakes it "
+        "at once).",
+        positive=True,
+        commands=BOTH,
+    ),
+    Setting(
+        "worker_send_lanes",
+        2,
+        int,
+        "Batches of hand-overs to the carrier a worker keeps in flight at once.",
+        minimum=1,
+        commands=BOTH,
+    ),
+    Setting(
+        "webhook_concurrency",
+        256,
+        int,
+        "Webhook requests in flight at once per worker process.",
+        minimum=1,
+        commands=BOTH,
+    ),
+    Setting(
+        "webhook_per_account",
+        32,
+        int,
+        "Of those, at most this many for one account, so one account's slow app holds only "
+        "its share.",
+        minimum=1,
+        commands=BOTH,
+    ),
 )
+
+BY_NAME: dict[str, Setting] = {setting.name: setting for setting in SETTINGS}
+
+
+def _default(name: str) -> Any:
+    """The table's default: the dataclass below names each field once more (so type checkers
+    and readers see it) but never repeats a value."""
+    return BY_NAME[name].default
 
 
 @dataclass(frozen=True)
 class Settings:
-    """The resolved configuration of one server process."""
+    """The resolved configuration of one server or worker process; every value is checked
+    against the table when it is made (or copied with :meth:`with_`)."""
 
-    host: str = "127.0.0.1"
-    port: int = 8080
-    db: str = ""
-    data_dir: str = ".telephonist"
-    account_sid: str = ""
-    auth_token: str = ""
-    public_url: str = ""
-    max_body_bytes: int = 1_048_576
-    log_level: str = "info"
-    clock: str = "system"
-    worker: bool = True
-    webhook_timeout: float = 15.0
-    scenarios: str = ""
-    mps_long_code: float = 1.0
-    mps_toll_free: float = 3.0
-    mps_short_code: float = 100.0
-    worker_batch_size: int = 256
-    worker_lease_seconds: float = 60.0
-    worker_poll_seconds: float = 0.05
-    worker_send_lanes: int = 2
-    webhook_concurrency: int = 256
-    webhook_per_account: int = 32
+    host: str = _default("host")
+    port: int = _default("port")
+    db: str = _default("db")
+    data_dir: str = _default("data_dir")
+    account_sid: str = _default("account_sid")
+    auth_token: str = _default("auth_token")
+    public_url: str = _default("public_url")
+    max_body_bytes: int = _default("max_body_bytes")
+    log_level: str = _default("log_level")
+    clock: str = _default("clock")
+    worker: bool = _default("worker")
+    webhook_timeout: float = _default("webhook_timeout")
+    scenarios: str = _default("scenarios")
+    mps_long_code: float = _default("mps_long_code")
+    mps_toll_free: float = _default("mps_toll_free")
+    mps_short_code: float = _default("mps_short_code")
+    worker_batch_size: int = _default("worker_batch_size")
+    worker_lease_seconds: float = _default("worker_lease_seconds")
+    worker_poll_seconds: float = _default("worker_poll_seconds")
+    worker_send_lanes: int = _default("worker_send_lanes")
+    webhook_concurrency: int = _default("webhook_concurrency")
+    webhook_per_account: int = _default("webhook_per_account")
+
+    def __post_init__(self) -> None:
+        for setting in SETTINGS:
+            setting.check(getattr(self, setting.name), setting.name)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
-        """Defaults, then ``TELEPHONIST_*`` variables, then explicit ``overrides`` (non-None)."""
+        """Defaults, then ``TELEPHONIST_*`` variables, then explicit ``overrides`` (non-None).
+
+        Raises :class:`SettingError` naming the variable when one holds a value its setting
+        cannot take. An empty variable counts as unset.
+        """
         env = os.environ if environ is None else environ
         values: dict[str, Any] = {}
         for setting in SETTINGS:
             raw = env.get(setting.env)
             if raw is not None and raw != "":
-                values[setting.name] = _convert(setting, raw)
+                values[setting.name] = setting.parse(raw, setting.env)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
@@ -186,10 +404,40 @@ class Settings:
         }
 
 
-def _convert(setting: Setting, raw: str) -> Any:
-    if setting.type is bool:
-        lowered = raw.strip().lower()
-        if lowered not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
-            raise ValueError(f"{setting.env} must be true or false, not {raw!r}")
-        return lowered in ("1", "true", "yes", "on")
-    return setting.type(raw)
+def lookup(name: str) -> Setting | None:
+    """The setting called ``name`` (``webhook-timeout`` and ``webhook_timeout`` alike)."""
+    return BY_NAME.get(name.strip().lower().replace("-", "_"))
+
+
+TABLE_START = "<!-- settings table: generated from telephonist.settings.SETTINGS -->"
+TABLE_END = "<!-- end of settings table -->"
+
+
+def markdown_table() -> str:
+    """The settings as the Markdown table ``docs/configuration.md`` holds between its markers."""
+    lines = [
+        "| setting | environment variable | flag | default | values | what it does |",
+        "|---|---|---|---|---|---|",
+    ]
+    for s in SETTINGS:
+        flag = f"`--{s.flag[2:]}/--no-{s.flag[2:]}`" if s.type is bool else f"`{s.flag}`"
+        default = s.default_text or f"`{s.shown_default}`"
+        cells = [
+            f"`{s.name}`",
+            f"`{s.env}`",
+            f"{flag} ({', '.join(s.commands)})",
+            default,
+            s.allowed or _WORDS[s.type],
+            s.help,
+        ]
+        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def render_doc(text: str) -> str:
+    """``text`` with the part between the table markers replaced by :func:`markdown_table`."""
+    head, start, rest = text.partition(TABLE_START)
+    _, end, tail = rest.partition(TABLE_END)
+    if not start or not end:
+        raise ValueError("the document has no settings table markers")
+    return f"{head}{TABLE_START}\n{markdown_table()}{TABLE_END}{tail}"
