@@ -17,13 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-import pytest
 from sqlalchemy import Engine, create_engine, func, select
 
 from telephonist.domain.sids import new_auth_token, new_sid
 from telephonist.storage.database import normalise_url
 from telephonist.storage.schema import carrier_log, messages, tasks
-from tests.conftest import create_pg_database, drop_pg_database
 from tests.integration.procs import Proc, Processes, wait_for
 
 TOTAL = 3000  # accepted creates, over both server lives
@@ -33,20 +31,6 @@ SENDERS = 20
 LEASE_SECONDS = 2.0
 SETTLE_TIMEOUT = 60.0
 FINAL = ("delivered", "undelivered", "failed")
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    created: list[str] = []
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'telephonist.db'}"
-    else:
-        url = create_pg_database(request.getfixturevalue("postgres_admin_url"), created)
-    try:
-        yield url
-    finally:
-        for made in created:
-            drop_pg_database(made)
 
 
 @dataclass
