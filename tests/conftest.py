@@ -11,6 +11,7 @@ import json
 import os
 import secrets
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -63,6 +64,8 @@ def postgres_admin_url() -> str:
 
 
 def create_pg_database(admin_url: str, created: list[str]) -> str:
+    """Create an empty PostgreSQL database next to ``admin_url``'s; its URL is also appended
+    to ``created`` so the caller can drop it."""
     import psycopg
 
     name = "telephonist_" + secrets.token_hex(6)
@@ -85,20 +88,45 @@ def drop_pg_database(url: str) -> None:
 
 
 @contextlib.contextmanager
+def fresh_pg_database(admin_url: str) -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database, dropped (even if still in use) on exit."""
+    created: list[str] = []
+    try:
+        yield create_pg_database(admin_url, created)
+    finally:
+        for url in created:
+            drop_pg_database(url)
+
+
+@contextlib.contextmanager
+def database_url_for(
+    backend: str, directory: Path, request: pytest.FixtureRequest
+) -> Iterator[str]:
+    """The URL of an empty database on ``backend``: a SQLite file in ``directory``, or a fresh
+    PostgreSQL database (skipping the test when none is configured), dropped on exit.
+
+    Every test database comes from here, so a test never shares state it did not make.
+    """
+    if backend == "sqlite":
+        yield "sqlite:///" + str(directory / "telephonist.db")
+        return
+    if backend != "postgres":
+        raise ValueError(f"unknown test backend {backend!r}")
+    with fresh_pg_database(request.getfixturevalue("postgres_admin_url")) as url:
+        yield url
+
+
+@contextlib.contextmanager
 def opened_database(url: str | None, admin_url: str | None = None) -> Iterator[Database]:
     """A Database on ``url``, or on a fresh PostgreSQL database made through ``admin_url``;
     closed (and the fresh database dropped) afterwards."""
-    created: list[str] = []
-    if url is None:
-        assert admin_url is not None
-        url = create_pg_database(admin_url, created)
-    db = Database(url)
-    try:
+    with contextlib.ExitStack() as stack:
+        if url is None:
+            assert admin_url is not None
+            url = stack.enter_context(fresh_pg_database(admin_url))
+        db = Database(url)
+        stack.callback(db.close)
         yield db
-    finally:
-        db.close()
-        for made in created:
-            drop_pg_database(made)
 
 
 def _psycopg_url(url: str) -> str:
@@ -112,23 +140,23 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+@pytest.fixture
+def database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """An empty database of this test's own on the current backend."""
+    with database_url_for(backend, tmp_path, request) as url:
+        yield url
+
+
 @pytest.fixture(scope="module")
 def server(
     backend: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> Iterator[RunningServer]:
     tmp = tmp_path_factory.mktemp("server")
-    created: list[str] = []
-    if backend == "sqlite":
-        db = "sqlite:///" + str(tmp / "telephonist.db")
-    else:
-        db = create_pg_database(request.getfixturevalue("postgres_admin_url"), created)
-    settings = Settings(db=db, data_dir=str(tmp))
-    try:
-        with running_server(settings) as running:
-            yield running
-    finally:
-        for url in created:
-            drop_pg_database(url)
+    with (
+        database_url_for(backend, tmp, request) as db,
+        running_server(Settings(db=db, data_dir=str(tmp))) as running,
+    ):
+        yield running
 
 
 def sdk_client(

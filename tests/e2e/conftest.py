@@ -13,7 +13,7 @@ from twilio.rest import Client
 
 from telephonist.settings import Settings
 from telephonist.testing import RunningServer, running_server
-from tests.conftest import create_pg_database, drop_pg_database, make_http, sdk_client
+from tests.conftest import database_url_for, make_http, sdk_client
 from tests.contract.oracle import Spec
 from tests.e2e.app import FakeApp, running_app
 
@@ -63,25 +63,17 @@ def sim(
     request: pytest.FixtureRequest,
 ) -> Iterator[Sim]:
     tmp = tmp_path_factory.mktemp("sim")
-    created: list[str] = []
-    if backend == "sqlite":
-        db = "sqlite:///" + str(tmp / "telephonist.db")
-    else:
-        db = create_pg_database(request.getfixturevalue("postgres_admin_url"), created)
-    settings = Settings(
-        db=db,
-        data_dir=str(tmp),
-        clock="manual",
-        webhook_timeout=1.0,
-        scenarios="+1999555*=black_hole",
-    )
-    try:
+    with database_url_for(backend, tmp, request) as db:
+        settings = Settings(
+            db=db,
+            data_dir=str(tmp),
+            clock="manual",
+            webhook_timeout=1.0,
+            scenarios="+1999555*=black_hole",
+        )
         with (
             running_server(settings) as server,
             running_app(server.auth_token) as app,
             make_http(server, spec, (server.account_sid, server.auth_token)) as http,
         ):
             yield Sim(server, app, sdk_client(server, spec), http)
-    finally:
-        for url in created:
-            drop_pg_database(url)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import pytest
 from twilio.base.exceptions import TwilioRestException
@@ -11,6 +11,7 @@ from twilio.rest import Client
 from telephonist.testing import RunningServer
 from tests.conftest import sdk_client
 from tests.contract.oracle import Spec
+from tests.e2e.conftest import Sim
 
 
 @pytest.fixture(scope="module")
@@ -99,13 +100,27 @@ def test_list_filters_and_paging(
     assert as_sub.messages.list(from_="+19995550000") == []
 
 
-def test_date_sent_filters(client: Client, sender: str) -> None:
-    """Queued messages have no date_sent, so DateSent filters leave them out."""
-    client.messages.create(to="+14155550126", from_=sender, body="x")
-    today = datetime.now(UTC)
-    assert client.messages.list(date_sent=today, to="+14155550126") == []
-    assert client.messages.list(date_sent_before=today, to="+14155550126") == []
-    assert client.messages.list(date_sent_after=today, to="+14155550126") == []
+def test_date_sent_filters_leave_out_queued_messages(sim: Sim) -> None:
+    """Queued messages have no date_sent, so DateSent filters leave them out until they are sent.
+
+    On the manual clock nothing is handed over until time is advanced, so the message is
+    certainly still queued when the filters are first tried.
+    """
+    sender = sim.number()
+    msg = sim.client.messages.create(to="+14155550126", from_=sender, body="x")
+    assert msg.status == "queued" and msg.date_sent is None
+    clock = sim.http.get("/telephonist/v1/Clock").json()
+    today = datetime.fromisoformat(clock["now"].replace("Z", "+00:00"))
+
+    def dated(**day: datetime) -> list[str]:
+        return [m.sid for m in sim.client.messages.list(from_=sender, **day)]
+
+    filters = [{"date_sent": today}, {"date_sent_before": today}, {"date_sent_after": today}]
+    assert [m.sid for m in sim.client.messages.list(from_=sender)] == [msg.sid]
+    assert [dated(**f) for f in filters] == [[], [], []]
+    sim.advance(0)
+    assert sim.client.messages(msg.sid).fetch().date_sent is not None
+    assert [dated(**f) for f in filters] == [[msg.sid]] * 3
 
 
 def test_redact(client: Client, sender: str) -> None:

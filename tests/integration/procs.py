@@ -4,6 +4,13 @@
 script that shortens the dispatch worker's lease (so tasks a killed process held fall due again
 in seconds, not a minute), logs each process's stderr to a file, and kills whatever is still
 running when the ``with`` block ends.
+
+Given a ``handover_log``, the launcher also keeps the carrier's own record of what it was
+handed: every message the simulated carrier accepts is appended to that file (process id,
+message SID) the moment ``submit`` returns, outside the database and outside any transaction.
+Unlike ``carrier_log``, whose unique column makes a second row impossible, this file shows a
+message handed over twice. Each line is one ``write`` to a file opened for appending, so lines
+from several processes never interleave and a SIGKILL loses none that were written.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,16 +30,31 @@ from typing import IO
 
 import httpx
 
-# The CLI, unchanged, except that every Worker it builds gets a lease of argv[1] seconds.
+# The CLI, unchanged, except that every Worker it builds gets a lease of argv[1] seconds and,
+# when argv[2] names a file, every message the simulated carrier accepts is logged there.
 LAUNCHER = """\
 import functools
+import os
 import sys
 
 import telephonist.app
 from telephonist.cli import main
 from telephonist.dispatch.worker import Worker
+from telephonist.providers.simulator.carrier import Simulator
 
 telephonist.app.Worker = functools.partial(Worker, lease_seconds=float(sys.argv.pop(1)))
+handover_log = sys.argv.pop(1)
+if handover_log:
+    fd = os.open(handover_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    submit = Simulator.submit
+
+    async def logged_submit(self, message, *args, **kwargs):
+        outcome = await submit(self, message, *args, **kwargs)
+        if type(outcome).__name__ == "Accepted":
+            os.write(fd, f"{os.getpid()} {message.sid}\\n".encode())
+        return outcome
+
+    Simulator.submit = logged_submit
 main()
 """
 
@@ -92,11 +115,19 @@ class Proc:
 class Processes:
     """Starts telephonist processes; on exit kills every one still running."""
 
-    def __init__(self, tmp_path: Path, env: dict[str, str], *, lease_seconds: float) -> None:
+    def __init__(
+        self,
+        tmp_path: Path,
+        env: dict[str, str],
+        *,
+        lease_seconds: float,
+        handover_log: Path | None = None,
+    ) -> None:
         self.tmp_path = tmp_path
         self.launcher = tmp_path / "launcher.py"
         self.launcher.write_text(LAUNCHER)
         self.lease = str(lease_seconds)
+        self.handover_log = handover_log
         # Only the settings given here: none inherited from the developer's shell.
         base = {k: v for k, v in os.environ.items() if not k.startswith("TELEPHONIST_")}
         self.env = {**base, **env}
@@ -118,7 +149,7 @@ class Processes:
         log_path = self.tmp_path / f"{len(self.started)}-{name}.log"
         log_file = log_path.open("wb")
         popen = subprocess.Popen(
-            [sys.executable, str(self.launcher), self.lease, *args],
+            [sys.executable, str(self.launcher), self.lease, str(self.handover_log or ""), *args],
             env=self.env,
             stdin=subprocess.DEVNULL,
             stdout=log_file,
@@ -147,6 +178,16 @@ class Processes:
 
     def worker(self, db: str) -> Proc:
         return self.start("worker", "worker", "--db", db)
+
+    def handovers(self) -> dict[int, Counter[str]]:
+        """What the simulated carrier accepted, per process id: message SID -> times."""
+        by_process: dict[int, Counter[str]] = {}
+        if self.handover_log is None or not self.handover_log.exists():
+            return by_process
+        for line in self.handover_log.read_text().splitlines():
+            pid, sid = line.split()
+            by_process.setdefault(int(pid), Counter())[sid] += 1
+        return by_process
 
     def tails(self, lines: int = 30) -> str:
         return "\n".join(proc.tail(lines) for proc in self.started)
