@@ -30,29 +30,31 @@ from typing import IO
 
 import httpx
 
-# The CLI, unchanged, except that every Worker it builds gets a lease of argv[1] seconds and,
-# when argv[2] names a file, every message the simulated carrier accepts is logged there.
+# The CLI, unchanged, with a worker lease of argv[1] seconds and, when argv[2] names a file,
+# every message the simulated carrier delivers for the first time logged there.
 LAUNCHER = """\
-import functools
 import os
 import sys
 
-import telephonist.app
 from telephonist.cli import main
-from telephonist.dispatch.worker import Worker
+from telephonist.providers.simulator import store
 from telephonist.providers.simulator.carrier import Simulator
 
-telephonist.app.Worker = functools.partial(Worker, lease_seconds=float(sys.argv.pop(1)))
+os.environ["TELEPHONIST_WORKER_LEASE_SECONDS"] = sys.argv.pop(1)
 handover_log = sys.argv.pop(1)
 if handover_log:
     fd = os.open(handover_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     submit = Simulator.submit
 
-    async def logged_submit(self, message, *args, **kwargs):
-        outcome = await submit(self, message, *args, **kwargs)
-        if type(outcome).__name__ == "Accepted":
-            os.write(fd, f"{os.getpid()} {message.sid}\\n".encode())
-        return outcome
+    async def logged_submit(self, batch, *args, **kwargs):
+        # What the carrier had before: a repeated hand-over (same idempotency key) that it
+        # answers without delivering again is not a new delivery.
+        before = await self.db.read(store.handed_over, [m.sid for m in batch])
+        outcomes = await submit(self, batch, *args, **kwargs)
+        for message, outcome in zip(batch, outcomes):
+            if type(outcome).__name__ == "Accepted" and message.sid not in before:
+                os.write(fd, f"{os.getpid()} {message.sid}\\n".encode())
+        return outcomes
 
     Simulator.submit = logged_submit
 main()
