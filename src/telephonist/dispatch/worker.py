@@ -40,7 +40,7 @@ from telephonist.storage.schema import (
     scenario_rules,
 )
 from telephonist.twiml.messaging import FollowRedirect, SendReply, plan_messaging
-from telephonist.twiml.parse import TwimlError
+from telephonist.twiml.parse import TwimlError, TwimlWarning
 from telephonist.webhooks.delivery import Attempt, WebhookClient
 from telephonist.webhooks.media import Fetched, MediaError, fetch_media
 
@@ -82,7 +82,7 @@ class Done:
     replies: list[SendReply] = field(default_factory=list)
     crashed: bool = False
     fetched: list[tuple[str, Fetched]] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[TwimlWarning] = field(default_factory=list)
 
 
 class Worker:
@@ -415,15 +415,14 @@ class Worker:
                         attempt=attempt,
                         params=params,
                     )
-            for warning in done.warnings:
-                code_text = warning.split(" ", 1)[0]
+            for code, detail in done.warnings:
                 record_alert(
                     conn,
                     account_sid=account,
-                    code=int(code_text) if code_text.isdigit() else 12200,
+                    code=code,
                     now=now,
                     resource_sid=task.ref,
-                    text=warning,
+                    text=detail,
                 )
             for reply in done.replies:
                 create_reply(conn, account, reply, now, mps=self.mps)
