@@ -39,13 +39,13 @@ from telephonist.storage.schema import (
     messages,
     scenario_rules,
 )
-from telephonist.twiml.messaging import FollowRedirect, SendReply, plan_messaging
-from telephonist.twiml.parse import TwimlError, TwimlWarning
+from telephonist.twiml.messaging import SendReply, messaging_planner
+from telephonist.twiml.parse import TwimlWarning
 from telephonist.webhooks.delivery import Attempt, WebhookClient
+from telephonist.webhooks.fetcher import fetch_twiml
 from telephonist.webhooks.media import Fetched, MediaError, fetch_media
 
 log = logging.getLogger("telephonist.worker")
-MAX_REDIRECTS = 10
 
 _MESSAGES = Prepared(select(messages).where(messages.c.sid.in_(bindparam("sids", expanding=True))))
 _MARK_SENDING = Prepared(
@@ -269,63 +269,21 @@ class Worker:
         token = batch.tokens.get(p["account_sid"])
         if token is None:
             return
-        params = _pairs(p["params"])
-        url, method = p["url"], p["method"]
-        attempt, code, actions = await self._fetch_twiml(url, method, params, token, p, done)
-        if code is not None and p.get("fallback_url"):
-            done.attempts.append((attempt, code, params))
-            fallback_params = [*params, ("ErrorCode", str(code)), ("ErrorUrl", url)]
-            attempt, code, actions = await self._fetch_twiml(
-                p["fallback_url"],
-                p.get("fallback_method", "POST"),
-                fallback_params,
-                token,
-                p,
-                done,
-                token_url=url,
-            )
-        done.attempts.append((attempt, code, params))
-        done.replies = [a for a in actions if isinstance(a, SendReply)]
-
-    async def _fetch_twiml(
-        self,
-        url: str,
-        method: str,
-        params: list[tuple[str, str]],
-        token: str,
-        p: dict[str, Any],
-        done: Done,
-        token_url: str | None = None,
-    ) -> tuple[Attempt, int | None, list[SendReply | FollowRedirect]]:
-        actions: list[SendReply | FollowRedirect] = []
-        for _ in range(MAX_REDIRECTS + 1):
-            attempt = await self.webhooks.send(
-                url, method, params, auth_token=token, event=p["event"], token_url=token_url
-            )
-            if not attempt.ok:
-                return attempt, attempt.error_code, actions
-            if attempt.too_large:
-                return attempt, 11750, actions
-            if attempt.status == 204 or not attempt.body.strip():
-                return attempt, None, actions
-            try:
-                plan = plan_messaging(
-                    attempt.body,
-                    attempt.content_type,
-                    document_url=url,
-                    inbound_from=p["inbound_from"],
-                    inbound_to=p["inbound_to"],
-                )
-            except TwimlError as exc:
-                return attempt, exc.code, actions
-            done.warnings.extend(plan.warnings)
-            replies = [a for a in plan.actions if isinstance(a, SendReply)]
-            actions.extend(replies)
-            redirect = next((a for a in plan.actions if isinstance(a, FollowRedirect)), None)
-            if redirect is None:
-                return attempt, None, actions
-            url, method = redirect.url, redirect.method
-        return attempt, 11215, actions
+        result = await fetch_twiml(
+            self.webhooks,
+            messaging_planner(p["inbound_from"], p["inbound_to"]),
+            url=p["url"],
+            method=p["method"],
+            params=_pairs(p["params"]),
+            auth_token=token,
+            event=p["event"],
+            now=to_micros(self.clock.now()),
+            fallback_url=p.get("fallback_url"),
+            fallback_method=p.get("fallback_method", "POST"),
+        )
+        done.attempts = result.attempts
+        done.warnings = result.warnings
+        done.replies = [a for a in result.actions if isinstance(a, SendReply)]
 
     # -- recording ---------------------------------------------------------------------------
 
