@@ -29,6 +29,7 @@ from telephonist.dispatch.retry import Backoff
 from telephonist.domain.encoding import segment
 from telephonist.domain.sids import new_sid
 from telephonist.providers.base import Accepted, Outbound, Outcome, Provider, Rejected
+from telephonist.storage.cookies import Conversation, load_jars, save_jar
 from telephonist.storage.database import Database
 from telephonist.storage.prepared import Prepared
 from telephonist.storage.schema import (
@@ -41,6 +42,7 @@ from telephonist.storage.schema import (
 )
 from telephonist.twiml.messaging import SendReply, messaging_planner
 from telephonist.twiml.parse import TwimlWarning
+from telephonist.webhooks.cookies import NO_COOKIES, CookieJar
 from telephonist.webhooks.delivery import Attempt, WebhookClient
 from telephonist.webhooks.fetcher import fetch_twiml
 from telephonist.webhooks.media import Fetched, MediaError, fetch_media
@@ -68,6 +70,7 @@ class Batch:
     messages: dict[str, dict[str, Any]] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
     media: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # sid -> (ME, url)
+    cookies: dict[Conversation, CookieJar] = field(default_factory=dict)
 
 
 @dataclass
@@ -83,6 +86,7 @@ class Done:
     crashed: bool = False
     fetched: list[tuple[str, Fetched]] = field(default_factory=list)
     warnings: list[TwimlWarning] = field(default_factory=list)
+    cookies: tuple[Conversation, CookieJar] | None = None  # a jar to save: the fetch changed it
 
 
 class Worker:
@@ -157,7 +161,10 @@ class Worker:
         # before its `delivered` one); different resources run concurrently.
         chains: dict[str, list[queue.Task]] = {}
         for task in batch.tasks:
-            chains.setdefault(f"{task.kind}:{task.ref}", []).append(task)
+            key = f"{task.kind}:{task.ref}"
+            if task.kind == queue.INBOUND:  # a conversation's texts in order: cookies carry over
+                key = "inbound:" + "|".join(_conversation(task.payload))
+            chains.setdefault(key, []).append(task)
         results: list[Done] = []
 
         async def run_chain(chain: list[queue.Task]) -> None:
@@ -204,6 +211,9 @@ class Worker:
         }
         if accounts_needed:
             batch.tokens = dict(_TOKENS.rows(conn, {"sids": list(accounts_needed)}))
+        conversations = [_conversation(t.payload) for t in tasks if t.kind == queue.INBOUND]
+        if conversations:
+            batch.cookies = load_jars(conn, conversations, now)
         return batch
 
     # -- work (no transaction held) --------------------------------------------------------------
@@ -269,6 +279,8 @@ class Worker:
         token = batch.tokens.get(p["account_sid"])
         if token is None:
             return
+        conversation = _conversation(p)
+        jar = batch.cookies.get(conversation, NO_COOKIES)
         result = await fetch_twiml(
             self.webhooks,
             messaging_planner(p["inbound_from"], p["inbound_to"]),
@@ -280,10 +292,14 @@ class Worker:
             now=to_micros(self.clock.now()),
             fallback_url=p.get("fallback_url"),
             fallback_method=p.get("fallback_method", "POST"),
+            cookies=jar,
         )
         done.attempts = result.attempts
         done.warnings = result.warnings
         done.replies = [a for a in result.actions if isinstance(a, SendReply)]
+        if result.cookies != jar:
+            batch.cookies[conversation] = result.cookies  # for the conversation's next text
+            done.cookies = (conversation, result.cookies)
 
     # -- recording ---------------------------------------------------------------------------
 
@@ -382,6 +398,8 @@ class Worker:
                     resource_sid=task.ref,
                     text=detail,
                 )
+            if done.cookies is not None:
+                save_jar(conn, *done.cookies, now)
             for reply in done.replies:
                 create_reply(conn, account, reply, now, mps=self.mps)
 
@@ -432,6 +450,11 @@ class Worker:
                 )
         else:
             outbox.change_status(message, "failed", error_code=outcome.code)
+
+
+def _conversation(payload: dict[str, Any]) -> Conversation:
+    """An inbound task's conversation: whose cookies its webhooks carry."""
+    return Conversation(payload["account_sid"], payload["inbound_from"], payload["inbound_to"])
 
 
 def _pairs(raw: Any) -> list[tuple[str, str]]:
