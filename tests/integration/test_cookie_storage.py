@@ -46,6 +46,9 @@ def test_jars_are_kept_per_conversation(db: Database) -> None:
     assert loaded[ALICE].header(URL, NOW + 2) == "a=3"
     assert loaded[ALICE_OTHER_NUMBER].header(URL, NOW + 2) == "b=2"
     assert db.transaction(load_jars, [], NOW) == {}
+    db.transaction(save_jar, ALICE_OTHER_ACCOUNT, jar("c=3"), NOW)
+    only = db.transaction(load_jars, [ALICE], NOW + 2)
+    assert list(only) == [ALICE] and only[ALICE].header(URL, NOW + 2) == "a=3"
 
 
 def test_an_empty_jar_removes_the_row(db: Database) -> None:
