@@ -83,7 +83,7 @@ def build_dispatch(
                 media_timeout=settings.webhook_timeout,
             ),
             CallbackHandler(webhooks),
-            InboundHandler(webhooks, mps=settings.mps),
+            InboundHandler(webhooks, clock, mps=settings.mps),
         ]
     )
     for provider in registry_of_providers:

@@ -150,6 +150,9 @@ class Probe:
     kind = "probe"
     lane = queue.SEND_LANE
 
+    def chain(self, task: queue.Task) -> str:
+        return task.ref
+
     def load(self, conn: Connection, batch: Sequence[queue.Task], now: int) -> None:
         return None
 

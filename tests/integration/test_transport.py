@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from telephonist.webhooks.delivery import WebhookClient
+from telephonist.webhooks.media import MediaError, fetch_media
 from telephonist.webhooks.transport import (
     ConnectFailed,
     InvalidURL,
@@ -275,6 +276,86 @@ def test_redirects_are_followed_and_bounded(run: Any) -> None:
                 )
                 assert attempt.error_code == 11215
                 assert all(r.startswith(b"POST /") for r in server.requests)
+        finally:
+            await client.aclose()
+
+    run(main())
+
+
+def test_every_set_cookie_is_kept(run: Any) -> None:
+    """Repeated headers keep their last value, except Set-Cookie: each one is kept, in order."""
+    raw = (
+        b"HTTP/1.1 200 OK\r\nSet-Cookie: a=1; Path=/\r\nX-Twice: one\r\n"
+        b"set-cookie: b=2\r\nX-Twice: two\r\nContent-Length: 2\r\n\r\nok"
+    )
+
+    async def main() -> None:
+        async with Scripted(fixed(raw)) as server:
+            response = await post(server.url)
+            assert response.set_cookies == ("a=1; Path=/", "b=2")
+            assert response.header("x-twice") == "two"
+
+    run(main())
+
+
+def test_cookies_stay_with_their_origin_across_redirects(run: Any) -> None:
+    """The Cookie given is sent; a same-origin redirect keeps it (and its Set-Cookie), one to
+    another origin neither gets it nor may set any."""
+
+    def redirecting(to: str) -> Answer:
+        async def answer(head: bytes, writer: asyncio.StreamWriter) -> bool:
+            if b" /hook" in head.split(b"\r\n")[0]:
+                writer.write(
+                    b"HTTP/1.1 302 Found\r\nSet-Cookie: first=1\r\nLocation: "
+                    + to.encode()
+                    + b"\r\nContent-Length: 0\r\n\r\n"
+                )
+            else:
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\nSet-Cookie: second=2\r\nContent-Length: 0\r\n\r\n"
+                )
+            return True
+
+        return answer
+
+    async def main() -> None:
+        client = WebhookClient(timeout=5)
+        try:
+            async with Scripted(redirecting("/next")) as server:
+                attempt = await client.send(
+                    server.url, "POST", [], auth_token="t" * 32, event="e", cookie="s=abc"
+                )
+                assert attempt.ok and attempt.set_cookies == ("first=1", "second=2")
+                assert all(b"\r\nCookie: s=abc\r\n" in r for r in server.requests)
+            async with Scripted(redirecting("")) as other:
+                elsewhere = other.url.replace("/hook?x=1", "/elsewhere")
+                async with Scripted(redirecting(elsewhere)) as server:
+                    attempt = await client.send(
+                        server.url, "POST", [], auth_token="t" * 32, event="e", cookie="s=abc"
+                    )
+                assert attempt.ok and attempt.set_cookies == ("first=1",)
+                assert b"\r\nCookie:" in server.requests[0]
+                assert b"Cookie" not in other.requests[0]
+        finally:
+            await client.aclose()
+
+    run(main())
+
+
+def test_media_fetches_use_the_clients_timeout(run: Any) -> None:
+    """A silent media URL fails with 11200 after the configured webhook timeout, not 15 s."""
+
+    async def silent(head: bytes, writer: asyncio.StreamWriter) -> bool:
+        await asyncio.Event().wait()
+        return False
+
+    async def main() -> None:
+        client = WebhookClient(timeout=0.2)
+        try:
+            async with Scripted(silent) as server:
+                with pytest.raises(MediaError) as caught:
+                    await asyncio.wait_for(fetch_media(client, server.url), timeout=5)
+                assert caught.value.code == 11200
         finally:
             await client.aclose()
 

@@ -18,7 +18,14 @@ from twilio.twiml.messaging_response import MessagingResponse
 from telephonist.domain.error_codes import catalog_message
 from telephonist.twiml import parse
 from telephonist.twiml.messaging import FollowRedirect, Plan, SendReply, plan_messaging
-from telephonist.twiml.parse import MAX_WARNINGS, Node, Parsed, TwimlError, parse_document
+from telephonist.twiml.parse import (
+    MAX_WARNINGS,
+    Node,
+    Parsed,
+    TwimlError,
+    TwimlWarning,
+    parse_document,
+)
 from telephonist.twiml.vocabulary import MESSAGING, Verb, vocabulary
 
 DOC_URL = "https://app.example/sms/incoming?step=1"
@@ -44,8 +51,8 @@ def reply(
     return SendReply(to, from_, body, media, action, method)
 
 
-def codes(warnings: tuple[str, ...]) -> list[int]:
-    return [int(text.split()[0]) for text in warnings]
+def codes(warnings: tuple[TwimlWarning, ...]) -> list[int]:
+    return [code for code, _ in warnings]
 
 
 # -- The SDK as oracle -------------------------------------------------------------------------
@@ -601,8 +608,8 @@ def test_voice_verbs_are_warned_about_and_the_rest_still_runs() -> None:
     result = plan(doc)
     assert result.actions == (reply("hi"), FollowRedirect("https://app.example/next"))
     assert codes(result.warnings) == [12200, 12200]
-    assert "<Say>" in result.warnings[0]
-    assert "<Play>" in result.warnings[1]
+    assert "<Say>" in result.warnings[0][1]
+    assert "<Play>" in result.warnings[1][1]
 
 
 @pytest.mark.parametrize(
@@ -621,7 +628,7 @@ def test_schema_warnings(doc: str, mentions: str) -> None:
     result = plan(doc)
     assert result.actions == (reply("hi"),)
     assert codes(result.warnings) == [12200]
-    assert mentions in result.warnings[0]
+    assert mentions in result.warnings[0][1]
 
 
 def test_parse_keeps_only_what_the_vocabulary_defines() -> None:
@@ -640,7 +647,9 @@ def test_warnings_are_capped() -> None:
     doc = "<Response>" + "<Say>x</Say>" * 500 + "<Message/>" * 500 + "</Response>"
     result = plan(doc)
     assert len(result.warnings) == MAX_WARNINGS + 1
-    assert result.warnings[-1].endswith("more warnings")
+    code, detail = result.warnings[-1]
+    assert code == 12200
+    assert detail.endswith("more warnings")
 
 
 def test_warning_and_error_titles_are_twilios() -> None:

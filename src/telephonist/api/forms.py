@@ -3,15 +3,26 @@
 Twilio's clients send ``application/x-www-form-urlencoded`` with PascalCase names; arrays are
 repeated keys (``MediaUrl=a&MediaUrl=b``); booleans are ``true``/``false``; spaces arrive as
 ``+`` (Python SDK) or ``%20`` (Node SDK). Names are case-sensitive. Unknown names are ignored.
+
+Older SDKs (twilio-node 3.x, still pinned by many apps) send ``multipart/form-data`` instead,
+which Twilio accepts too: its fields read exactly like the urlencoded ones, under the same size
+limit. File parts carry nothing the API takes (media travel as ``MediaUrl``), so a body with one
+is refused rather than half-read.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from urllib.parse import parse_qsl
 
+from starlette.datastructures import Headers, UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 
 from telephonist.errors import TwilioError, invalid_parameter
+
+URLENCODED = "application/x-www-form-urlencoded"
+MULTIPART = "multipart/form-data"
 
 
 class Form:
@@ -98,14 +109,46 @@ async def read_form(request: Request, max_bytes: int) -> Form:
     raw = b"".join(chunks)
     if not raw:
         return Form([])
-    content_type = request.headers.get("content-type", "")
-    if content_type and not content_type.startswith("application/x-www-form-urlencoded"):
-        raise TwilioError(20422, 400, "Request bodies must be application/x-www-form-urlencoded")
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type == MULTIPART:
+        return await _multipart(request.headers, raw)
+    if media_type and media_type != URLENCODED:
+        raise TwilioError(20422, 400, f"Request bodies must be {URLENCODED} or {MULTIPART}")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise TwilioError(20422, 400, "Request body is not valid UTF-8") from None
     return Form.parse(text)
+
+
+async def _multipart(headers: Headers, raw: bytes) -> Form:
+    """A ``multipart/form-data`` body (already read, within the limit) as a :class:`Form`."""
+
+    async def stream() -> AsyncGenerator[bytes, None]:
+        yield raw
+
+    # The body is already within the limit; no part or field count may refuse it on top.
+    # (Starlette decodes a field that is not valid in its charset as Latin-1, never failing.)
+    parser = MultiPartParser(headers, stream(), max_fields=len(raw), max_part_size=len(raw))
+    try:
+        data = await parser.parse()
+    except MultiPartException as exc:
+        raise TwilioError(20422, 400, f"Malformed {MULTIPART} body: {exc.message}") from None
+    pairs: list[tuple[str, str]] = []
+    files: list[UploadFile] = []
+    for name, value in data.multi_items():
+        if isinstance(value, str):
+            pairs.append((name, value))
+        else:
+            files.append(value)
+    if files:
+        for upload in files:
+            await upload.close()
+        names = ", ".join(sorted({upload.filename or "?" for upload in files}))
+        raise TwilioError(
+            20422, 400, f"File parts ({names}) are not accepted; send media as MediaUrl"
+        )
+    return Form(pairs)
 
 
 def query_form(request: Request) -> Form:

@@ -44,6 +44,11 @@ class TaskHandler(Protocol):
     kind: str
     lane: str
 
+    def chain(self, task: Task) -> str:
+        """Tasks with the same chain run one after another, in queue order (a message's
+        callbacks; the texts of one conversation); others run side by side."""
+        ...
+
     def load(self, conn: Connection, tasks: Sequence[Task], now: int) -> Any:
         """Read (and mark) what the work needs, in the leasing transaction."""
         ...

@@ -135,7 +135,7 @@ class Worker:
             # before its `delivered` one); different resources run concurrently.
             chains: dict[str, list[queue.Task]] = {}
             for task in group.tasks:
-                chains.setdefault(task.ref, []).append(task)
+                chains.setdefault(group.handler.chain(task), []).append(task)
 
             async def run_chain(chain: list[queue.Task]) -> None:
                 for task in chain:
@@ -162,12 +162,12 @@ class Worker:
         """Calls to apps, streamed: started when there is room, recorded as they end."""
         running: set[asyncio.Task[None]] = set()
         ended: asyncio.Queue[Outcome | None] = asyncio.Queue()
-        chains: dict[tuple[str, str], asyncio.Future[None]] = {}
+        chains: dict[tuple[str, str], asyncio.Future[None]] = {}  # the last task of each chain
         recorder = asyncio.create_task(self._recorder(ended))
         loop = asyncio.get_running_loop()
 
         async def run_one(group: Group, task: queue.Task) -> None:
-            key = (task.kind, task.ref)
+            key = (task.kind, group.handler.chain(task))
             before = chains.get(key)
             mine: asyncio.Future[None] = loop.create_future()
             chains[key] = mine

@@ -221,3 +221,19 @@ media_content = Table(
     Column("media_sid", SID, ForeignKey("media.sid", ondelete="CASCADE"), primary_key=True),
     Column("content", LargeBinary, nullable=False),
 )
+
+conversation_cookies = Table(
+    "conversation_cookies",
+    metadata,
+    # The cookies an app set in its answers to one SMS conversation's webhooks (the account and
+    # the inbound From/To pair), sent back on that conversation's later webhooks. In the
+    # database, so they survive restarts and every worker sees them.
+    Column("account_sid", SID, primary_key=True),
+    Column("from_", String(64), primary_key=True),
+    Column("to", String(64), primary_key=True),
+    Column("jar", Text, nullable=False),  # JSON, see telephonist.webhooks.cookies
+    # When the last cookie expires: rows past it are dead and may be deleted.
+    Column("expires_at", MICROS, nullable=False),
+    Column("updated_at", MICROS, nullable=False),
+)
+Index("ix_conversation_cookies_expires", conversation_cookies.c.expires_at)

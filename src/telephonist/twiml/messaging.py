@@ -11,6 +11,7 @@ against the URL of the document they appear in.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeAlias
 from urllib.parse import urljoin, urlsplit
@@ -20,9 +21,9 @@ from telephonist.twiml.parse import (
     SCHEMA_WARNING,
     XML_WHITESPACE,
     Node,
+    TwimlWarning,
     capped,
     parse_document,
-    warning,
 )
 from telephonist.twiml.vocabulary import MESSAGING
 
@@ -66,7 +67,7 @@ class Plan:
     """The actions to take, in document order; a :class:`FollowRedirect`, if any, is last."""
 
     actions: tuple[Action, ...] = ()
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[TwimlWarning, ...] = ()
 
     @property
     def replies(self) -> tuple[SendReply, ...]:
@@ -118,8 +119,26 @@ def plan_messaging(
     return Plan(tuple(actions), capped(warnings))
 
 
+def messaging_planner(
+    inbound_from: str, inbound_to: str
+) -> Callable[[bytes, str | None, str], Plan]:
+    """:func:`plan_messaging` for the message ``inbound_from`` -> ``inbound_to``, in the shape the
+    TwiML fetcher calls (:mod:`telephonist.webhooks.fetcher`): ``(body, content_type, url)``."""
+
+    def planner(body: bytes, content_type: str | None, document_url: str) -> Plan:
+        return plan_messaging(
+            body,
+            content_type,
+            document_url=document_url,
+            inbound_from=inbound_from,
+            inbound_to=inbound_to,
+        )
+
+    return planner
+
+
 def _message(
-    node: Node, document_url: str, inbound_from: str, inbound_to: str, warnings: list[str]
+    node: Node, document_url: str, inbound_from: str, inbound_to: str, warnings: list[TwimlWarning]
 ) -> SendReply | None:
     method = _method(node, MESSAGE_INVALID_METHOD, warnings)
     callback = _attr(node, "action") or _attr(node, "statusCallback")
@@ -128,12 +147,12 @@ def _message(
         action = _resolve(callback, document_url)
         if action is None:
             warnings.append(
-                warning(INVALID_STATUS_CALLBACK, f"{callback!r} is not an http(s) URL; ignored")
+                (INVALID_STATUS_CALLBACK, f"{callback!r} is not an http(s) URL; ignored")
             )
     body = _body(node, warnings)
     media = _media(node, document_url, warnings)
     if not body and not media:
-        warnings.append(warning(INVALID_BODY, "<Message> has neither a body nor media; not sent"))
+        warnings.append((INVALID_BODY, "<Message> has neither a body nor media; not sent"))
         return None
     return SendReply(
         to=_attr(node, "to") or inbound_from,
@@ -145,7 +164,7 @@ def _message(
     )
 
 
-def _body(node: Node, warnings: list[str]) -> str:
+def _body(node: Node, warnings: list[TwimlWarning]) -> str:
     """The message text: the non-empty ``<Body>`` nouns if any, else the ``<Message>``'s text.
 
     Both forms are common (the SDK's ``message("hi").media(url)`` writes text next to
@@ -157,17 +176,13 @@ def _body(node: Node, warnings: list[str]) -> str:
     if not bodies:
         return node.text.strip(XML_WHITESPACE)
     if len(bodies) > 1:
-        warnings.append(
-            warning(SCHEMA_WARNING, f"<Message> has {len(bodies)} <Body> nouns; concatenated")
-        )
+        warnings.append((SCHEMA_WARNING, f"<Message> has {len(bodies)} <Body> nouns; concatenated"))
     if node.text:
-        warnings.append(
-            warning(SCHEMA_WARNING, "<Message> has both text and <Body>; the text is ignored")
-        )
+        warnings.append((SCHEMA_WARNING, "<Message> has both text and <Body>; the text is ignored"))
     return "".join(bodies).strip(XML_WHITESPACE)
 
 
-def _media(node: Node, document_url: str, warnings: list[str]) -> tuple[str, ...]:
+def _media(node: Node, document_url: str, warnings: list[TwimlWarning]) -> tuple[str, ...]:
     urls: list[str] = []
     for child in node.children:
         if child.tag != "Media":
@@ -175,14 +190,12 @@ def _media(node: Node, document_url: str, warnings: list[str]) -> tuple[str, ...
         written = child.text.strip(XML_WHITESPACE)
         url = _resolve(written, document_url) if written else None
         if url is None:
-            warnings.append(
-                warning(SCHEMA_WARNING, f"<Media> {written!r} is not an http(s) URL; ignored")
-            )
+            warnings.append((SCHEMA_WARNING, f"<Media> {written!r} is not an http(s) URL; ignored"))
         else:
             urls.append(url)
     if len(urls) > MAX_MEDIA:
         warnings.append(
-            warning(
+            (
                 SCHEMA_WARNING,
                 f"<Message> has {len(urls)} <Media>; only the first {MAX_MEDIA} are sent",
             )
@@ -190,14 +203,12 @@ def _media(node: Node, document_url: str, warnings: list[str]) -> tuple[str, ...
     return tuple(urls[:MAX_MEDIA])
 
 
-def _redirect(node: Node, document_url: str, warnings: list[str]) -> FollowRedirect | None:
+def _redirect(node: Node, document_url: str, warnings: list[TwimlWarning]) -> FollowRedirect | None:
     method = _method(node, REDIRECT_INVALID_METHOD, warnings)
     written = node.text.strip(XML_WHITESPACE)
     url = _resolve(written, document_url) if written else None
     if url is None:
-        warnings.append(
-            warning(INVALID_URL, f"<Redirect> to {written!r} is not an http(s) URL; stopping")
-        )
+        warnings.append((INVALID_URL, f"<Redirect> to {written!r} is not an http(s) URL; stopping"))
         return None
     return FollowRedirect(url=url, method=method)
 
@@ -208,13 +219,13 @@ def _attr(node: Node, name: str) -> str | None:
     return value or None
 
 
-def _method(node: Node, code: int, warnings: list[str]) -> str:
+def _method(node: Node, code: int, warnings: list[TwimlWarning]) -> str:
     written = _attr(node, "method")
     if written is None:
         return "POST"
     method = written.upper()
     if method not in METHODS:
-        warnings.append(warning(code, f"<{node.tag}> method {written!r}; using POST"))
+        warnings.append((code, f"<{node.tag}> method {written!r}; using POST"))
         return "POST"
     return method
 

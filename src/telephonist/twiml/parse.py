@@ -14,6 +14,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import defusedxml.ElementTree as DefusedET  # type: ignore[import-untyped, unused-ignore]
 from defusedxml import DefusedXmlException  # type: ignore[import-untyped, unused-ignore]
@@ -71,17 +72,17 @@ class TwimlError(TelephonistError):
         super().__init__(f"{code} {self.message}: {detail}")
 
 
-def warning(code: int, detail: str) -> str:
-    """A human-readable warning that still starts with Twilio's code, so it can be alerted on."""
-    return f"{code} {TITLES[code]}: {detail}"
+TwimlWarning: TypeAlias = tuple[int, str]
+"""``(code, detail)``: Twilio's code (one of :data:`TITLES`) and what it was about in this
+document. Carried as data so that whoever records the alert needs no parsing to find the code."""
 
 
-def capped(warnings: list[str]) -> tuple[str, ...]:
-    """The first :data:`MAX_WARNINGS` warnings, and a count of the rest."""
+def capped(warnings: list[TwimlWarning]) -> tuple[TwimlWarning, ...]:
+    """The first :data:`MAX_WARNINGS` warnings, and a count of the rest (as one more 12200)."""
     if len(warnings) <= MAX_WARNINGS:
         return tuple(warnings)
     rest = len(warnings) - MAX_WARNINGS
-    return (*warnings[:MAX_WARNINGS], f"... and {rest} more warnings")
+    return (*warnings[:MAX_WARNINGS], (SCHEMA_WARNING, f"... and {rest} more warnings"))
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,7 @@ class Parsed:
     """A TwiML document that can run, with the 12200 warnings it drew along the way."""
 
     root: Node
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[TwimlWarning, ...] = ()
 
 
 def parse_document(
@@ -136,7 +137,7 @@ def parse_document(
     root = _parse_xml(body)
     if root.tag != ROOT:
         raise TwimlError(PARSE_FAILURE, f"the root element must be <{ROOT}>, not <{root.tag}>")
-    warnings: list[str] = []
+    warnings: list[TwimlWarning] = []
     tree = _build(root, vocabulary[ROOT], vocabulary, warnings)
     return Parsed(tree, capped(warnings))
 
@@ -189,7 +190,10 @@ def _parse_xml(body: bytes) -> ET.Element:
 
 
 def _build(
-    element: ET.Element, verb: Verb, vocabulary: Mapping[str, Verb], warnings: list[str]
+    element: ET.Element,
+    verb: Verb,
+    vocabulary: Mapping[str, Verb],
+    warnings: list[TwimlWarning],
 ) -> Node:
     """Keep what ``verb`` defines, warn about the rest.
 
@@ -201,21 +205,17 @@ def _build(
         if name in verb.attributes:
             attrs[name] = value
         else:
-            warnings.append(
-                warning(SCHEMA_WARNING, f"<{verb.name}> has no attribute {name!r}; ignored")
-            )
+            warnings.append((SCHEMA_WARNING, f"<{verb.name}> has no attribute {name!r}; ignored"))
     pieces = [element.text or ""]
     children: list[Node] = []
     for child in element:
         pieces.append(child.tail or "")
         child_verb = vocabulary.get(child.tag)
         if child_verb is None:
-            warnings.append(
-                warning(SCHEMA_WARNING, f"<{child.tag}> is not a known element; ignored")
-            )
+            warnings.append((SCHEMA_WARNING, f"<{child.tag}> is not a known element; ignored"))
         elif child.tag not in verb.children:
             warnings.append(
-                warning(
+                (
                     SCHEMA_WARNING,
                     f"<{child.tag}> is not allowed inside <{verb.name}>; ignored",
                 )
@@ -226,6 +226,6 @@ def _build(
     if not text.strip(XML_WHITESPACE):
         text = ""
     elif not verb.text:
-        warnings.append(warning(SCHEMA_WARNING, f"<{verb.name}> takes no text; ignored"))
+        warnings.append((SCHEMA_WARNING, f"<{verb.name}> takes no text; ignored"))
         text = ""
     return Node(verb.name, attrs, text, tuple(children))

@@ -5,6 +5,11 @@ bounded attempt: connections and reads time out (15 s by default, as on Twilio),
 read up to a limit, and every failure maps to the Twilio error code an alert will carry.
 Twilio's per-URL overrides in the fragment (``#rc=2&rt=5000``: retry count, read timeout…) are
 honoured.
+
+Cookies are the caller's to keep (see :mod:`telephonist.webhooks.cookies`): ``send`` sends the
+``Cookie`` value it is given and reports every ``Set-Cookie`` it got back. Both stay with the
+origin of the URL asked for: past an HTTP redirect to another origin no cookie is sent and none
+is kept.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from telephonist.webhooks.transport import (
     ConnectFailed,
     InvalidURL,
     NameNotResolved,
+    Target,
     Transport,
     TransportError,
 )
@@ -40,6 +46,8 @@ class Attempt:
     error_code: int | None = None
     error_text: str = ""
     too_large: bool = False
+    # Every Set-Cookie the answer (and any HTTP redirect on the same origin) carried, in order.
+    set_cookies: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -157,21 +165,24 @@ class WebhookClient:
         event: str,
         token_url: str | None = None,
         extra_headers: dict[str, str] | None = None,
+        cookie: str | None = None,
     ) -> Attempt:
         """Sign and send, retrying connection failures as the URL's overrides allow.
 
         ``token_url`` keys the idempotency token (default: ``url``); a fallback request passes
-        the primary URL so that the app sees one token for one event.
+        the primary URL so that the app sees one token for one event. ``cookie`` is the
+        ``Cookie`` header's value, if any (not signed: Twilio's signature covers no cookies).
         """
         limits = overrides(url, self.timeout)
         token = idempotency_token(event, strip_fragment(token_url or url))
-        attempt = await self._once(url, method, params, auth_token, token, limits, extra_headers)
+        headers = dict(extra_headers or {})
+        if cookie:
+            headers["Cookie"] = cookie
+        attempt = await self._once(url, method, params, auth_token, token, limits, headers)
         tries = 0
         while attempt.error_code in RETRIABLE and tries < limits.retries:
             tries += 1
-            attempt = await self._once(
-                url, method, params, auth_token, token, limits, extra_headers
-            )
+            attempt = await self._once(url, method, params, auth_token, token, limits, headers)
         return attempt
 
     async def _once(
@@ -182,7 +193,7 @@ class WebhookClient:
         auth_token: str,
         token: str,
         limits: Overrides,
-        extra_headers: dict[str, str] | None,
+        extra_headers: dict[str, str],
     ) -> Attempt:
         target = strip_fragment(url)
         method = method.upper()
@@ -190,6 +201,7 @@ class WebhookClient:
         if extra_headers:
             headers.extend(extra_headers.items())
         data: bytes | None = None
+        set_cookies: list[str] = []
         if method == "GET":
             if params:
                 target = f"{target}{'&' if urlsplit(target).query else '?'}{form_encode(params)}"
@@ -199,6 +211,7 @@ class WebhookClient:
             headers.append(("Content-Type", "application/x-www-form-urlencoded"))
             data = form_encode(params).encode()
         try:
+            origin: tuple[bool, str, int] | None = Target.parse(target).origin
             for _ in range(MAX_REDIRECTS + 1):
                 response = await self.transport.request(
                     method,
@@ -209,6 +222,8 @@ class WebhookClient:
                     read_timeout=limits.read_timeout,
                     max_body=self.max_body,
                 )
+                if origin is not None:
+                    set_cookies.extend(response.set_cookies)
                 location = response.header("Location")
                 if response.status not in REDIRECTS or not location:
                     break
@@ -217,6 +232,10 @@ class WebhookClient:
                     # As browsers and HTTP clients do: the next request is a GET, no body.
                     method, data = "GET", None
                     headers = [h for h in headers if h[0] != "Content-Type"]
+                if origin is not None and Target.parse(target).origin != origin:
+                    # Cookies belong to the origin that set them: none travel to (or from) here.
+                    origin = None
+                    headers = [h for h in headers if h[0] != "Cookie"]
             else:
                 return _failed(url, method, 11215, "Too many redirects")
         except NameNotResolved:
@@ -240,4 +259,5 @@ class WebhookClient:
             error_code=None if ok else 11200,
             error_text="" if ok else f"HTTP {response.status}",
             too_large=response.too_large,
+            set_cookies=tuple(set_cookies),
         )

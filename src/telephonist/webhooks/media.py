@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import aiohttp
 
+from telephonist.errors import TelephonistError
 from telephonist.webhooks.delivery import WebhookClient
 
 IMAGE_LIMIT = 5 * 1024 * 1024
@@ -33,7 +34,7 @@ ACCEPTED_TYPES = frozenset(
 )
 
 
-class MediaError(Exception):
+class MediaError(TelephonistError):
     def __init__(self, code: int, message: str) -> None:
         super().__init__(message)
         self.code = code
@@ -49,9 +50,15 @@ def accepted(content_type: str) -> bool:
     return content_type.startswith(ACCEPTED_PREFIXES) or content_type in ACCEPTED_TYPES
 
 
-async def fetch_media(client: WebhookClient, url: str, *, timeout: float = 15.0) -> Fetched:
-    """GET ``url`` and return its bytes, or raise :class:`MediaError` with Twilio's code."""
-    limits = aiohttp.ClientTimeout(total=timeout + 5, connect=5.0, sock_read=timeout)
+async def fetch_media(client: WebhookClient, url: str, *, timeout: float | None = None) -> Fetched:
+    """GET ``url`` and return its bytes, or raise :class:`MediaError` with Twilio's code.
+
+    ``timeout`` bounds connecting and each read (default: the client's, i.e. the configured
+    webhook timeout); the whole download gets five seconds more, so a slow drip cannot hold
+    a send for ever.
+    """
+    seconds = client.timeout if timeout is None else timeout
+    limits = aiohttp.ClientTimeout(total=seconds + 5, connect=seconds, sock_read=seconds)
     try:
         async with client.session.get(url, timeout=limits, max_redirects=10) as resp:
             if not 200 <= resp.status < 300:

@@ -10,6 +10,7 @@ transport about 30 µs. It does only what webhooks need:
 - a pool of idle keep-alive connections per origin, a cap on requests in flight, idle
   connections dropped after a few seconds (before common servers close them, Node's default
   being 5 s), and one transparent retry when a reused connection turns out to be closed;
+- every ``Set-Cookie`` of an answer kept (other repeated headers keep their last value);
 - responses framed by Content-Length, chunked encoding or the end of the connection, parsed
   by httptools (llhttp, the parser uvicorn uses); 1xx interim answers skipped; bodies kept up
   to a limit, after which the connection is dropped rather than drained; header floods cut;
@@ -36,11 +37,13 @@ from urllib.parse import unquote, urlsplit
 
 import httptools
 
+from telephonist.errors import TelephonistError
+
 MAX_HEADER_BYTES = 64 * 1024
 IDLE_SECONDS = 4.0
 
 
-class TransportError(Exception):
+class TransportError(TelephonistError):
     """The request got no usable HTTP answer."""
 
 
@@ -66,6 +69,8 @@ class Response:
     headers: dict[str, str]  # names as sent; a repeated name keeps its last value
     body: bytes
     too_large: bool
+    # Every Set-Cookie, in order: it is the one header that may not be folded into one value.
+    set_cookies: tuple[str, ...] = ()
 
     def header(self, name: str) -> str | None:
         return _header(self.headers, name)
@@ -142,6 +147,7 @@ class _Connection(asyncio.Protocol):
         self._waiter: asyncio.Future[Response] | None = None
         self._max_body = max_body
         self._headers: dict[str, str] = {}
+        self._set_cookies: list[str] = []
         self._header_bytes = 0
         self._chunks: list[bytes] = []
         self._size = 0
@@ -188,7 +194,10 @@ class _Connection(asyncio.Protocol):
         self._header_bytes += len(name) + len(value)
         if self._header_bytes > MAX_HEADER_BYTES:
             raise httptools.HttpParserError("response headers too large")
-        self._headers[name.decode("latin-1")] = value.decode("latin-1")
+        text = value.decode("latin-1")
+        self._headers[name.decode("latin-1")] = text
+        if len(name) == 10 and name.lower() == b"set-cookie":
+            self._set_cookies.append(text)
 
     def on_headers_complete(self) -> None:
         self._headers_done = True
@@ -214,6 +223,7 @@ class _Connection(asyncio.Protocol):
         status = self._parser.get_status_code()
         if 100 <= status < 200:  # an interim answer: the real one follows
             self._headers, self._header_bytes, self._headers_done = {}, 0, False
+            self._set_cookies = []
             return
         # Asked now: once the message is complete the parser forgets what it said.
         self._keep_alive = self._parser.should_keep_alive()
@@ -235,7 +245,13 @@ class _Connection(asyncio.Protocol):
             waiter.set_exception(ProtocolViolation("undecodable compressed body"))
             return
         waiter.set_result(
-            Response(self._parser.get_status_code(), self._headers, body, self._too_large)
+            Response(
+                self._parser.get_status_code(),
+                self._headers,
+                body,
+                self._too_large,
+                tuple(self._set_cookies),
+            )
         )
 
     def _fail(self, exc: Exception) -> None:

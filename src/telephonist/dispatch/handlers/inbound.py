@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from telephonist.clock import Clock, to_micros
 from telephonist.dispatch import queue
 from telephonist.dispatch.alerts import record_alert
 from telephonist.dispatch.handlers.webhook import Attempts, load_tokens, pairs, record_attempts
@@ -23,11 +24,11 @@ from telephonist.dispatch.ratelimit import DEFAULT_MPS
 from telephonist.dispatch.tasks import Done
 from telephonist.domain.commands import SendMessage
 from telephonist.domain.messages import MessageRejected
-from telephonist.twiml.messaging import FollowRedirect, SendReply, plan_messaging
-from telephonist.twiml.parse import TwimlError
-from telephonist.webhooks.delivery import Attempt, WebhookClient
-
-MAX_REDIRECTS = 10
+from telephonist.storage.cookies import Conversation, load_jars, save_jar
+from telephonist.twiml.messaging import SendReply, messaging_planner
+from telephonist.webhooks.cookies import NO_COOKIES, CookieJar
+from telephonist.webhooks.delivery import WebhookClient
+from telephonist.webhooks.fetcher import fetch_twiml
 
 
 @dataclass
@@ -35,95 +36,70 @@ class Answered:
     attempts: Attempts = field(default_factory=list)
     replies: list[SendReply] = field(default_factory=list)
     warnings: list[tuple[int, str]] = field(default_factory=list)
+    cookies: tuple[Conversation, CookieJar] | None = None
 
 
-def as_warning(warning: Any) -> tuple[int, str]:
-    """A planner warning as ``(code, detail)``."""
-    if isinstance(warning, tuple):
-        return int(warning[0]), str(warning[1])
-    text = str(warning)
-    code = text.split(" ", 1)[0]
-    return (int(code) if code.isdigit() else 12200), text
+@dataclass
+class InboundState:
+    tokens: dict[str, str]
+    cookies: dict[Conversation, CookieJar]
+
+
+def conversation(payload: dict[str, Any]) -> Conversation:
+    """The (account, From, To) pair whose cookies an inbound webhook carries."""
+    return Conversation(payload["account_sid"], payload["inbound_from"], payload["inbound_to"])
 
 
 class InboundHandler:
     kind = queue.INBOUND
     lane = queue.WEBHOOK_LANE
 
-    def __init__(self, webhooks: WebhookClient, mps: Mapping[str, float] = DEFAULT_MPS) -> None:
+    def __init__(
+        self, webhooks: WebhookClient, clock: Clock, mps: Mapping[str, float] = DEFAULT_MPS
+    ) -> None:
         self.webhooks = webhooks
+        self.clock = clock
         self.mps = mps
 
-    def load(self, conn: Connection, tasks: Sequence[queue.Task], now: int) -> dict[str, str]:
-        return load_tokens(conn, tasks)
+    def chain(self, task: queue.Task) -> str:
+        # One conversation's texts in order: each sees the cookies the last one set.
+        return "|".join(conversation(task.payload))
 
-    async def work(self, tasks: Sequence[queue.Task], tokens: dict[str, str]) -> list[Done]:
+    def load(self, conn: Connection, tasks: Sequence[queue.Task], now: int) -> InboundState:
+        keys = [conversation(t.payload) for t in tasks]
+        return InboundState(load_tokens(conn, tasks), load_jars(conn, keys, now))
+
+    async def work(self, tasks: Sequence[queue.Task], state: InboundState) -> list[Done]:
         results = []
         for task in tasks:
-            token = tokens.get(task.payload["account_sid"])
+            p = task.payload
+            token = state.tokens.get(p["account_sid"])
             answered = Answered()
             if token is not None:
-                await self._answer(task.payload, token, answered)
+                key = conversation(p)
+                jar = state.cookies.get(key, NO_COOKIES)
+                result = await fetch_twiml(
+                    self.webhooks,
+                    messaging_planner(p["inbound_from"], p["inbound_to"]),
+                    url=p["url"],
+                    method=p["method"],
+                    params=pairs(p["params"]),
+                    auth_token=token,
+                    event=p["event"],
+                    now=to_micros(self.clock.now()),
+                    fallback_url=p.get("fallback_url"),
+                    fallback_method=p.get("fallback_method", "POST"),
+                    cookies=jar,
+                )
+                answered.attempts = list(result.attempts)
+                answered.warnings = [(w[0], w[1]) for w in result.warnings]
+                answered.replies = [a for a in result.actions if isinstance(a, SendReply)]
+                if result.cookies != jar:
+                    # The next text of this conversation in the same batch sees them too.
+                    state.cookies[key] = result.cookies
+                    answered.cookies = (key, result.cookies)
             results.append(Done(task, value=answered))
         return results
-
-    async def _answer(self, p: dict[str, Any], token: str, out: Answered) -> None:
-        params = pairs(p["params"])
-        url = p["url"]
-        attempt, code, actions = await self._fetch(url, p["method"], params, token, p, out)
-        if code is not None and p.get("fallback_url"):
-            out.attempts.append((attempt, code, params))
-            fallback_params = [*params, ("ErrorCode", str(code)), ("ErrorUrl", url)]
-            attempt, code, actions = await self._fetch(
-                p["fallback_url"],
-                p.get("fallback_method", "POST"),
-                fallback_params,
-                token,
-                p,
-                out,
-                token_url=url,
-            )
-        out.attempts.append((attempt, code, params))
-        out.replies = [a for a in actions if isinstance(a, SendReply)]
-
-    async def _fetch(
-        self,
-        url: str,
-        method: str,
-        params: list[tuple[str, str]],
-        token: str,
-        p: dict[str, Any],
-        out: Answered,
-        token_url: str | None = None,
-    ) -> tuple[Attempt, int | None, list[SendReply | FollowRedirect]]:
-        actions: list[SendReply | FollowRedirect] = []
-        for _ in range(MAX_REDIRECTS + 1):
-            attempt = await self.webhooks.send(
-                url, method, params, auth_token=token, event=p["event"], token_url=token_url
-            )
-            if not attempt.ok:
-                return attempt, attempt.error_code, actions
-            if attempt.too_large:
-                return attempt, 11750, actions
-            if attempt.status == 204 or not attempt.body.strip():
-                return attempt, None, actions
-            try:
-                plan = plan_messaging(
-                    attempt.body,
-                    attempt.content_type,
-                    document_url=url,
-                    inbound_from=p["inbound_from"],
-                    inbound_to=p["inbound_to"],
-                )
-            except TwimlError as exc:
-                return attempt, exc.code, actions
-            out.warnings.extend(as_warning(w) for w in plan.warnings)
-            actions.extend(a for a in plan.actions if isinstance(a, SendReply))
-            redirect = next((a for a in plan.actions if isinstance(a, FollowRedirect)), None)
-            if redirect is None:
-                return attempt, None, actions
-            url, method = redirect.url, redirect.method
-        return attempt, 11215, actions
 
     def apply(self, conn: Connection, results: Sequence[Done], state: Any, outbox: Outbox) -> None:
         now = outbox.now
@@ -131,6 +107,8 @@ class InboundHandler:
             answered: Answered = done.value
             account = done.task.payload["account_sid"]
             record_attempts(conn, done.task, answered.attempts, now)
+            if answered.cookies is not None:
+                save_jar(conn, *answered.cookies, now)
             # Alerts about the TwiML name the request that fetched it.
             answer = answered.attempts[-1][0] if answered.attempts else None
             for code, detail in answered.warnings:

@@ -93,6 +93,9 @@ class SendHandler:
         self.backoff = backoff or Backoff()
         self.media_timeout = media_timeout
 
+    def chain(self, task: queue.Task) -> str:
+        return task.ref
+
     def load(self, conn: Connection, tasks: Sequence[queue.Task], now: int) -> SendState:
         sids = [t.ref for t in tasks]
         found = {r["sid"]: r for r in _MESSAGES.records(conn, {"sids": sids})}

@@ -60,6 +60,9 @@ class CallbackHandler:
     def __init__(self, webhooks: WebhookClient) -> None:
         self.webhooks = webhooks
 
+    def chain(self, task: queue.Task) -> str:
+        return task.ref
+
     def load(self, conn: Connection, tasks: Sequence[queue.Task], now: int) -> dict[str, str]:
         return load_tokens(conn, tasks)
 

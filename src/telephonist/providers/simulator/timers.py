@@ -31,6 +31,9 @@ class ReceiptTimer:
     def __init__(self, kind: str = RECEIPT_TASK) -> None:
         self.kind = kind
 
+    def chain(self, task: queue.Task) -> str:
+        return task.ref
+
     def load(self, conn: Connection, tasks: Sequence[queue.Task], now: int) -> None:
         return None
 
