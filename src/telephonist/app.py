@@ -111,17 +111,20 @@ def create_app(
     *,
     clock: Clock | None = None,
     providers: Providers | None = None,
+    prepared: tuple[Database, DefaultAccount] | None = None,
 ) -> Starlette:
     """Build the server. Nothing touches the database until the app starts (its lifespan).
 
-    ``providers`` is the carrier registry (default: the simulated carrier alone).
+    ``providers`` is the carrier registry (default: the simulated carrier alone). ``prepared``
+    is a database :func:`prepare` already opened (``telephonist serve`` prepares once, to print
+    the credentials before it listens); the app closes it when it stops.
     """
     settings = settings or Settings.from_env()
     the_clock: Clock = clock or (FakeClock() if settings.clock == "manual" else SystemClock())
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        db, account = prepare(settings, the_clock)
+        db, account = prepared or prepare(settings, the_clock)
         holder: list[Context] = []
         dispatch = build_dispatch(
             settings,
