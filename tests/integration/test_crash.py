@@ -203,8 +203,12 @@ def test_kill_9_mid_stream_loses_and_repeats_nothing(
         f"carrier_log and messages differ: {len(in_carrier_log)} vs {len(stored)}"
     )
     # The carrier's own log, which sees every hand-over the database recorded, and more.
-    assert killed.keys() | survivors.keys() == stored.keys()
-    assert recorded_before_restart <= killed.keys()
+    # The log line is written once the hand-over has committed: a server killed between the
+    # two leaves a delivery unlogged, only ever one the carrier had before the restart.
+    unlogged = stored.keys() - (killed.keys() | survivors.keys())
+    assert unlogged <= recorded_before_restart, sorted(unlogged - recorded_before_restart)[:5]
+    assert len(unlogged) <= 256, f"{len(unlogged)} deliveries never logged"
+    assert recorded_before_restart - killed.keys() <= unlogged
     for life, handed in (("before the kill", killed), ("after the restart", survivors)):
         twice = sorted(sid for sid, n in handed.items() if n > 1)
         assert not twice, f"{len(twice)} handed over twice {life}, e.g. {twice[:5]}"
