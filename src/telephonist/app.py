@@ -100,9 +100,7 @@ def build_dispatch(
         webhook_concurrency=settings.webhook_concurrency,
         webhook_per_account=settings.webhook_per_account,
     )
-    inbox = Inbox(
-        db, clock, base_url or (lambda: settings.base_url), wake=lambda: worker.wake.set()
-    )
+    inbox = Inbox(db, clock, base_url or (lambda: settings.base_url), wake=worker.notify)
     return Dispatch(registry_of_providers, inbox, webhooks, worker)
 
 
@@ -154,7 +152,7 @@ def create_app(
             yield
         finally:
             stop.set()
-            dispatch.worker.wake.set()
+            dispatch.worker.notify()
             if loop_task is not None:
                 await loop_task
             await dispatch.close()

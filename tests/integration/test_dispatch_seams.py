@@ -219,9 +219,8 @@ async def _drain(env: Env) -> None:
 
 
 def test_an_account_at_its_share_waits_and_sending_never_does(env: Env) -> None:
-    """With one account holding its whole share of webhook capacity, leasing the webhook lane
-    takes only other accounts' work (handing back what a claim took beyond a share), and the
-    send lane never takes webhook work at all."""
+    """Leasing the webhook lane takes at most two shares of one account's backlog, passes over
+    an account that holds them, and the send lane never takes webhook work at all."""
     now = env.now()
     slow, healthy = new_sid("AC"), new_sid("AC")
 
@@ -242,7 +241,7 @@ def test_an_account_at_its_share_waits_and_sending_never_does(env: Env) -> None:
     )
     worker = Worker(env.db, env.clock, Registry(), webhook_per_account=4)
     assert env.db.transaction(worker._lease, queue.SEND_LANE, now, 100, {}) == []
-    # Nothing in flight yet: a claim of everything keeps 4 of the slow account's tasks.
+    # Nothing in flight yet: the slow account's backlog yields two shares, then the rest.
     first = env.db.transaction(worker._lease, queue.WEBHOOK_LANE, now, 100, {})
     assert first == []  # no handler registered: nothing to run, but the leases were taken
     leased = env.run(
@@ -250,7 +249,7 @@ def test_an_account_at_its_share_waits_and_sending_never_does(env: Env) -> None:
             c.execute(select(tasks.c.partition_key).where(tasks.c.lease_owner.is_not(None)))
         )
     )
-    assert sorted(r[0] for r in leased) == sorted([slow] * 4 + [healthy] * 3)
+    assert sorted(r[0] for r in leased) == sorted([slow] * 8 + [healthy] * 3)
     # With the slow account at its share, a new claim passes over its waiting tasks.
     env.run(
         lambda c: c.execute(
@@ -259,12 +258,12 @@ def test_an_account_at_its_share_waits_and_sending_never_does(env: Env) -> None:
             .values(lease_owner=None, lease_until=None)
         )
     )
-    env.db.transaction(worker._lease, queue.WEBHOOK_LANE, now, 100, {slow: 4})
+    env.db.transaction(worker._lease, queue.WEBHOOK_LANE, now, 100, {slow: 8})
     leased_now = env.run(
         lambda c: list(c.execute(select(tasks.c.partition_key, tasks.c.lease_owner)))
     )
     assert sum(1 for key, owner in leased_now if key == healthy and owner) == 3
-    assert sum(1 for key, owner in leased_now if key == slow and owner) == 4
+    assert sum(1 for key, owner in leased_now if key == slow and owner) == 8
 
 
 def test_payload_partition_is_the_account(env: Env) -> None:

@@ -31,7 +31,7 @@ class Context:
 
     def wake_worker(self) -> None:
         """New work is due now: let the in-process worker skip its poll wait."""
-        self.worker.wake.set()
+        self.worker.notify()
 
     async def run_due(self) -> int:
         """Run everything due now (simulated time: the test owns the clock)."""

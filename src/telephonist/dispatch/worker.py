@@ -77,8 +77,14 @@ class Worker:
         self.send_lanes = max(1, send_lanes)
         self.webhook_concurrency = max(1, webhook_concurrency)
         self.webhook_per_account = max(1, webhook_per_account)
-        self.wake = asyncio.Event()
-        self._in_flight: Counter[str] = Counter()  # webhook tasks running, per account
+        self._waiting: set[asyncio.Event] = set()
+        self._in_flight: Counter[str] = Counter()  # webhook tasks leased here, per account
+        self._slots: dict[str, asyncio.Semaphore] = {}  # webhook requests running, per account
+
+    def notify(self) -> None:
+        """New work may be due: wake every idle lane now rather than at its next poll."""
+        for event in self._waiting:
+            event.set()
 
     # -- loops -----------------------------------------------------------------------------------
 
@@ -88,12 +94,18 @@ class Worker:
             *(self._send_lane(stop) for _ in range(self.send_lanes)), self._webhook_pool(stop)
         )
 
-    async def _idle(self, stop: asyncio.Event) -> None:
+    async def _idle(self, stop: asyncio.Event, also: asyncio.Event | None = None) -> None:
+        """Wait for a notification (or ``also``), at most ``poll_seconds``."""
         if stop.is_set():
             return
-        self.wake.clear()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.wake.wait(), timeout=self.poll_seconds)
+        event = also or asyncio.Event()
+        self._waiting.add(event)
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(event.wait(), timeout=self.poll_seconds)
+        finally:
+            self._waiting.discard(event)
+            event.clear()
 
     async def _send_lane(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -147,7 +159,7 @@ class Worker:
 
         await asyncio.gather(*(run_group(g) for g in groups))
         if await self.db.run(self._record, outcomes, to_micros(self.clock.now())):
-            self.wake.set()
+            self.notify()
         return sum(len(g.tasks) for g in groups)
 
     async def _work(self, group: Group, tasks: list[queue.Task]) -> list[Done]:
@@ -159,10 +171,16 @@ class Worker:
             return [Done(task, crashed=True) for task in tasks]
 
     async def _webhook_pool(self, stop: asyncio.Event) -> None:
-        """Calls to apps, streamed: started when there is room, recorded as they end."""
+        """Calls to apps, streamed: started when there is room, recorded as they end.
+
+        Up to ``webhook_concurrency`` tasks are leased here at once and at most
+        ``webhook_per_account`` requests of one account run at once; an account with twice its
+        share leased is passed over by the next claims until its work drains.
+        """
         running: set[asyncio.Task[None]] = set()
         ended: asyncio.Queue[Outcome | None] = asyncio.Queue()
         chains: dict[tuple[str, str], asyncio.Future[None]] = {}  # the last task of each chain
+        freed = asyncio.Event()
         recorder = asyncio.create_task(self._recorder(ended))
         loop = asyncio.get_running_loop()
 
@@ -171,25 +189,31 @@ class Worker:
             before = chains.get(key)
             mine: asyncio.Future[None] = loop.create_future()
             chains[key] = mine
+            account = task.partition_key or ""
+            slots = self._slots.get(account)
+            if slots is None:
+                slots = self._slots[account] = asyncio.Semaphore(self.webhook_per_account)
             try:
                 if before is not None:
                     await before
-                (done,) = await self._work(group, [task])
+                async with slots:
+                    (done,) = await self._work(group, [task])
             finally:
                 mine.set_result(None)
                 if chains.get(key) is mine:
                     del chains[key]
-                account = task.partition_key or ""
                 self._in_flight[account] -= 1
                 if self._in_flight[account] <= 0:
                     del self._in_flight[account]
+                    self._slots.pop(account, None)
+                freed.set()
             await ended.put((group.handler, group.state, done))
 
         try:
             while not stop.is_set():
                 room = self.webhook_concurrency - len(running)
                 if room <= 0:
-                    await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                    await self._idle(stop, freed)
                     continue
                 try:
                     groups = await self.db.run(
@@ -204,7 +228,7 @@ class Worker:
                     await asyncio.sleep(1.0)
                     continue
                 if not groups:
-                    await self._idle(stop)
+                    await self._idle(stop, freed)
                     continue
                 for group in groups:
                     for task in group.tasks:
@@ -233,7 +257,7 @@ class Worker:
                 batch.append(item)
             try:
                 if await self.db.run(self._record, batch, to_micros(self.clock.now())):
-                    self.wake.set()
+                    self.notify()
             except Exception:  # left leased: due again when the lease runs out
                 log.exception("recording %d webhook outcome(s) failed", len(batch))
             if closing:
@@ -244,32 +268,14 @@ class Worker:
     def _lease(
         self, conn: Connection, lane: str, now: int, limit: int, in_flight: dict[str, int]
     ) -> list[Group]:
-        cap = self.webhook_per_account
-        busy = [account for account, n in in_flight.items() if n >= cap and account]
-        tasks = queue.claim(
-            conn,
-            now=now,
-            owner=self.owner,
-            lease_micros=self.lease,
-            limit=limit,
-            lane=lane,
-            busy=busy if lane == queue.WEBHOOK_LANE else (),
-        )
+        if lane == queue.WEBHOOK_LANE:
+            tasks = self._claim_shares(conn, now, limit, in_flight)
+        else:
+            tasks = queue.claim(
+                conn, now=now, owner=self.owner, lease_micros=self.lease, limit=limit, lane=lane
+            )
         if not tasks:
             return []
-        if lane == queue.WEBHOOK_LANE:
-            # One claim can take more of an account's tasks than its share: hand those back.
-            counts = Counter(in_flight)
-            kept, over = [], []
-            for task in tasks:
-                account = task.partition_key or ""
-                if account and counts[account] >= cap:
-                    over.append(task)
-                else:
-                    counts[account] += 1
-                    kept.append(task)
-            queue.release(conn, over, self.owner)
-            tasks = kept
         by_kind: dict[str, list[queue.Task]] = {}
         for task in tasks:
             by_kind.setdefault(task.kind, []).append(task)
@@ -283,6 +289,37 @@ class Worker:
                 continue
             groups.append(Group(handler, of_kind, handler.load(conn, of_kind, now)))
         return groups
+
+    def _claim_shares(
+        self, conn: Connection, now: int, limit: int, in_flight: dict[str, int]
+    ) -> list[queue.Task]:
+        """Webhook tasks, claimed so that no account holds more than its share.
+
+        Each claim takes at most one share (``webhook_per_account``) and passes over accounts
+        that already hold two, so an account ends up with less than three shares leased here
+        however much of its work is due; the rest stays in the queue for other workers or
+        later.
+        """
+        share = self.webhook_per_account
+        counts = Counter(in_flight)
+        claimed: list[queue.Task] = []
+        while len(claimed) < limit:
+            busy = [account for account, n in counts.items() if account and n >= 2 * share]
+            want = min(share, limit - len(claimed))
+            got = queue.claim(
+                conn,
+                now=now,
+                owner=self.owner,
+                lease_micros=self.lease,
+                limit=want,
+                lane=queue.WEBHOOK_LANE,
+                busy=busy,
+            )
+            claimed.extend(got)
+            counts.update(task.partition_key or "" for task in got)
+            if len(got) < want:
+                break
+        return claimed
 
     # -- recording -------------------------------------------------------------------------------
 
