@@ -28,9 +28,12 @@ Approximations, on purpose:
   so CA stocks no ``toll_free``. :func:`kinds_for` says what each country stocks.
 * A search makes a bounded number of attempts (at most a few tens of milliseconds), so a
   restrictive query may return fewer than ``limit`` numbers, or none: an empty list is a normal
-  answer. One-off costs per process: :func:`supported_countries` (about a second), and the first
-  place-filtered search in a calling code, which indexes the geocoder's prefixes for it
-  (~0.1 s for +1, ~0.5 s for +86).
+  answer. One-off costs per process: the first search in a country compiles its patterns (a few
+  tens of milliseconds), and the first place-filtered search in a calling code indexes the
+  geocoder's prefixes for it (~0.1 s for +1, ~0.5 s for +86).
+
+Which countries stock which kinds is recorded in :mod:`telephonist.domain.countries` rather than
+found at run time: finding it (:func:`probe_kinds` for every country) takes about a second.
 """
 
 from __future__ import annotations
@@ -44,9 +47,8 @@ from typing import Literal
 
 import phonenumbers
 from phonenumbers import PhoneMetadata
-from phonenumbers.geodata import GEOCODE_DATA
 
-from telephonist.domain import phone
+from telephonist.domain import countries, geocoding, phone
 
 NumberKind = Literal["local", "toll_free", "mobile"]
 AddressRequirement = Literal["none", "any", "local", "foreign"]
@@ -160,11 +162,7 @@ def _nothing_taken(_: str) -> bool:
 
 
 def supported_countries() -> list[str]:
-    """Every region for which the inventory can produce at least one kind of number, sorted.
-
-    The first call validates sample numbers of every region (about a second, mostly
-    ``phonenumbers`` compiling its patterns); the answer is cached for the process.
-    """
+    """Every region for which the inventory can produce at least one kind of number, sorted."""
     return list(_supported())
 
 
@@ -175,6 +173,13 @@ def _supported() -> tuple[str, ...]:
 
 @cache
 def _kinds(country: str) -> tuple[NumberKind, ...]:
+    recorded = countries.stocked_kinds(country)
+    return tuple(k for k in KINDS if k in recorded)
+
+
+def probe_kinds(country: str) -> tuple[NumberKind, ...]:
+    """The kinds a plain search finds numbers of in ``country``: what :func:`kinds_for` answers,
+    found the slow way (a few milliseconds per country), for the recorded table."""
     # A kind is stocked when a plain search for it finds a number. That is the very search the
     # API runs for an unfiltered listing, so "listed as available" and "finds numbers" agree.
     return tuple(k for k in KINDS if _generate(SearchQuery(country, k, limit=1), _nothing_taken))
@@ -524,13 +529,11 @@ class _GeoPlace:
 @cache
 def _places(country_code: str) -> tuple[_GeoPlace, ...]:
     """Every prefix the English geocoder names within a calling code (in the data's order)."""
-    nanp = country_code == "1"
-    region = "US" if nanp else None
+    region = "US" if country_code == "1" else None
     places = []
-    for key, names in GEOCODE_DATA.items():
-        if key.startswith(country_code) and len(key) > len(country_code) and "en" in names:
-            city, state = phone.split_place(names["en"], region)
-            places.append(_GeoPlace(key[len(country_code) :], city, state))
+    for prefix, name in geocoding.named_prefixes(country_code):
+        city, state = phone.split_place(name, region)
+        places.append(_GeoPlace(prefix, city, state))
     return tuple(places)
 
 
