@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
@@ -16,29 +15,24 @@ from telephonist.api.errors import on_http_exception, on_twilio_error, on_unexpe
 from telephonist.api.routes import routes
 from telephonist.clock import Clock, FakeClock, SystemClock, to_micros
 from telephonist.dispatch.worker import Worker
-from telephonist.domain import inventory
 from telephonist.errors import TwilioError
 from telephonist.providers.simulator.carrier import Simulator
 from telephonist.providers.simulator.scenarios import parse_rules
 from telephonist.settings import Settings
 from telephonist.storage.database import Database
-from telephonist.storage.migrate import upgrade
+from telephonist.storage.migrate import ensure_schema
 from telephonist.storage.seed import DefaultAccount, ensure_default_account
 from telephonist.webhooks.delivery import WebhookClient
 
 
 def prepare(settings: Settings, clock: Clock | None = None) -> tuple[Database, DefaultAccount]:
-    """Open the database, migrate it and make sure the default account exists."""
+    """Open the database, migrate it and make sure the default account exists.
+
+    Cheap on purpose (test fixtures and CI start servers often): the schema check skips Alembic
+    when there is nothing to migrate, and nothing is warmed up here.
+    """
     db = Database(settings.database_url)
-    upgrade(db.engine)
-    # Compiling libphonenumber's patterns takes about a second: pay it at start, not on the
-    # first AvailablePhoneNumbers request.
-    inventory.supported_countries()
-    # Everything loaded so far (libphonenumber's metadata, SQLAlchemy's tables...) lives for
-    # the whole process: moving it out of the collector's sight keeps full collections, and
-    # the latency spikes they cause under load, short.
-    gc.collect()
-    gc.freeze()
+    ensure_schema(db.engine)
     now = to_micros((clock or SystemClock()).now())
     account = db.transaction(ensure_default_account, settings.account_sid, settings.auth_token, now)
     return db, account
