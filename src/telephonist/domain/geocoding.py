@@ -108,18 +108,20 @@ def area_name(digits: str) -> str:
     return ""
 
 
-def named_prefixes(country_code: str) -> list[tuple[str, str]]:
-    """(national prefix, English name) of every prefix in ``country_code`` that has an English
-    name, in the order of the prefixes as strings (the geocoder's own order)."""
+def named_prefixes(leading: str) -> list[tuple[str, str]]:
+    """(rest, English name) of every known prefix that extends ``leading`` (a calling code and
+    perhaps more digits) and has an English name, where ``rest`` is what follows ``leading``;
+    in the order of the prefixes as strings (the geocoder's own order). For a calling code, the
+    rests are national prefixes."""
     table = _table()
     found: list[tuple[str, str]] = []
-    for size in range(len(country_code) + 1, table.longest + 1):
-        width = size - len(country_code)
-        low = bisect_left(table.prefixes, int(country_code + "0" * width))
-        high = bisect_right(table.prefixes, int(country_code + "9" * width))
+    for size in range(len(leading) + 1, table.longest + 1):
+        width = size - len(leading)
+        low = bisect_left(table.prefixes, int(leading + "0" * width))
+        high = bisect_right(table.prefixes, int(leading + "9" * width))
         for at in range(low, high):
             name = table.names[table.name_of[at]]
             if name:
-                found.append((str(table.prefixes[at])[len(country_code) :], name))
+                found.append((str(table.prefixes[at])[len(leading) :], name))
     found.sort()
     return found

@@ -43,7 +43,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from functools import cache, lru_cache
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import phonenumbers
 from phonenumbers import PhoneMetadata
@@ -519,8 +519,7 @@ def _area_codes(region: str, kind: NumberKind) -> tuple[str, ...]:
 # -- Places from the geocoder --------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _GeoPlace:
+class _GeoPlace(NamedTuple):  # a tuple: a calling code has up to 130,000 of them, made at once
     prefix: str  # national-number prefix the geocoder describes
     city: str
     state: str
@@ -530,21 +529,28 @@ class _GeoPlace:
 def _places(country_code: str) -> tuple[_GeoPlace, ...]:
     """Every prefix the English geocoder names within a calling code (in the data's order)."""
     region = "US" if country_code == "1" else None
+    # Names repeat (the 130,000 prefixes of +86 share 405 names): split each once, share it.
+    split: dict[str, tuple[str, str]] = {}
     places = []
     for prefix, name in geocoding.named_prefixes(country_code):
-        city, state = phone.split_place(name, region)
-        places.append(_GeoPlace(prefix, city, state))
+        parts = split.get(name)
+        if parts is None:
+            parts = split[name] = phone.split_place(name, region)
+        places.append(_GeoPlace(prefix, *parts))
     return tuple(places)
 
 
-@cache
-def _cities_by_area(country_code: str) -> dict[str, tuple[_GeoPlace, ...]]:
-    """Places the geocoder names a city for, by their first three digits (NANP area codes)."""
-    groups: dict[str, list[_GeoPlace]] = {}
-    for place in _places(country_code):
-        if len(place.prefix) > 3 and place.city:
-            groups.setdefault(place.prefix[:3], []).append(place)
-    return {area: tuple(group) for area, group in groups.items()}
+@lru_cache(maxsize=4096)
+def _cities_in_area(country_code: str, area: str) -> tuple[str, ...]:
+    """National prefixes longer than ``area`` (a NANP area code) under it that the geocoder
+    names a city for, in the data's order. Looked up per area code, so that the first search
+    in +1 reads a few dozen prefixes rather than indexing all 32,000 of them."""
+    region = "US" if country_code == "1" else None
+    return tuple(
+        area + rest
+        for rest, name in geocoding.named_prefixes(country_code + area)
+        if phone.split_place(name, region)[0]
+    )
 
 
 @cache
@@ -552,14 +558,22 @@ def _place_index(country_code: str) -> dict[str, tuple[_GeoPlace, ...]]:
     """Places by case-folded region and by each case-folded locality name, so that place
     filters look up their candidates instead of scanning the whole calling code."""
     index: dict[str, list[_GeoPlace]] = {}
+    keys_of: dict[tuple[str, str], set[str]] = {}  # places share few (city, state) pairs
     for place in _places(country_code):
-        keys = {f"region:{place.state.casefold()}"} if place.state else set()
-        if place.city:
-            keys.add(f"city:{place.city.casefold()}")
-            keys.update(f"city:{part.strip().casefold()}" for part in place.city.split("/"))
+        keys = keys_of.get((place.city, place.state))
+        if keys is None:
+            keys = keys_of[place.city, place.state] = _index_keys(place.city, place.state)
         for key in keys:
             index.setdefault(key, []).append(place)
     return {key: tuple(places) for key, places in index.items()}
+
+
+def _index_keys(city: str, state: str) -> set[str]:
+    keys = {f"region:{state.casefold()}"} if state else set()
+    if city:
+        keys.add(f"city:{city.casefold()}")
+        keys.update(f"city:{part.strip().casefold()}" for part in city.split("/"))
+    return keys
 
 
 def _same_text(value: str, wanted: str) -> bool:
@@ -787,9 +801,9 @@ class _Generator:
             return None
         if self.areas:
             area = rng.choice(self.areas)
-            places = _cities_by_area(self.code).get(area[:3], ())
+            places = _cities_in_area(self.code, area[:3])
             if places:
-                chosen = rng.choice(places).prefix
+                chosen = rng.choice(places)
                 if chosen.startswith(area) and self._viable(chosen):
                     return chosen
             return area if self._viable(area) else None

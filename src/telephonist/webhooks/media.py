@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import aiohttp
-
 from telephonist.webhooks.delivery import WebhookClient
 
 IMAGE_LIMIT = 5 * 1024 * 1024
@@ -51,6 +49,8 @@ def accepted(content_type: str) -> bool:
 
 async def fetch_media(client: WebhookClient, url: str, *, timeout: float = 15.0) -> Fetched:
     """GET ``url`` and return its bytes, or raise :class:`MediaError` with Twilio's code."""
+    import aiohttp  # not at start: see WebhookClient.session
+
     limits = aiohttp.ClientTimeout(total=timeout + 5, connect=5.0, sock_read=timeout)
     try:
         async with client.session.get(url, timeout=limits, max_redirects=10) as resp:
