@@ -30,7 +30,7 @@ Approximations, on purpose:
   restrictive query may return fewer than ``limit`` numbers, or none: an empty list is a normal
   answer. One-off costs per process: the first search in a country compiles its patterns (a few
   tens of milliseconds), and the first place-filtered search in a calling code indexes the
-  geocoder's prefixes for it (~0.1 s for +1, ~0.5 s for +86).
+  geocoder's prefixes for it (~0.15 s for +1, ~0.35 s for +86).
 
 Which countries stock which kinds is recorded in :mod:`telephonist.domain.countries` rather than
 found at run time: finding it (:func:`probe_kinds` for every country) takes about a second.
