@@ -21,23 +21,23 @@ from telephonist.dispatch.handlers.webhook import CallbackHandler
 from telephonist.dispatch.inbound import Inbox
 from telephonist.dispatch.tasks import Registry
 from telephonist.dispatch.worker import Worker
-from telephonist.domain import inventory
 from telephonist.errors import TelephonistError
 from telephonist.providers.registry import ProviderContext, Providers, default_providers
 from telephonist.settings import Settings
 from telephonist.storage.database import Database
-from telephonist.storage.migrate import upgrade
+from telephonist.storage.migrate import ensure_schema
 from telephonist.storage.seed import DefaultAccount, ensure_default_account
 from telephonist.webhooks.delivery import WebhookClient
 
 
 def prepare(settings: Settings, clock: Clock | None = None) -> tuple[Database, DefaultAccount]:
-    """Open the database, migrate it and make sure the default account exists."""
+    """Open the database, migrate it and make sure the default account exists.
+
+    Cheap on purpose (test fixtures and CI start servers often): the schema check skips Alembic
+    when there is nothing to migrate, and nothing is warmed up here.
+    """
     db = Database(settings.database_url)
-    upgrade(db.engine)
-    # Compiling libphonenumber's patterns takes about a second: pay it at start, not on the
-    # first AvailablePhoneNumbers request.
-    inventory.supported_countries()
+    ensure_schema(db.engine)
     now = to_micros((clock or SystemClock()).now())
     account = db.transaction(ensure_default_account, settings.account_sid, settings.auth_token, now)
     return db, account

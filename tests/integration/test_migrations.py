@@ -1,29 +1,74 @@
-"""Alembic migrations build exactly the schema the code declares, on SQLite and PostgreSQL."""
+"""Alembic migrations build exactly the schema the code declares, on SQLite and PostgreSQL;
+the start-up shortcut (tables from the metadata, then stamped) builds the very same one."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Any
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, inspect, text
 
 from telephonist.storage.database import Database
-from telephonist.storage.migrate import upgrade
+from telephonist.storage.migrate import alembic_config, ensure_schema, script_head, upgrade
 from telephonist.storage.schema import metadata
 from tests.conftest import opened_database
 
+OpenDatabase = Callable[[], AbstractContextManager[Database]]
+
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+def open_database(request: pytest.FixtureRequest, tmp_path: Path) -> OpenDatabase:
+    """Opens a new empty database each call, of the parametrised kind."""
+    counter = iter(range(1000))
     if request.param == "sqlite":
-        with opened_database(f"sqlite:///{tmp_path / 'm.db'}") as db:
-            yield db
-    else:
-        with opened_database(None, request.getfixturevalue("postgres_admin_url")) as db:
-            yield db
+        return lambda: opened_database(f"sqlite:///{tmp_path / f'm{next(counter)}.db'}")
+    admin = request.getfixturevalue("postgres_admin_url")
+    return lambda: opened_database(None, admin)
+
+
+@pytest.fixture
+def database(open_database: OpenDatabase) -> Iterator[Database]:
+    with open_database() as db:
+        yield db
+
+
+def alembic_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def reflected(engine: Engine) -> dict[str, Any]:
+    """Everything the inspector sees of each table: what two ways of building must agree on."""
+    found: dict[str, Any] = {}
+    insp = inspect(engine)
+    for table in sorted(insp.get_table_names()):
+        columns = [
+            (c["name"], str(c["type"]), c["nullable"], c.get("default"))
+            for c in insp.get_columns(table)
+        ]
+        found[table] = {
+            "columns": columns,
+            "primary_key": insp.get_pk_constraint(table)["constrained_columns"],
+            "foreign_keys": sorted(
+                (fk["constrained_columns"], fk["referred_table"], fk["referred_columns"])
+                for fk in insp.get_foreign_keys(table)
+            ),
+            "indexes": sorted(
+                (ix["name"], ix["column_names"], bool(ix["unique"]))
+                for ix in insp.get_indexes(table)
+            ),
+            "unique": sorted(
+                (u["name"], u["column_names"]) for u in insp.get_unique_constraints(table)
+            ),
+        }
+    return found
 
 
 def test_migrations_match_schema(database: Database) -> None:
@@ -37,3 +82,38 @@ def test_upgrade_is_idempotent(database: Database) -> None:
     upgrade(database.engine)
     upgrade(database.engine)
     assert {"accounts", "messages", "media"} <= set(inspect(database.engine).get_table_names())
+
+
+def test_script_head_is_alembics() -> None:
+    assert script_head() == ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def test_a_new_database_is_built_as_alembic_builds_it(open_database: OpenDatabase) -> None:
+    with open_database() as by_alembic, open_database() as at_start:
+        upgrade(by_alembic.engine)
+        ensure_schema(at_start.engine)
+        assert reflected(at_start.engine) == reflected(by_alembic.engine)
+        assert alembic_revision(at_start.engine) == alembic_revision(by_alembic.engine)
+        # Alembic takes over from there as from its own work: nothing to upgrade, no diff.
+        upgrade(at_start.engine)
+        with at_start.engine.connect() as conn:
+            assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+
+
+def test_an_older_database_is_upgraded_by_alembic(database: Database) -> None:
+    config = alembic_config()
+    with database.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0001")
+        conn.execute(
+            text(
+                "INSERT INTO accounts (sid, friendly_name, status, type, auth_token, is_default,"
+                " date_created, date_updated) VALUES ('AC1', 'kept', 'active', 'Full', 't', "
+                "false, 0, 0)"
+            )
+        )
+    ensure_schema(database.engine)
+    assert alembic_revision(database.engine) == script_head()
+    assert "tasks" in inspect(database.engine).get_table_names()
+    with database.engine.connect() as conn:
+        assert conn.execute(text("SELECT friendly_name FROM accounts")).scalar_one() == "kept"

@@ -28,9 +28,12 @@ Approximations, on purpose:
   so CA stocks no ``toll_free``. :func:`kinds_for` says what each country stocks.
 * A search makes a bounded number of attempts (at most a few tens of milliseconds), so a
   restrictive query may return fewer than ``limit`` numbers, or none: an empty list is a normal
-  answer. One-off costs per process: :func:`supported_countries` (about a second), and the first
-  place-filtered search in a calling code, which indexes the geocoder's prefixes for it
-  (~0.1 s for +1, ~0.5 s for +86).
+  answer. One-off costs per process: the first search in a country compiles its patterns (a few
+  tens of milliseconds), and the first place-filtered search in a calling code indexes the
+  geocoder's prefixes for it (~0.15 s for +1, ~0.35 s for +86).
+
+Which countries stock which kinds is recorded in :mod:`telephonist.domain.countries` rather than
+found at run time: finding it (:func:`probe_kinds` for every country) takes about a second.
 """
 
 from __future__ import annotations
@@ -40,13 +43,12 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from functools import cache, lru_cache
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import phonenumbers
 from phonenumbers import PhoneMetadata
-from phonenumbers.geodata import GEOCODE_DATA
 
-from telephonist.domain import phone
+from telephonist.domain import countries, geocoding, phone
 from telephonist.domain.errors import TelephonistError
 
 NumberKind = Literal["local", "toll_free", "mobile"]
@@ -161,11 +163,7 @@ def _nothing_taken(_: str) -> bool:
 
 
 def supported_countries() -> list[str]:
-    """Every region for which the inventory can produce at least one kind of number, sorted.
-
-    The first call validates sample numbers of every region (about a second, mostly
-    ``phonenumbers`` compiling its patterns); the answer is cached for the process.
-    """
+    """Every region for which the inventory can produce at least one kind of number, sorted."""
     return list(_supported())
 
 
@@ -176,6 +174,13 @@ def _supported() -> tuple[str, ...]:
 
 @cache
 def _kinds(country: str) -> tuple[NumberKind, ...]:
+    recorded = countries.stocked_kinds(country)
+    return tuple(k for k in KINDS if k in recorded)
+
+
+def probe_kinds(country: str) -> tuple[NumberKind, ...]:
+    """The kinds a plain search finds numbers of in ``country``: what :func:`kinds_for` answers,
+    found the slow way (a few milliseconds per country), for the recorded table."""
     # A kind is stocked when a plain search for it finds a number. That is the very search the
     # API runs for an unfiltered listing, so "listed as available" and "finds numbers" agree.
     return tuple(k for k in KINDS if _generate(SearchQuery(country, k, limit=1), _nothing_taken))
@@ -515,8 +520,7 @@ def _area_codes(region: str, kind: NumberKind) -> tuple[str, ...]:
 # -- Places from the geocoder --------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _GeoPlace:
+class _GeoPlace(NamedTuple):  # a tuple: a calling code has up to 130,000 of them, made at once
     prefix: str  # national-number prefix the geocoder describes
     city: str
     state: str
@@ -525,24 +529,29 @@ class _GeoPlace:
 @cache
 def _places(country_code: str) -> tuple[_GeoPlace, ...]:
     """Every prefix the English geocoder names within a calling code (in the data's order)."""
-    nanp = country_code == "1"
-    region = "US" if nanp else None
+    region = "US" if country_code == "1" else None
+    # Names repeat (the 130,000 prefixes of +86 share 405 names): split each once, share it.
+    split: dict[str, tuple[str, str]] = {}
     places = []
-    for key, names in GEOCODE_DATA.items():
-        if key.startswith(country_code) and len(key) > len(country_code) and "en" in names:
-            city, state = phone.split_place(names["en"], region)
-            places.append(_GeoPlace(key[len(country_code) :], city, state))
+    for prefix, name in geocoding.named_prefixes(country_code):
+        parts = split.get(name)
+        if parts is None:
+            parts = split[name] = phone.split_place(name, region)
+        places.append(_GeoPlace(prefix, *parts))
     return tuple(places)
 
 
-@cache
-def _cities_by_area(country_code: str) -> dict[str, tuple[_GeoPlace, ...]]:
-    """Places the geocoder names a city for, by their first three digits (NANP area codes)."""
-    groups: dict[str, list[_GeoPlace]] = {}
-    for place in _places(country_code):
-        if len(place.prefix) > 3 and place.city:
-            groups.setdefault(place.prefix[:3], []).append(place)
-    return {area: tuple(group) for area, group in groups.items()}
+@lru_cache(maxsize=4096)
+def _cities_in_area(country_code: str, area: str) -> tuple[str, ...]:
+    """National prefixes longer than ``area`` (a NANP area code) under it that the geocoder
+    names a city for, in the data's order. Looked up per area code, so that the first search
+    in +1 reads a few dozen prefixes rather than indexing all 32,000 of them."""
+    region = "US" if country_code == "1" else None
+    return tuple(
+        area + rest
+        for rest, name in geocoding.named_prefixes(country_code + area)
+        if phone.split_place(name, region)[0]
+    )
 
 
 @cache
@@ -550,14 +559,22 @@ def _place_index(country_code: str) -> dict[str, tuple[_GeoPlace, ...]]:
     """Places by case-folded region and by each case-folded locality name, so that place
     filters look up their candidates instead of scanning the whole calling code."""
     index: dict[str, list[_GeoPlace]] = {}
+    keys_of: dict[tuple[str, str], set[str]] = {}  # places share few (city, state) pairs
     for place in _places(country_code):
-        keys = {f"region:{place.state.casefold()}"} if place.state else set()
-        if place.city:
-            keys.add(f"city:{place.city.casefold()}")
-            keys.update(f"city:{part.strip().casefold()}" for part in place.city.split("/"))
+        keys = keys_of.get((place.city, place.state))
+        if keys is None:
+            keys = keys_of[place.city, place.state] = _index_keys(place.city, place.state)
         for key in keys:
             index.setdefault(key, []).append(place)
     return {key: tuple(places) for key, places in index.items()}
+
+
+def _index_keys(city: str, state: str) -> set[str]:
+    keys = {f"region:{state.casefold()}"} if state else set()
+    if city:
+        keys.add(f"city:{city.casefold()}")
+        keys.update(f"city:{part.strip().casefold()}" for part in city.split("/"))
+    return keys
 
 
 def _same_text(value: str, wanted: str) -> bool:
@@ -785,9 +802,9 @@ class _Generator:
             return None
         if self.areas:
             area = rng.choice(self.areas)
-            places = _cities_by_area(self.code).get(area[:3], ())
+            places = _cities_in_area(self.code, area[:3])
             if places:
-                chosen = rng.choice(places).prefix
+                chosen = rng.choice(places)
                 if chosen.startswith(area) and self._viable(chosen):
                     return chosen
             return area if self._viable(area) else None

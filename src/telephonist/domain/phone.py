@@ -1,7 +1,8 @@
 """Phone numbers as Twilio sees them: parsing To/From, describing a number, sender ID shapes.
 
 Everything here is a pure function of its input and of the metadata that ``phonenumbers``
-ships (number plans and the offline geocoder), so answers are reproducible and need no network.
+ships (number plans, and the offline geocoder's English names through
+:mod:`telephonist.domain.geocoding`), so answers are reproducible and need no network.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from typing import Literal
 
 import phonenumbers
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
-from phonenumbers.geodata import GEOCODE_DATA, GEOCODE_LONGEST_PREFIX
+
+from telephonist.domain import geocoding
 
 LineType = Literal["local", "mobile", "toll_free", "other"]
 
@@ -280,12 +282,7 @@ def _area_description(number: phonenumbers.PhoneNumber, code: int, number_type: 
     token = phonenumbers.country_mobile_token(code)
     if token and national.startswith(token):
         national = national[len(token) :]
-    digits = f"{code}{national}"
-    for size in range(min(len(digits), GEOCODE_LONGEST_PREFIX), 0, -1):
-        names = GEOCODE_DATA.get(digits[:size])
-        if names is not None:
-            return names.get("en", "")
-    return ""
+    return geocoding.area_name(f"{code}{national}")
 
 
 @lru_cache(maxsize=4096)

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import aiohttp
-
 from telephonist.errors import TelephonistError
 from telephonist.webhooks.delivery import WebhookClient
 
@@ -57,6 +55,8 @@ async def fetch_media(client: WebhookClient, url: str, *, timeout: float | None 
     webhook timeout); the whole download gets five seconds more, so a slow drip cannot hold
     a send for ever.
     """
+    import aiohttp  # not at start: see WebhookClient.session
+
     seconds = client.timeout if timeout is None else timeout
     limits = aiohttp.ClientTimeout(total=seconds + 5, connect=seconds, sock_read=seconds)
     try:
