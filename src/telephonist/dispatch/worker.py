@@ -24,6 +24,7 @@ import contextlib
 import logging
 import os
 import socket
+import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -80,6 +81,9 @@ class Worker:
         self._waiting: set[asyncio.Event] = set()
         self._in_flight: Counter[str] = Counter()  # webhook tasks leased here, per account
         self._slots: dict[str, asyncio.Semaphore] = {}  # webhook requests running, per account
+        # A claim that passes over accounts at their share scans their waiting tasks; after
+        # one that found nothing else, the next waits until this moment (monotonic seconds).
+        self._next_passing_over = 0.0
 
     def notify(self) -> None:
         """New work may be due: wake every idle lane now rather than at its next poll."""
@@ -215,13 +219,19 @@ class Worker:
                 if room <= 0:
                     await self._idle(stop, freed)
                     continue
+                in_flight = dict(self._in_flight)
+                if self._at_share(in_flight) and time.monotonic() < self._next_passing_over:
+                    # Every claim now would pass over an account at its share, and the last
+                    # such claim found nothing: wait for work to end (or a poll) first.
+                    await self._idle(stop, freed)
+                    continue
                 try:
                     groups = await self.db.run(
                         self._lease,
                         queue.WEBHOOK_LANE,
                         to_micros(self.clock.now()),
                         min(room, self.batch_size),
-                        dict(self._in_flight),
+                        in_flight,
                     )
                 except Exception:
                     log.exception("leasing webhooks failed")
@@ -290,6 +300,9 @@ class Worker:
             groups.append(Group(handler, of_kind, handler.load(conn, of_kind, now)))
         return groups
 
+    def _at_share(self, in_flight: dict[str, int]) -> bool:
+        return any(n >= 2 * self.webhook_per_account for a, n in in_flight.items() if a)
+
     def _claim_shares(
         self, conn: Connection, now: int, limit: int, in_flight: dict[str, int]
     ) -> list[queue.Task]:
@@ -305,6 +318,8 @@ class Worker:
         claimed: list[queue.Task] = []
         while len(claimed) < limit:
             busy = [account for account, n in counts.items() if account and n >= 2 * share]
+            if busy and time.monotonic() < self._next_passing_over:
+                break
             want = min(share, limit - len(claimed))
             got = queue.claim(
                 conn,
@@ -317,6 +332,8 @@ class Worker:
             )
             claimed.extend(got)
             counts.update(task.partition_key or "" for task in got)
+            if busy and len(got) < want:
+                self._next_passing_over = time.monotonic() + self.poll_seconds
             if len(got) < want:
                 break
         return claimed
