@@ -239,7 +239,8 @@ def test_an_account_at_its_share_waits_and_sending_never_does(env: Env) -> None:
             conn, [hook(slow, n) for n in range(10)] + [hook(healthy, n) for n in range(3)]
         )
     )
-    worker = Worker(env.db, env.clock, Registry(), webhook_per_account=4)
+    # poll_seconds=0: no pause between claims that pass over a busy account.
+    worker = Worker(env.db, env.clock, Registry(), webhook_per_account=4, poll_seconds=0)
     assert env.db.transaction(worker._lease, queue.SEND_LANE, now, 100, {}) == []
     # Nothing in flight yet: the slow account's backlog yields two shares, then the rest.
     first = env.db.transaction(worker._lease, queue.WEBHOOK_LANE, now, 100, {})
