@@ -192,7 +192,7 @@ async def list_response(
             before(conn)
         return fetch_page(conn, stmt, page, sort=sort, sid=sid, descending=descending)
 
-    rows, cursor = await db.run(work)
+    rows, cursor = await db.read(work)
     return JSONResponse(
         envelope(
             key,
