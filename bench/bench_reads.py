@@ -4,9 +4,9 @@
 nothing), then GET latency is measured twice in the same run, with the same data: first with
 no worker running (the baseline), then while a separate `telephonist worker` process drains
 the N messages (sends, simulated delivery, status callbacks to a local receiver). The GETs are
-`Messages/{sid}.json` and `Messages.json?PageSize=20`, alternately, on a few keep-alive
-connections. Printed: p50/p99 of each, for both phases, and the ratio loaded/baseline; on
-SQLite also the largest `-wal` file seen.
+`Messages/{sid}.json` and `Messages.json?PageSize=20`, alternately, at a fixed rate (200/s) on
+a few keep-alive connections, as a console polling the API would. Printed: p50/p99 of each,
+for both phases, and the ratio loaded/baseline; on SQLite also the largest `-wal` file seen.
 
 It drives the server through the HTTP API and the CLI only, so it runs against any checkout:
 `--python` names the interpreter that runs the server processes (a baseline venv, say).
@@ -71,11 +71,14 @@ async def measure_gets(
     auth: tuple[str, str],
     sid: str,
     connections: int,
+    rate: float,
     until: Any,
     wal: Path | None,
 ) -> dict[str, Any]:
-    """GET one message and one list page, alternately, on each connection until ``until()``;
-    latencies in ms by kind, and the largest WAL file seen meanwhile."""
+    """GET one message and one list page, alternately, ``rate`` requests/s in all (as a
+    console that polls would), until ``until()``; latencies in ms by kind, and the largest WAL
+    file seen meanwhile. A fixed rate keeps the work the GETs take from the worker the same
+    whether they are answered at once or late."""
     host = f"127.0.0.1:{port}"
     base = f"/2010-04-01/Accounts/{auth[0]}/Messages"
     requests = {
@@ -87,12 +90,16 @@ async def measure_gets(
     largest_wal = 0
     stopping = False
 
-    async def client() -> None:
+    async def client(offset: float) -> None:
         nonlocal errors, stopping, largest_wal
         conn = await Connection.open("127.0.0.1", port)
+        interval = connections / rate
+        due = time.perf_counter() + offset * interval
         try:
             while not stopping:
                 for kind, raw in requests.items():
+                    await asyncio.sleep(max(0.0, due - time.perf_counter()))
+                    due += interval
                     started = time.perf_counter()
                     status, _ = await conn.request(raw)
                     latencies[kind].append((time.perf_counter() - started) * 1000)
@@ -107,7 +114,7 @@ async def measure_gets(
             conn.close()
 
     began = time.monotonic()
-    await asyncio.gather(*(client() for _ in range(connections)))
+    await asyncio.gather(*(client(i / connections) for i in range(connections)))
     seconds = time.monotonic() - began
     figures: dict[str, Any] = {"seconds": seconds, "errors": errors, "largest_wal": largest_wal}
     for kind, values in latencies.items():
@@ -153,7 +160,13 @@ def bench(args: argparse.Namespace, tmp: str, env: dict[str, str]) -> dict[str, 
             deadline = time.monotonic() + args.baseline_seconds
             baseline = run(
                 measure_gets(
-                    port, auth, sid, args.connections, lambda: time.monotonic() > deadline, wal
+                    port,
+                    auth,
+                    sid,
+                    args.connections,
+                    args.rate,
+                    lambda: time.monotonic() > deadline,
+                    wal,
                 )
             )
             worker_log = Path(tmp) / "worker.log"
@@ -164,7 +177,7 @@ def bench(args: argparse.Namespace, tmp: str, env: dict[str, str]) -> dict[str, 
             def drained() -> bool:
                 return not results.empty() or time.monotonic() > give_up
 
-            loaded = run(measure_gets(port, auth, sid, args.connections, drained, wal))
+            loaded = run(measure_gets(port, auth, sid, args.connections, args.rate, drained, wal))
             got = results.get(timeout=args.timeout + 10)
             rec.join()
         finally:
@@ -185,6 +198,7 @@ def main() -> None:
     parser.add_argument("--senders", type=int, default=50)
     parser.add_argument("--concurrency", type=int, default=32, help="connections that create")
     parser.add_argument("--connections", type=int, default=4, help="connections that GET")
+    parser.add_argument("--rate", type=float, default=200.0, help="GETs per second, in all")
     parser.add_argument("--baseline-seconds", type=float, default=5.0)
     parser.add_argument(
         "--python",
@@ -218,7 +232,8 @@ def main() -> None:
             f"{kind} p50 {figures[kind]['p50_ms']:.1f} ms p99 {figures[kind]['p99_ms']:.1f} ms"
             for kind in ("fetch", "list")
         )
-        print(f"{phase:<22} {line}  ({figures['fetch']['n']} fetches, {figures['errors']} errors)")
+        served = (figures["fetch"]["n"] + figures["list"]["n"]) / figures["seconds"]
+        print(f"{phase:<22} {line}  ({served:.0f} GETs/s, {figures['errors']} errors)")
     ratios = "  ".join(
         f"{kind} p50 x{load[kind]['p50_ms'] / base[kind]['p50_ms']:.1f} "
         f"p99 x{load[kind]['p99_ms'] / base[kind]['p99_ms']:.1f}"
