@@ -14,9 +14,9 @@ in-memory database cannot be shared between connections, so there reads run as w
 
 **The WAL stays bounded.** Checkpoints run on a thread of their own (:class:`_Checkpointer`)
 every half second: passive ones, which copy committed pages back into the database without
-blocking anyone, and, once the WAL holds more than :data:`WAL_RESTART_BYTES` (16 MiB) that a
-passive one could not catch up with, a ``RESTART`` under the writer lock that starts it over
-and cuts the file back to 16 MiB. Should that thread fall behind, a commit that leaves the
+blocking anyone, and, once the WAL holds more than :data:`WAL_RESTART_BYTES` (16 MiB; the
+writer wakes the thread then), a ``RESTART`` under the writer lock that starts it over and
+cuts the file back to 16 MiB. Should that thread fall behind, a commit that leaves the
 ``-wal`` file over :data:`WAL_LIMIT_BYTES` truncates it before the writer lets go of the lock.
 So the ``-wal`` file stays under 64 MiB plus the pages of one transaction, and usually near
 16 MiB. Checkpoints that block writers give reads that began before them
@@ -304,9 +304,10 @@ class _Checkpointer:
     transaction), in two steps. A passive checkpoint copies committed pages back into the
     database while everyone carries on; but under steady writes it never catches up, so SQLite
     never starts the WAL over and the file only grows. So once the WAL holds more than
-    :data:`WAL_RESTART_BYTES`, a ``RESTART`` checkpoint follows under the writer lock: little
-    is left to copy by then, so writers wait a few milliseconds, and the next commit writes
-    from the start of the file, which ``journal_size_limit`` cuts back to the same size.
+    :data:`WAL_RESTART_BYTES` (the writer wakes this thread when it does), a ``RESTART``
+    checkpoint follows under the writer lock: little is left to copy by then, so writers wait
+    milliseconds, and the next commit writes from the start of the file, which
+    ``journal_size_limit`` cuts back to the same size.
 
     :meth:`after_commit` is the backstop for when this thread falls behind: a commit that
     leaves the file over :data:`WAL_LIMIT_BYTES` truncates it there and then.
@@ -346,10 +347,11 @@ class _Checkpointer:
                 )
                 self._conn.execute(f"PRAGMA busy_timeout={CHECKPOINT_GRACE_MS}")
                 self._frame = int(self._conn.execute("PRAGMA page_size").fetchone()[0]) + 24
+            # Under steady writes, "all copied" only means all that was there when it began.
             _, frames, _ = self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-            with contextlib.suppress(FileNotFoundError):
-                frames = max(frames, os.stat(self._wal).st_size // self._frame)
             held = max(frames, 0) * self._frame
+            with contextlib.suppress(FileNotFoundError):
+                held = max(held, os.stat(self._wal).st_size)
             if held <= self._restart_at:
                 return
             with self._writer:
