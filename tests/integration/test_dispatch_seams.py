@@ -165,6 +165,9 @@ class Probe:
                 raise RuntimeError("cannot record this one")
             outbox.enqueue("echo", done.task.ref, outbox.now + 10**12, {})
 
+    def settle_due(self, conn: Connection, refs: Sequence[str], outbox: Outbox) -> None:
+        return None
+
 
 def test_one_bad_outcome_does_not_sink_its_batch(env: Env) -> None:
     """Recording the batch fails; each outcome is then recorded alone, and only the bad one

@@ -36,13 +36,18 @@ _BY_PROVIDER_SID = Prepared(
 
 def apply_receipts(conn: Connection, receipts: Sequence[Receipt], outbox: Outbox) -> list[Receipt]:
     """Apply receipts inside the caller's transaction; answers those that matched nothing yet
-    (the carrier's reference is not recorded: its hand-over is still being recorded)."""
+    (the carrier's reference is not recorded: its hand-over is still being recorded).
+
+    A message whose hand-over this same transaction is recording (still in ``outbox``) is
+    matched too, so its ``sent`` and ``delivered`` are written as one change."""
     if not receipts:
         return []
-    found = {
-        (r["provider"], r["provider_sid"]): r
-        for r in _BY_PROVIDER_SID.records(conn, {"refs": [r.provider_sid for r in receipts]})
-    }
+    refs = {r.provider_sid for r in receipts}
+    found = {(r["provider"], r["provider_sid"]): r for r in outbox.pending(refs).values()}
+    missing = [ref for ref in refs if not any(key[1] == ref for key in found)]
+    if missing:
+        for row in _BY_PROVIDER_SID.records(conn, {"refs": missing}):
+            found.setdefault((row["provider"], row["provider_sid"]), row)
     unmatched: list[Receipt] = []
     for receipt in receipts:
         message = found.get((receipt.provider, receipt.provider_sid))

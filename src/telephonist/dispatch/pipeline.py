@@ -242,6 +242,7 @@ class Outbox:
         self.updates: dict[str, dict[str, Any]] = {}
         self.tasks: list[dict[str, Any]] = []
         self.callbacks: dict[tuple[str, str, str], dict[str, Any]] = {}
+        self.rows: dict[str, Mapping[str, Any]] = {}  # the message each update started from
 
     def change_status(
         self,
@@ -264,6 +265,7 @@ class Outbox:
         if not can_move(current, status):
             return False
         code = error_code if error_code is not None else message["error_code"]
+        self.rows.setdefault(sid, message)
         self.updates[sid] = {
             "b_sid": sid,
             "b_from": pending["b_from"] if pending else message["status"],
@@ -298,6 +300,19 @@ class Outbox:
             )
         return True
 
+    def pending(self, provider_sids: set[str]) -> dict[str, dict[str, Any]]:
+        """Messages changed here but not yet written, by their provider reference, as they
+        will be once written (a receipt settled in the transaction of its hand-over)."""
+        found: dict[str, dict[str, Any]] = {}
+        for sid, change in self.updates.items():
+            ref = change["provider_sid"]
+            if ref in provider_sids:
+                found[ref] = {
+                    **self.rows[sid],
+                    **{k: v for k, v in change.items() if not k.startswith("b_")},
+                }
+        return found
+
     def enqueue(self, kind: str, ref: str, due_at: int, payload: dict[str, Any]) -> None:
         self.tasks.append(
             {"kind": kind, "ref": ref, "due_at": due_at, "payload": payload, "created_at": self.now}
@@ -306,6 +321,7 @@ class Outbox:
     def requeue(self, message: Mapping[str, Any]) -> None:
         """A transiently rejected message waits in ``queued`` for its retry (no callback)."""
         if message["status"] == "sending":
+            self.rows.setdefault(message["sid"], message)
             self.updates[message["sid"]] = {
                 "b_sid": message["sid"],
                 "b_from": "sending",
@@ -324,7 +340,7 @@ class Outbox:
         for (sid, _, _), payload in self.callbacks.items():
             self.enqueue(queue.WEBHOOK, sid, self.now, payload)
         queue.enqueue_many(conn, self.tasks)
-        self.updates, self.tasks, self.callbacks = {}, [], {}
+        self.updates, self.tasks, self.callbacks, self.rows = {}, [], {}, {}
 
 
 def status_params(

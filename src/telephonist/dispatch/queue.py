@@ -180,6 +180,35 @@ def claim(
     return [Task(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5], r[6]) for r in rows]
 
 
+_TAKE_DUE = Prepared(
+    delete(tasks)
+    .where(tasks.c.kind == bindparam("kind"))
+    .where(tasks.c.ref.in_(bindparam("refs", expanding=True)))
+    .where(tasks.c.due_at <= bindparam("now"))
+    .where(tasks.c.lease_owner.is_(None))
+    .returning(
+        tasks.c.id,
+        tasks.c.kind,
+        tasks.c.ref,
+        tasks.c.due_at,
+        tasks.c.payload,
+        tasks.c.attempts,
+        tasks.c.partition_key,
+    )
+)
+
+
+def take_due(conn: Connection, kind: str, refs: Iterable[str], now: int) -> list[Task]:
+    """Remove and answer the unleased ``kind`` tasks about ``refs`` that are due now, for a
+    handler that settles them in the caller's transaction instead of a batch of their own."""
+    refs = list(refs)
+    if not refs:
+        return []
+    rows = _TAKE_DUE.rows(conn, {"kind": kind, "refs": refs, "now": now})
+    rows.sort(key=lambda r: (r[3], r[0]))
+    return [Task(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5], r[6]) for r in rows]
+
+
 def release(conn: Connection, batch: Iterable[Task], owner: str) -> None:
     """Hand leased tasks back untouched: due again at once, for any worker."""
     ids = [t.id for t in batch]

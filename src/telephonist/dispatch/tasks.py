@@ -61,6 +61,12 @@ class TaskHandler(Protocol):
         """Record outcomes, in the recording transaction."""
         ...
 
+    def settle_due(self, conn: Connection, refs: Sequence[str], outbox: Outbox) -> None:
+        """Tasks of this kind about ``refs`` that are already due and need no network work
+        (a carrier's immediate receipt) may be settled here, in the transaction that just
+        recorded work about those refs, instead of waiting for a batch of their own."""
+        ...
+
 
 class Registry:
     """Handlers by task kind."""
@@ -80,3 +86,6 @@ class Registry:
 
     def kinds(self, lane: str) -> list[str]:
         return [k for k, h in self._handlers.items() if h.lane == lane]
+
+    def of_lane(self, lane: str) -> list[TaskHandler]:
+        return [h for h in self._handlers.values() if h.lane == lane]

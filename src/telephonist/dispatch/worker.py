@@ -389,6 +389,9 @@ class Worker:
         owes = False
         for handler, state, dones in groups.values():
             handler.apply(conn, dones, state, outbox)
+            refs = [d.task.ref for d in dones]
+            for other in self.registry.of_lane(handler.lane):
+                other.settle_due(conn, refs, outbox)
             # Written before the next kind is applied, which may read it (a receipt finds the
             # carrier reference its hand-over just recorded).
             owes = owes or bool(outbox.tasks or outbox.callbacks)

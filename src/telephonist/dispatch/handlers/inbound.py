@@ -145,3 +145,6 @@ class InboundHandler:
                         text=f"<Message> to {reply.to} from {reply.from_} not sent: "
                         f"{exc.message or exc.code}",
                     )
+
+    def settle_due(self, conn: Connection, refs: Sequence[str], outbox: Outbox) -> None:
+        return None

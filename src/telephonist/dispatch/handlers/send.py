@@ -199,3 +199,6 @@ class SendHandler:
                     provider=handed.provider,
                     provider_sid=outcome.provider_sid,
                 )
+
+    def settle_due(self, conn: Connection, refs: Sequence[str], outbox: Outbox) -> None:
+        return None

@@ -86,3 +86,6 @@ class CallbackHandler:
     def apply(self, conn: Connection, results: Sequence[Done], state: Any, outbox: Outbox) -> None:
         for done in results:
             record_attempts(conn, done.task, done.value or [], outbox.now)
+
+    def settle_due(self, conn: Connection, refs: Sequence[str], outbox: Outbox) -> None:
+        return None

@@ -61,3 +61,10 @@ class ReceiptTimer:
                         "tries": tries + 1,
                     },
                 )
+
+    def settle_due(self, conn: Connection, refs: Sequence[str], outbox: Outbox) -> None:
+        """Immediate receipts for messages whose hand-over is being recorded: through the same
+        inbound path, in the same transaction, so ``sent`` and ``delivered`` are one write."""
+        due = queue.take_due(conn, self.kind, refs, outbox.now)
+        if due:
+            self.apply(conn, [Done(task, value=self._receipt(task)) for task in due], None, outbox)
