@@ -305,7 +305,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "webhook_concurrency",
-        256,
+        1024,
         int,
         "Webhook requests in flight at once per worker process.",
         minimum=1,
@@ -313,7 +313,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "webhook_per_account",
-        32,
+        256,
         int,
         "Of those, at most this many for one account, so one account's slow app holds only "
         "its share.",

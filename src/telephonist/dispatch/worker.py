@@ -65,8 +65,8 @@ class Worker:
         lease_seconds: float = 60.0,
         poll_seconds: float = 0.05,
         send_lanes: int = 2,
-        webhook_concurrency: int = 256,
-        webhook_per_account: int = 32,
+        webhook_concurrency: int = 1024,
+        webhook_per_account: int = 256,
     ) -> None:
         self.db = db
         self.clock = clock
