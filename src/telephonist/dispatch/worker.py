@@ -225,27 +225,35 @@ class Worker:
                     # such claim found nothing: wait for work to end (or a poll) first.
                     await self._idle(stop, freed)
                     continue
+                asked = min(room, self.batch_size)
                 try:
                     groups = await self.db.run(
                         self._lease,
                         queue.WEBHOOK_LANE,
                         to_micros(self.clock.now()),
-                        min(room, self.batch_size),
+                        asked,
                         in_flight,
                     )
                 except Exception:
                     log.exception("leasing webhooks failed")
                     await asyncio.sleep(1.0)
                     continue
-                if not groups:
-                    await self._idle(stop, freed)
-                    continue
+                got = 0
                 for group in groups:
                     for task in group.tasks:
+                        got += 1
                         self._in_flight[task.partition_key or ""] += 1
                         job = asyncio.create_task(run_one(group, task))
                         running.add(job)
                         job.add_done_callback(running.discard)
+                if got < asked:
+                    # Nothing more is due (for accounts below their share): lease again when
+                    # new work is announced or at the next poll, not each time a request
+                    # ends, which would take the database's write lock hundreds of times a
+                    # second for nothing. Only an account at its share waits for its own work
+                    # to end.
+                    waiting_for_share = self._at_share(dict(self._in_flight))
+                    await self._idle(stop, freed if waiting_for_share else None)
         finally:
             if running:
                 await asyncio.gather(*running, return_exceptions=True)
