@@ -198,13 +198,13 @@ _TAKE_DUE = Prepared(
 )
 
 
-def take_due(conn: Connection, kind: str, refs: Iterable[str], now: int) -> list[Task]:
-    """Remove and answer the unleased ``kind`` tasks about ``refs`` that are due now, for a
+def take_due(conn: Connection, kind: str, refs: Iterable[str], until: int) -> list[Task]:
+    """Remove and answer the unleased ``kind`` tasks about ``refs`` due by ``until``, for a
     handler that settles them in the caller's transaction instead of a batch of their own."""
     refs = list(refs)
     if not refs:
         return []
-    rows = _TAKE_DUE.rows(conn, {"kind": kind, "refs": refs, "now": now})
+    rows = _TAKE_DUE.rows(conn, {"kind": kind, "refs": refs, "now": until})
     rows.sort(key=lambda r: (r[3], r[0]))
     return [Task(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5], r[6]) for r in rows]
 

@@ -38,6 +38,10 @@ if TYPE_CHECKING:
 
 NAME = "simulator"
 RECEIPT_TASK = "sim_receipt"
+# A receipt due this soon after its hand-over is settled with it, in the transaction that
+# records the hand-over; its timer falls due only if that recording never happens (the worker
+# died), so no other lane takes it while the hand-over is still being recorded.
+SETTLE_MICROS = 1_000_000
 
 
 def provider_sid(message_sid: str) -> str:
@@ -114,7 +118,7 @@ class Simulator:
                     {
                         "kind": RECEIPT_TASK,
                         "ref": message.sid,
-                        "due_at": now + int(scenario.receipt_after * 1_000_000),
+                        "due_at": now + max(int(scenario.receipt_after * 1e6), SETTLE_MICROS),
                         "payload": {
                             "provider_sid": ref,
                             "status": scenario.receipt,

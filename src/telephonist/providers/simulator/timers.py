@@ -17,7 +17,7 @@ from telephonist.dispatch.inbound import apply_receipts
 from telephonist.dispatch.pipeline import Outbox
 from telephonist.dispatch.tasks import Done
 from telephonist.providers.base import Receipt
-from telephonist.providers.simulator.carrier import NAME, RECEIPT_TASK, provider_sid
+from telephonist.providers.simulator.carrier import NAME, RECEIPT_TASK, SETTLE_MICROS, provider_sid
 
 RETRY_MICROS = 100_000
 MAX_TRIES = 600
@@ -65,6 +65,6 @@ class ReceiptTimer:
     def settle_due(self, conn: Connection, refs: Sequence[str], outbox: Outbox) -> None:
         """Immediate receipts for messages whose hand-over is being recorded: through the same
         inbound path, in the same transaction, so ``sent`` and ``delivered`` are one write."""
-        due = queue.take_due(conn, self.kind, refs, outbox.now)
+        due = queue.take_due(conn, self.kind, refs, outbox.now + SETTLE_MICROS)
         if due:
             self.apply(conn, [Done(task, value=self._receipt(task)) for task in due], None, outbox)
