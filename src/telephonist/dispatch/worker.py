@@ -79,6 +79,8 @@ class Worker:
         self.webhook_concurrency = max(1, webhook_concurrency)
         self.webhook_per_account = max(1, webhook_per_account)
         self._waiting: set[asyncio.Event] = set()
+        # Counts notifications, so a lane that was busy when one came does not then sleep.
+        self._generation = 0
         self._in_flight: Counter[str] = Counter()  # webhook tasks leased here, per account
         self._slots: dict[str, asyncio.Semaphore] = {}  # webhook requests running, per account
         # A claim that passes over accounts at their share scans their waiting tasks; after
@@ -87,6 +89,7 @@ class Worker:
 
     def notify(self) -> None:
         """New work may be due: wake every idle lane now rather than at its next poll."""
+        self._generation += 1
         for event in self._waiting:
             event.set()
 
@@ -98,9 +101,12 @@ class Worker:
             *(self._send_lane(stop) for _ in range(self.send_lanes)), self._webhook_pool(stop)
         )
 
-    async def _idle(self, stop: asyncio.Event, also: asyncio.Event | None = None) -> None:
-        """Wait for a notification (or ``also``), at most ``poll_seconds``."""
-        if stop.is_set():
+    async def _idle(
+        self, stop: asyncio.Event, also: asyncio.Event | None = None, since: int | None = None
+    ) -> None:
+        """Wait for a notification (or ``also``), at most ``poll_seconds``; not at all if one
+        came after generation ``since`` (while the caller was busy)."""
+        if stop.is_set() or (since is not None and since != self._generation):
             return
         event = also or asyncio.Event()
         self._waiting.add(event)
@@ -113,6 +119,7 @@ class Worker:
 
     async def _send_lane(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
+            generation = self._generation
             try:
                 done = await self.run_batch(queue.SEND_LANE)
             except Exception:  # a bug or a database outage: log, back off, keep serving
@@ -120,7 +127,7 @@ class Worker:
                 done = 0
                 await asyncio.sleep(1.0)
             if not done:
-                await self._idle(stop)
+                await self._idle(stop, since=generation)
 
     async def drain(self, limit: int = 100_000) -> int:
         """Run until nothing is due now; for simulated time, where the test owns the clock."""
@@ -226,6 +233,7 @@ class Worker:
                     await self._idle(stop, freed)
                     continue
                 asked = min(room, self.batch_size)
+                generation = self._generation
                 try:
                     groups = await self.db.run(
                         self._lease,
@@ -253,7 +261,7 @@ class Worker:
                     # second for nothing. Only an account at its share waits for its own work
                     # to end.
                     waiting_for_share = self._at_share(dict(self._in_flight))
-                    await self._idle(stop, freed if waiting_for_share else None)
+                    await self._idle(stop, freed if waiting_for_share else None, since=generation)
         finally:
             if running:
                 await asyncio.gather(*running, return_exceptions=True)
