@@ -101,3 +101,19 @@ def test_media_credentials_never_reach_the_log(sim: Sim, caplog: pytest.LogCaptu
     assert sim.client.messages(sent.sid).fetch().status == "delivered"
     assert caplog.records, "the pipeline logged nothing: the check would prove nothing"
     assert secret not in caplog.text
+
+
+def test_a_suspended_accounts_reply_is_refused(sim: Sim) -> None:
+    """A suspended account cannot send, whichever path asks: its app's reply earns 20005."""
+    sub = sim.client.api.accounts.create(friendly_name="suspended replier")
+    sim.app.on("/suspended-reply", lambda hit: reply(body="still here"))
+    owned = sim.client.api.accounts(sub.sid).incoming_phone_numbers.create(
+        area_code="415", sms_url=sim.app.url("/suspended-reply")
+    )
+    sim.client.api.accounts(sub.sid).update(status="suspended")
+    handset = "+17205550109"
+    sim.text(handset, owned.phone_number, "anyone?")
+    sim.advance(0)
+    alerts = sim.client.api.accounts(sub.sid).notifications.list()
+    assert [a.error_code for a in alerts] == ["20005"]
+    assert sim.inbox(handset) == []

@@ -122,12 +122,12 @@ async def create_message(request: Request) -> Response:
         raise TwilioError(
             21701, f"The Messaging Service {req.messaging_service_sid} does not exist"
         )
-    if ref.status != "active":
-        raise TwilioError(20005, f"Account {ref.sid} is not active")
     now = ctx.now_micros()
 
     def work(conn: Connection) -> dict[str, Any]:
-        return send_message(conn, command, now=now, mps=ctx.settings.mps, request=req)
+        return send_message(
+            conn, command, now=now, mps=ctx.settings.mps, request=req, account_status=ref.status
+        )
 
     row = await ctx.db.run(work)
     ctx.wake_worker()

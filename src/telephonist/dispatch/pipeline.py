@@ -36,7 +36,7 @@ from telephonist.domain.messages import (
 )
 from telephonist.domain.sids import new_sid
 from telephonist.storage.prepared import Prepared
-from telephonist.storage.schema import incoming_numbers, media, messages
+from telephonist.storage.schema import accounts, incoming_numbers, media, messages
 
 API_VERSION = "2010-04-01"
 # Simulated list price of one outbound SMS segment, in USD (Twilio's US long-code rate).
@@ -60,6 +60,7 @@ def sender_kind(sender: str, number_kind: str | None) -> str:
     return "local"
 
 
+_ACCOUNT_STATUS = Prepared(select(accounts.c.status).where(accounts.c.sid == bindparam("a")))
 _SENDER = Prepared(
     select(incoming_numbers.c.cap_sms, incoming_numbers.c.cap_mms, incoming_numbers.c.kind)
     .where(incoming_numbers.c.account_sid == bindparam("a"))
@@ -74,14 +75,21 @@ def send_message(
     now: int,
     mps: Mapping[str, float] = DEFAULT_MPS,
     request: MessageRequest | None = None,
+    account_status: str | None = None,
 ) -> dict[str, Any]:
     """Validate ``command``, store the message and queue it; answers the stored row.
 
     Raises :class:`~telephonist.domain.messages.MessageRejected` with Twilio's code when the
     message may not be sent; nothing is written then. ``request`` is the already validated
-    form of ``command`` (the API validates before it opens a transaction).
+    form of ``command`` (the API validates before it opens a transaction), and
+    ``account_status`` the sending account's status where the caller already knows it.
     """
     req = request or validate(command)
+    if account_status is None:
+        found = _ACCOUNT_STATUS.execute(conn, {"a": command.account_sid})
+        account_status = found[0] if found else None
+    if account_status != "active":
+        raise MessageRejected(20005, f"Account {command.account_sid} is not active")
     kind = check_sender(conn, command.account_sid, req)
     row, media_rows = build_rows(command, req, now)
     queue_outbound(conn, row, media_rows, kind=sender_kind(row["from_"], kind), now=now, mps=mps)
