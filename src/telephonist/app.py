@@ -17,6 +17,7 @@ from telephonist.api.routes import routes
 from telephonist.clock import Clock, FakeClock, SystemClock, to_micros
 from telephonist.dispatch.handlers.inbound import InboundHandler
 from telephonist.dispatch.handlers.send import SendHandler
+from telephonist.dispatch.handlers.sweep import SweepHandler, ensure_scheduled
 from telephonist.dispatch.handlers.webhook import CallbackHandler
 from telephonist.dispatch.inbound import Inbox
 from telephonist.dispatch.tasks import Registry
@@ -55,6 +56,8 @@ class Dispatch:
     async def start(self) -> None:
         for provider in self.providers:
             await provider.start(self.inbox)
+        now = to_micros(self.worker.clock.now())
+        await self.worker.db.run(ensure_scheduled, now)
 
     async def close(self) -> None:
         for provider in self.providers:
@@ -84,6 +87,7 @@ def build_dispatch(
             ),
             CallbackHandler(webhooks),
             InboundHandler(webhooks, clock, mps=settings.mps),
+            SweepHandler(),
         ]
     )
     for provider in registry_of_providers:

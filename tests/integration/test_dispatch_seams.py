@@ -281,3 +281,31 @@ def test_payload_partition_is_the_account(env: Env) -> None:
     assert json.loads(env.run(lambda c: c.execute(select(tasks.c.payload)).scalar())) == {
         "expired": False
     }
+
+
+def test_expired_conversation_cookies_are_swept(env: Env) -> None:
+    """The sweep runs on the queue's clock: an expired jar's row is removed, a live one stays,
+    and the sweep queues its next run (once, however many processes started)."""
+    from telephonist.storage.cookies import Conversation, save_jar
+    from telephonist.storage.schema import conversation_cookies
+    from telephonist.webhooks.cookies import NO_COOKIES
+
+    now = env.now()
+    url = "http://127.0.0.1:9/sms"
+    short = Conversation(env.account, "+17205550181", SENDER)
+    long = Conversation(env.account, "+17205550182", SENDER)
+    env.run(save_jar, short, NO_COOKIES.received(url, ["a=1; Max-Age=1"], now), now)
+    env.run(save_jar, long, NO_COOKIES.received(url, ["b=2"], now), now)
+
+    async def scenario() -> None:
+        async with dispatching(env), dispatching(env) as second:  # two processes start
+            env.clock.advance(601)
+            await second.worker.drain()
+
+    asyncio.run(scenario())
+    left = env.run(lambda c: [r.from_ for r in c.execute(select(conversation_cookies.c.from_))])
+    assert left == ["+17205550182"]
+    sweeps = env.run(
+        lambda c: list(c.execute(select(tasks.c.due_at).where(tasks.c.kind == "sweep")))
+    )
+    assert [r.due_at for r in sweeps] == [env.now() + 600 * 1_000_000]

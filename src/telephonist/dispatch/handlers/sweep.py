@@ -1,0 +1,54 @@
+"""``sweep`` tasks: housekeeping that runs on the queue's clock, once per interval.
+
+Conversation cookies expire four hours after they were set; expired jars are never loaded,
+and this removes their rows. The task reschedules itself when it runs, so it is durable, follows
+the manual clock, and runs once per interval however many workers share the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from telephonist.dispatch import queue
+from telephonist.dispatch.pipeline import Outbox
+from telephonist.dispatch.tasks import Done
+from telephonist.storage.cookies import delete_expired
+from telephonist.storage.schema import tasks
+
+KIND = "sweep"
+REF = "conversation_cookies"
+EVERY_MICROS = 600 * 1_000_000
+
+
+def ensure_scheduled(conn: Connection, now: int) -> None:
+    """Queue the sweep unless one is queued already (called when a process starts)."""
+    if not conn.execute(select(func.count()).where(tasks.c.kind == KIND)).scalar():
+        queue.enqueue(conn, KIND, REF, now + EVERY_MICROS, {}, now)
+
+
+class SweepHandler:
+    kind = KIND
+    lane = queue.SEND_LANE
+
+    def chain(self, task: queue.Task) -> str:
+        return task.ref
+
+    def load(self, conn: Connection, batch: Sequence[queue.Task], now: int) -> None:
+        return None
+
+    async def work(self, batch: Sequence[queue.Task], state: Any) -> list[Done]:
+        return [Done(task) for task in batch]
+
+    def apply(self, conn: Connection, results: Sequence[Done], state: Any, outbox: Outbox) -> None:
+        if not results:
+            return
+        delete_expired(conn, outbox.now)
+        # Two processes that started together may both have queued one: the spare ends here.
+        if not conn.execute(select(func.count()).where(tasks.c.kind == KIND)).scalar():
+            outbox.enqueue(KIND, REF, outbox.now + EVERY_MICROS, {})
+
+    def settle_due(self, conn: Connection, refs: Sequence[str], outbox: Outbox) -> None:
+        return None
