@@ -18,7 +18,7 @@ from telephonist.app import Dispatch, build_dispatch, prepare
 from telephonist.clock import FakeClock, to_micros
 from telephonist.dispatch import queue
 from telephonist.dispatch.pipeline import Outbox, send_message
-from telephonist.dispatch.tasks import Done, Registry
+from telephonist.dispatch.tasks import Done, Handler, Registry
 from telephonist.dispatch.worker import Worker
 from telephonist.domain.commands import SendMessage
 from telephonist.domain.sids import new_auth_token, new_sid
@@ -144,17 +144,11 @@ def test_a_lease_that_ran_out_never_hands_over_twice(env: Env) -> None:
     assert [r["message_sid"] for r in received] == [sid]
 
 
-class Probe:
+class Probe(Handler):
     """A task kind whose recording fails for the task called ``bad``."""
 
     kind = "probe"
     lane = queue.SEND_LANE
-
-    def chain(self, task: queue.Task) -> str:
-        return task.ref
-
-    def load(self, conn: Connection, batch: Sequence[queue.Task], now: int) -> None:
-        return None
 
     async def work(self, batch: Sequence[queue.Task], state: Any) -> list[Done]:
         return [Done(task) for task in batch]
@@ -164,9 +158,6 @@ class Probe:
             if done.task.ref == "bad":
                 raise RuntimeError("cannot record this one")
             outbox.enqueue("echo", done.task.ref, outbox.now + 10**12, {})
-
-    def settle_due(self, conn: Connection, refs: Sequence[str], outbox: Outbox) -> None:
-        return None
 
 
 def test_one_bad_outcome_does_not_sink_its_batch(env: Env) -> None:

@@ -262,8 +262,10 @@ class Outbox:
         price: str | None = None,
         provider: str | None = None,
         provider_sid: str | None = None,
+        callback: bool = True,
     ) -> bool:
-        """Move a message to ``status`` and owe its status callback, if it has one.
+        """Move a message to ``status`` and (unless ``callback`` is false) owe its status
+        callback, if it has one.
 
         Answers False, changing nothing, when the status machine does not allow the move.
         """
@@ -288,15 +290,15 @@ class Outbox:
                 provider_sid if provider_sid is not None else message.get("provider_sid")
             ),
         }
-        callback = message["status_callback"]
-        if callback:
+        url = message["status_callback"] if callback else None
+        if url:
             method = json.loads(message["options"]).get("_callback_method", "POST")
-            task = self.callbacks.get((sid, callback, method))
+            task = self.callbacks.get((sid, url, method))
             if task is None:
-                task = self.callbacks[(sid, callback, method)] = {
+                task = self.callbacks[(sid, url, method)] = {
                     "purpose": "status_callback",
                     "account_sid": message["account_sid"],
-                    "url": callback,
+                    "url": url,
                     "method": method,
                     "calls": [],
                 }
@@ -328,20 +330,7 @@ class Outbox:
 
     def requeue(self, message: Mapping[str, Any]) -> None:
         """A transiently rejected message waits in ``queued`` for its retry (no callback)."""
-        if message["status"] == "sending":
-            self.rows.setdefault(message["sid"], message)
-            self.updates[message["sid"]] = {
-                "b_sid": message["sid"],
-                "b_from": "sending",
-                "status": "queued",
-                "date_updated": self.now,
-                "error_code": message["error_code"],
-                "error_message": message["error_message"],
-                "date_sent": message["date_sent"],
-                "price": message["price"],
-                "provider": message.get("provider"),
-                "provider_sid": message.get("provider_sid"),
-            }
+        self.change_status(message, "queued", callback=False)
 
     def flush(self, conn: Connection) -> None:
         _UPDATE_STATUS.execute_many(conn, list(self.updates.values()))

@@ -96,6 +96,24 @@ def _new_row(task: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# What a leased or taken task is read back as (see :func:`_tasks`).
+_TASK_COLUMNS = (
+    tasks.c.id,
+    tasks.c.kind,
+    tasks.c.ref,
+    tasks.c.due_at,
+    tasks.c.payload,
+    tasks.c.attempts,
+    tasks.c.partition_key,
+)
+
+
+def _tasks(rows: list[tuple[Any, ...]]) -> list[Task]:
+    """Rows of :data:`_TASK_COLUMNS` as tasks, oldest due first."""
+    rows.sort(key=lambda r: (r[3], r[0]))
+    return [Task(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5], r[6]) for r in rows]
+
+
 def _claim_statement(excluding: bool) -> Prepared:
     due = (
         select(tasks.c.id)
@@ -121,26 +139,12 @@ def _claim_statement(excluding: bool) -> Prepared:
             )
         )
         .values(lease_until=bindparam("until"), lease_owner=bindparam("owner"))
-        .returning(
-            tasks.c.id,
-            tasks.c.kind,
-            tasks.c.ref,
-            tasks.c.due_at,
-            tasks.c.payload,
-            tasks.c.attempts,
-            tasks.c.partition_key,
-        )
+        .returning(*_TASK_COLUMNS)
     )
 
 
 _CLAIM = _claim_statement(excluding=False)
 _CLAIM_EXCLUDING = _claim_statement(excluding=True)
-_RELEASE = Prepared(
-    update(tasks)
-    .where(tasks.c.id.in_(bindparam("ids", expanding=True)))
-    .where(tasks.c.lease_owner == bindparam("owner"))
-    .values(lease_until=bindparam("no_lease"), lease_owner=bindparam("no_owner"))
-)
 _FINISH = Prepared(
     delete(tasks)
     .where(tasks.c.id.in_(bindparam("ids", expanding=True)))
@@ -173,28 +177,17 @@ def claim(
     }
     busy = list(busy)
     if busy:
-        rows = _CLAIM_EXCLUDING.rows(conn, {**params, "busy": busy})
-    else:
-        rows = _CLAIM.rows(conn, params)
-    rows.sort(key=lambda r: (r[3], r[0]))
-    return [Task(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5], r[6]) for r in rows]
+        return _tasks(_CLAIM_EXCLUDING.rows(conn, {**params, "busy": busy}))
+    return _tasks(_CLAIM.rows(conn, params))
 
 
 _TAKE_DUE = Prepared(
     delete(tasks)
     .where(tasks.c.kind == bindparam("kind"))
     .where(tasks.c.ref.in_(bindparam("refs", expanding=True)))
-    .where(tasks.c.due_at <= bindparam("now"))
+    .where(tasks.c.due_at <= bindparam("until"))
     .where(tasks.c.lease_owner.is_(None))
-    .returning(
-        tasks.c.id,
-        tasks.c.kind,
-        tasks.c.ref,
-        tasks.c.due_at,
-        tasks.c.payload,
-        tasks.c.attempts,
-        tasks.c.partition_key,
-    )
+    .returning(*_TASK_COLUMNS)
 )
 
 
@@ -204,16 +197,7 @@ def take_due(conn: Connection, kind: str, refs: Iterable[str], until: int) -> li
     refs = list(refs)
     if not refs:
         return []
-    rows = _TAKE_DUE.rows(conn, {"kind": kind, "refs": refs, "now": until})
-    rows.sort(key=lambda r: (r[3], r[0]))
-    return [Task(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5], r[6]) for r in rows]
-
-
-def release(conn: Connection, batch: Iterable[Task], owner: str) -> None:
-    """Hand leased tasks back untouched: due again at once, for any worker."""
-    ids = [t.id for t in batch]
-    if ids:
-        _RELEASE.execute(conn, {"ids": ids, "owner": owner, "no_lease": None, "no_owner": None})
+    return _tasks(_TAKE_DUE.rows(conn, {"kind": kind, "refs": refs, "until": until}))
 
 
 def finish_many(conn: Connection, batch: Iterable[Task], owner: str) -> set[int]:

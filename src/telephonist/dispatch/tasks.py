@@ -68,6 +68,24 @@ class TaskHandler(Protocol):
         ...
 
 
+class Handler:
+    """Defaults for the optional parts of :class:`TaskHandler`: each task is its own chain,
+    nothing is loaded, nothing is settled early. Subclasses set ``kind`` and ``lane`` and
+    write ``work`` and ``apply``."""
+
+    kind: str
+    lane: str
+
+    def chain(self, task: Task) -> str:
+        return task.ref
+
+    def load(self, conn: Connection, tasks: Sequence[Task], now: int) -> Any:
+        return None
+
+    def settle_due(self, conn: Connection, refs: Sequence[str], outbox: Outbox) -> None:
+        return None
+
+
 class Registry:
     """Handlers by task kind."""
 
@@ -83,9 +101,6 @@ class Registry:
 
     def get(self, kind: str) -> TaskHandler | None:
         return self._handlers.get(kind)
-
-    def kinds(self, lane: str) -> list[str]:
-        return [k for k, h in self._handlers.items() if h.lane == lane]
 
     def of_lane(self, lane: str) -> list[TaskHandler]:
         return [h for h in self._handlers.values() if h.lane == lane]

@@ -21,7 +21,7 @@ from telephonist.dispatch.alerts import record_alert
 from telephonist.dispatch.handlers.webhook import Attempts, load_tokens, pairs, record_attempts
 from telephonist.dispatch.pipeline import Outbox, send_message
 from telephonist.dispatch.ratelimit import DEFAULT_MPS
-from telephonist.dispatch.tasks import Done
+from telephonist.dispatch.tasks import Done, Handler
 from telephonist.domain.commands import SendMessage
 from telephonist.domain.messages import MessageRejected
 from telephonist.storage.cookies import Conversation, load_jars, save_jar
@@ -50,7 +50,7 @@ def conversation(payload: dict[str, Any]) -> Conversation:
     return Conversation(payload["account_sid"], payload["inbound_from"], payload["inbound_to"])
 
 
-class InboundHandler:
+class InboundHandler(Handler):
     kind = queue.INBOUND
     lane = queue.WEBHOOK_LANE
 
@@ -145,6 +145,3 @@ class InboundHandler:
                         text=f"<Message> to {reply.to} from {reply.from_} not sent: "
                         f"{exc.message or exc.code}",
                     )
-
-    def settle_due(self, conn: Connection, refs: Sequence[str], outbox: Outbox) -> None:
-        return None

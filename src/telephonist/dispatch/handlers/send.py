@@ -21,7 +21,7 @@ from telephonist.clock import Clock, to_micros
 from telephonist.dispatch import queue
 from telephonist.dispatch.pipeline import Outbox, price_for
 from telephonist.dispatch.retry import Backoff
-from telephonist.dispatch.tasks import Done
+from telephonist.dispatch.tasks import Done, Handler
 from telephonist.providers.base import Accepted, MediaItem, Outbound, Provider, Rejected
 from telephonist.storage.prepared import Prepared
 from telephonist.storage.schema import media, media_content, messages
@@ -74,7 +74,7 @@ def redact(url: str) -> str:
     return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
 
-class SendHandler:
+class SendHandler(Handler):
     kind = queue.SEND
     lane = queue.SEND_LANE
 
@@ -92,9 +92,6 @@ class SendHandler:
         self.webhooks = webhooks
         self.backoff = backoff or Backoff()
         self.media_timeout = media_timeout
-
-    def chain(self, task: queue.Task) -> str:
-        return task.ref
 
     def load(self, conn: Connection, tasks: Sequence[queue.Task], now: int) -> SendState:
         sids = [t.ref for t in tasks]
@@ -199,6 +196,3 @@ class SendHandler:
                     provider=handed.provider,
                     provider_sid=outcome.provider_sid,
                 )
-
-    def settle_due(self, conn: Connection, refs: Sequence[str], outbox: Outbox) -> None:
-        return None

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, func, select
 
 from telephonist.dispatch import queue
 from telephonist.dispatch.pipeline import Outbox
-from telephonist.dispatch.tasks import Done
+from telephonist.dispatch.tasks import Done, Handler
 from telephonist.storage.cookies import delete_expired
 from telephonist.storage.schema import tasks
 
@@ -29,15 +29,9 @@ def ensure_scheduled(conn: Connection, now: int) -> None:
         queue.enqueue(conn, KIND, REF, now + EVERY_MICROS, {}, now)
 
 
-class SweepHandler:
+class SweepHandler(Handler):
     kind = KIND
     lane = queue.SEND_LANE
-
-    def chain(self, task: queue.Task) -> str:
-        return task.ref
-
-    def load(self, conn: Connection, batch: Sequence[queue.Task], now: int) -> None:
-        return None
 
     async def work(self, batch: Sequence[queue.Task], state: Any) -> list[Done]:
         return [Done(task) for task in batch]
@@ -49,6 +43,3 @@ class SweepHandler:
         # Two processes that started together may both have queued one: the spare ends here.
         if not conn.execute(select(func.count()).where(tasks.c.kind == KIND)).scalar():
             outbox.enqueue(KIND, REF, outbox.now + EVERY_MICROS, {})
-
-    def settle_due(self, conn: Connection, refs: Sequence[str], outbox: Outbox) -> None:
-        return None

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, bindparam, select
 from telephonist.dispatch import queue
 from telephonist.dispatch.alerts import record_alert
 from telephonist.dispatch.pipeline import Outbox
-from telephonist.dispatch.tasks import Done
+from telephonist.dispatch.tasks import Done, Handler
 from telephonist.storage.prepared import Prepared
 from telephonist.storage.schema import accounts
 from telephonist.webhooks.delivery import Attempt, WebhookClient
@@ -53,15 +53,12 @@ def record_attempts(conn: Connection, task: queue.Task, attempts: Attempts, now:
             )
 
 
-class CallbackHandler:
+class CallbackHandler(Handler):
     kind = queue.WEBHOOK
     lane = queue.WEBHOOK_LANE
 
     def __init__(self, webhooks: WebhookClient) -> None:
         self.webhooks = webhooks
-
-    def chain(self, task: queue.Task) -> str:
-        return task.ref
 
     def load(self, conn: Connection, tasks: Sequence[queue.Task], now: int) -> dict[str, str]:
         return load_tokens(conn, tasks)
@@ -86,6 +83,3 @@ class CallbackHandler:
     def apply(self, conn: Connection, results: Sequence[Done], state: Any, outbox: Outbox) -> None:
         for done in results:
             record_attempts(conn, done.task, done.value or [], outbox.now)
-
-    def settle_due(self, conn: Connection, refs: Sequence[str], outbox: Outbox) -> None:
-        return None

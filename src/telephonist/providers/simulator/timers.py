@@ -15,7 +15,7 @@ from sqlalchemy import Connection
 from telephonist.dispatch import queue
 from telephonist.dispatch.inbound import apply_receipts
 from telephonist.dispatch.pipeline import Outbox
-from telephonist.dispatch.tasks import Done
+from telephonist.dispatch.tasks import Done, Handler
 from telephonist.providers.base import Receipt
 from telephonist.providers.simulator.carrier import NAME, RECEIPT_TASK, SETTLE_MICROS, provider_sid
 
@@ -23,19 +23,13 @@ RETRY_MICROS = 100_000
 MAX_TRIES = 600
 
 
-class ReceiptTimer:
+class ReceiptTimer(Handler):
     """``sim_receipt`` tasks (and ``receipt`` tasks queued by earlier versions)."""
 
     lane = queue.SEND_LANE
 
     def __init__(self, kind: str = RECEIPT_TASK) -> None:
         self.kind = kind
-
-    def chain(self, task: queue.Task) -> str:
-        return task.ref
-
-    def load(self, conn: Connection, tasks: Sequence[queue.Task], now: int) -> None:
-        return None
 
     async def work(self, tasks: Sequence[queue.Task], state: Any) -> list[Done]:
         return [Done(task, value=self._receipt(task)) for task in tasks]
