@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import binascii
 
-from sqlalchemy import Connection
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -27,6 +26,7 @@ from telephonist.providers.base import InboundMedia, MobileOriginated
 from telephonist.providers.simulator import store
 from telephonist.providers.simulator.carrier import NAME, Simulator
 from telephonist.providers.simulator.scenarios import SCENARIOS
+from telephonist.storage.repositories import numbers as numbers_repo
 from telephonist.webhooks.media import MediaError, fetch_media
 
 PREFIX = "/telephonist/v1"
@@ -75,16 +75,12 @@ async def send_from_handset(request: Request) -> Response:
             raise TwilioError(exc.code, 400, str(exc)) from None
         attachments.append(InboundMedia(fetched.content_type, fetched.content, url))
 
-    def owned(conn: Connection) -> bool:
-        return store.number_owner(conn, handset) is not None
-
-    if await ctx.db.read(owned):
+    if await ctx.db.read(numbers_repo.owned_among, [handset]):
         raise invalid_parameter(
             f"{handset} belongs to an account; handsets are numbers that no account owns"
         )
     row = await simulator.send_from_handset(
-        handset,
-        MobileOriginated(NAME, from_=handset, to=to, body=body, media=tuple(attachments)),
+        MobileOriginated(NAME, from_=handset, to=to, body=body, media=tuple(attachments))
     )
     return JSONResponse(
         {

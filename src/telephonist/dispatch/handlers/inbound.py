@@ -92,7 +92,7 @@ class InboundHandler(Handler):
                     cookies=jar,
                 )
                 answered.attempts = list(result.attempts)
-                answered.warnings = [(w[0], w[1]) for w in result.warnings]
+                answered.warnings = list(result.warnings)
                 answered.replies = [a for a in result.actions if isinstance(a, SendReply)]
                 if result.cookies != jar:
                     # The next text of this conversation in the same batch sees them too.

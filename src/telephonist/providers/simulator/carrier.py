@@ -136,15 +136,16 @@ class Simulator:
 
     # -- inbound -------------------------------------------------------------------------------
 
-    async def send_from_handset(self, handset: str, message: MobileOriginated) -> dict[str, object]:
-        """A handset texts one of our numbers: the carrier hands it to the inbox."""
+    async def send_from_handset(self, message: MobileOriginated) -> dict[str, object]:
+        """A handset (``message.from_``) texts one of our numbers: the carrier hands it to
+        the inbox."""
         assert self.inbox is not None, "the simulator was not started"
         row = await self.inbox.mobile_originated(message)
         now = to_micros(self.clock.now())
         entry = {
             "message_sid": row["sid"],
             "direction": "mo",
-            "handset": handset,
+            "handset": message.from_,
             "peer": message.to,
             "body": message.body,
             "num_media": len(message.media),

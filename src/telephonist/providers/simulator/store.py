@@ -13,7 +13,6 @@ from telephonist.storage.prepared import Prepared
 from telephonist.storage.schema import (
     accounts,
     carrier_log,
-    incoming_numbers,
     messages,
     scenario_rules,
 )
@@ -47,13 +46,6 @@ def set_rule(conn: Connection, pattern: str, scenario: str, now: int) -> None:
 def delete_rule(conn: Connection, pattern: str) -> int:
     deleted = conn.execute(delete(scenario_rules).where(scenario_rules.c.pattern == pattern))
     return int(deleted.rowcount)
-
-
-def number_owner(conn: Connection, number: str) -> str | None:
-    """The account that owns ``number``; None for a handset (a number no account owns)."""
-    return conn.execute(
-        select(incoming_numbers.c.account_sid).where(incoming_numbers.c.phone_number == number)
-    ).scalar()
 
 
 def handed_over(conn: Connection, sids: Sequence[str]) -> set[str]:
