@@ -127,13 +127,13 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         db, account = prepared or prepare(settings, the_clock)
-        holder: list[Context] = []
+        # The context's settings, not these: running_server() learns its port after start.
         dispatch = build_dispatch(
             settings,
             db,
             the_clock,
             providers=providers,
-            base_url=lambda: holder[0].settings.base_url,
+            base_url=lambda: app.state.ctx.settings.base_url,
         )
         ctx = Context(
             settings=settings,
@@ -144,7 +144,6 @@ def create_app(
             webhooks=dispatch.webhooks,
             providers=dispatch.providers,
         )
-        holder.append(ctx)
         app.state.ctx = ctx
         app.state.default_account = account
         await dispatch.start()
