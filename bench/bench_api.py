@@ -16,8 +16,6 @@ import argparse
 import asyncio
 import itertools
 import json
-import os
-import secrets
 import statistics
 import sys
 import tempfile
@@ -27,7 +25,7 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _rawhttp import Connection, build_request
-from bench_pipeline import buy, free_port, fresh_database, start_processes, stop
+from bench_pipeline import buy, free_port, fresh_database, server_env, start_processes, stop
 
 
 async def load(
@@ -75,14 +73,8 @@ def main() -> None:
     parser.add_argument("--worker", action="store_true", help="run the in-process worker too")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    env = {
-        **os.environ,
-        "TELEPHONIST_ACCOUNT_SID": "AC" + secrets.token_hex(16),
-        "TELEPHONIST_AUTH_TOKEN": secrets.token_hex(16),
-        "TELEPHONIST_LOG_LEVEL": "warning",
-        # Throughput limits are the simulated carrier's business, not the API's.
-        "TELEPHONIST_MPS_LONG_CODE": "1000000",
-    }
+    # Throughput limits are the simulated carrier's business, not the API's.
+    env = server_env(TELEPHONIST_MPS_LONG_CODE="1000000")
     auth = (env["TELEPHONIST_ACCOUNT_SID"], env["TELEPHONIST_AUTH_TOKEN"])
     with (
         tempfile.TemporaryDirectory(prefix="telephonist-bench-") as tmp,

@@ -38,6 +38,28 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _rawhttp import Connection, build_request, field, run, serve
 
 
+def server_env(**extra: str) -> dict[str, str]:
+    """The environment of the telephonist processes: fresh credentials, quiet logs."""
+    return {
+        **os.environ,
+        "TELEPHONIST_ACCOUNT_SID": "AC" + secrets.token_hex(16),
+        "TELEPHONIST_AUTH_TOKEN": secrets.token_hex(16),
+        "TELEPHONIST_LOG_LEVEL": "warning",
+        **extra,
+    }
+
+
+def start_receiver(messages: int, timeout: float) -> tuple[int, Any, Any]:
+    """A callback receiver process on a free port, waiting for ``messages`` deliveries:
+    answers (port, process, results queue)."""
+    rport = free_port()
+    results: mp.Queue = mp.Queue()  # type: ignore[type-arg]
+    rec = mp.Process(target=receiver, args=(rport, messages, "delivered", timeout, results))
+    rec.start()
+    time.sleep(0.5)  # let the receiver bind before callbacks can arrive
+    return rport, rec, results
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -214,13 +236,7 @@ def _throughput(
         base = f"http://127.0.0.1:{port}"
         auth = (env["TELEPHONIST_ACCOUNT_SID"], env["TELEPHONIST_AUTH_TOKEN"])
         senders = buy(base, auth, args.senders)
-        rport = free_port()
-        results: mp.Queue = mp.Queue()  # type: ignore[type-arg]
-        rec = mp.Process(
-            target=receiver, args=(rport, args.messages, "delivered", args.timeout, results)
-        )
-        rec.start()
-        time.sleep(0.5)  # let the receiver bind before callbacks can arrive
+        rport, rec, results = start_receiver(args.messages, args.timeout)
         starts, create_seconds, errors = run(
             create_all(
                 port, auth, senders, args.messages, f"http://127.0.0.1:{rport}/cb", args.concurrency
@@ -299,12 +315,7 @@ def main() -> None:
     parser.add_argument("--skip-rate", action="store_true", help="skip the 30 s rate check")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    env = {
-        **os.environ,
-        "TELEPHONIST_ACCOUNT_SID": "AC" + secrets.token_hex(16),
-        "TELEPHONIST_AUTH_TOKEN": secrets.token_hex(16),
-        "TELEPHONIST_LOG_LEVEL": "warning",
-    }
+    env = server_env()
     with tempfile.TemporaryDirectory(prefix="telephonist-bench-") as tmp:
         result = {"throughput": throughput(args, tmp, env)}
         if not args.skip_rate:

@@ -22,9 +22,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import multiprocessing as mp
-import os
-import secrets
 import statistics
 import subprocess
 import sys
@@ -42,7 +39,8 @@ from bench_pipeline import (
     free_port,
     fresh_database,
     percentile,
-    receiver,
+    server_env,
+    start_receiver,
     stop,
     wait_healthy,
 )
@@ -139,13 +137,7 @@ def bench(args: argparse.Namespace, tmp: str, env: dict[str, str]) -> dict[str, 
             wait_healthy(f"http://127.0.0.1:{port}")
             auth = (env["TELEPHONIST_ACCOUNT_SID"], env["TELEPHONIST_AUTH_TOKEN"])
             senders = buy(f"http://127.0.0.1:{port}", auth, args.senders)
-            rport = free_port()
-            results: mp.Queue = mp.Queue()  # type: ignore[type-arg]
-            rec = mp.Process(
-                target=receiver, args=(rport, args.messages, "delivered", args.timeout, results)
-            )
-            rec.start()
-            time.sleep(0.5)  # let the receiver bind before callbacks can arrive
+            rport, rec, results = start_receiver(args.messages, args.timeout)
             starts, _, create_errors = run(
                 create_all(
                     port,
@@ -209,13 +201,8 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=180.0)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    env = {
-        **os.environ,
-        "TELEPHONIST_ACCOUNT_SID": "AC" + secrets.token_hex(16),
-        "TELEPHONIST_AUTH_TOKEN": secrets.token_hex(16),
-        "TELEPHONIST_LOG_LEVEL": "warning",
-        "TELEPHONIST_MPS_LONG_CODE": "1000000",
-    }
+    # Senders' throughput limits would pace the drain; the benchmark is about reads.
+    env = server_env(TELEPHONIST_MPS_LONG_CODE="1000000")
     with tempfile.TemporaryDirectory(prefix="telephonist-bench-") as tmp:
         result = bench(args, tmp, env)
     if args.json:
