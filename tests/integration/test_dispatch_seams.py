@@ -300,3 +300,90 @@ def test_expired_conversation_cookies_are_swept(env: Env) -> None:
         lambda c: list(c.execute(select(tasks.c.due_at).where(tasks.c.kind == "sweep")))
     )
     assert [r.due_at for r in sweeps] == [env.now() + 600 * 1_000_000]
+
+
+class Fanout(Handler):
+    """A send-lane task kind whose recording queues three callbacks."""
+
+    kind = "fanout"
+    lane = queue.SEND_LANE
+
+    async def work(self, batch: Sequence[queue.Task], state: Any) -> list[Done]:
+        return [Done(task) for task in batch]
+
+    def apply(self, conn: Connection, results: Sequence[Done], state: Any, outbox: Outbox) -> None:
+        for done in results:
+            for n in range(3):
+                payload = {"account_sid": done.task.payload["account_sid"]}
+                outbox.enqueue(queue.WEBHOOK, f"{done.task.ref}-{n}", outbox.now, payload)
+
+
+class Gate(Handler):
+    """Webhook tasks that run until the test opens the gate."""
+
+    kind = queue.WEBHOOK
+    lane = queue.WEBHOOK_LANE
+
+    def __init__(self) -> None:
+        self.started = 0
+        self.open = asyncio.Event()
+
+    async def work(self, batch: Sequence[queue.Task], state: Any) -> list[Done]:
+        self.started += len(batch)
+        await self.open.wait()
+        return [Done(task) for task in batch]
+
+
+def test_a_send_round_hands_its_callbacks_to_the_pool_within_its_room(env: Env) -> None:
+    """The transaction that records a send batch also leases the callbacks it queued for the
+    running webhook pool, but never more than the pool has room for."""
+    now = env.now()
+    env.run(
+        lambda conn: queue.enqueue_many(
+            conn,
+            [
+                {
+                    "kind": "fanout",
+                    "ref": "m1",
+                    "due_at": now,
+                    "payload": {"account_sid": env.account},
+                    "created_at": now,
+                }
+            ],
+        )
+    )
+    gate = Gate()
+    # A poll far away: the pool leases only when told to.
+    worker = Worker(
+        env.db, env.clock, Registry([Fanout(), gate]), webhook_concurrency=2, poll_seconds=3600
+    )
+
+    def leased() -> list[str | None]:
+        return env.run(
+            lambda c: sorted(
+                str(r[0])
+                for r in c.execute(select(tasks.c.lease_owner).where(tasks.c.kind == "webhook"))
+            )
+        )
+
+    async def scenario() -> None:
+        stop = asyncio.Event()
+        pool = asyncio.create_task(worker._webhook_pool(stop))
+        while not worker._waiting[queue.WEBHOOK_LANE]:  # its first lease found nothing
+            await asyncio.sleep(0)
+        try:
+            done, _ = await worker._send_round(None)
+            assert done == 1
+            # Before the pool has run again: the recording itself leased two of the three.
+            assert leased() == sorted([worker.owner, worker.owner, "None"])
+            for _ in range(10):
+                await asyncio.sleep(0)
+            assert gate.started == 2
+            assert leased() == sorted([worker.owner, worker.owner, "None"])
+        finally:
+            gate.open.set()
+            stop.set()
+            worker.notify()
+            await pool
+
+    asyncio.run(scenario())

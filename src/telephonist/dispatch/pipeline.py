@@ -332,6 +332,13 @@ class Outbox:
         """A transiently rejected message waits in ``queued`` for its retry (no callback)."""
         self.change_status(message, "queued", callback=False)
 
+    def lanes(self) -> set[str]:
+        """The lanes of the tasks waiting to be written."""
+        found = {queue.lane_of(task["kind"]) for task in self.tasks}
+        if self.callbacks:
+            found.add(queue.lane_of(queue.WEBHOOK))
+        return found
+
     def flush(self, conn: Connection) -> None:
         _UPDATE_STATUS.execute_many(conn, list(self.updates.values()))
         for (sid, _, _), payload in self.callbacks.items():

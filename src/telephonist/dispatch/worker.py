@@ -11,6 +11,11 @@ it leases, batches and records, and it gives each lane its own capacity:
   ``webhook_concurrency`` in flight and at most ``webhook_per_account`` for any one account,
   so one account's slow or dead app holds only its own share and never delays sending.
 
+A send lane records a batch and leases the next one in the same transaction, and that
+transaction also leases, for the webhook pool, the callbacks the batch has just queued (as far
+as the pool has room and each account its share): a message's hand-over, its callbacks and the
+next batch cost one trip through the database's writer instead of three.
+
 Recording happens in one transaction per group of outcomes, after checking that the leases
 still hold; if recording the group fails, each outcome is recorded on its own so one bad task
 cannot sink the others. ``telephonist serve`` runs a worker inside the server process;
@@ -26,7 +31,7 @@ import os
 import socket
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +56,17 @@ class Group:
 
 
 Outcome = tuple[TaskHandler, Any, Done]
+_LANES = (queue.SEND_LANE, queue.WEBHOOK_LANE)
+
+
+@dataclass
+class _Pool:
+    """The webhook pool's moving parts, shared with the send lanes that hand it work."""
+
+    running: set[asyncio.Task[None]]
+    ended: asyncio.Queue[Outcome | None]
+    chains: dict[tuple[str, str], asyncio.Future[None]]  # the last task of each chain
+    freed: asyncio.Event
 
 
 class Worker:
@@ -78,20 +94,24 @@ class Worker:
         self.send_lanes = max(1, send_lanes)
         self.webhook_concurrency = max(1, webhook_concurrency)
         self.webhook_per_account = max(1, webhook_per_account)
-        self._waiting: set[asyncio.Event] = set()
-        # Counts notifications, so a lane that was busy when one came does not then sleep.
-        self._generation = 0
+        self._waiting: dict[str, set[asyncio.Event]] = {lane: set() for lane in _LANES}
+        # Counts notifications per lane, so a lane that was busy when one came does not then
+        # sleep.
+        self._generation: dict[str, int] = dict.fromkeys(_LANES, 0)
+        self._pool: _Pool | None = None  # the webhook pool, while it runs
+        self._reserved = 0  # pool room promised to a send lane's transaction in flight
         self._in_flight: Counter[str] = Counter()  # webhook tasks leased here, per account
         self._slots: dict[str, asyncio.Semaphore] = {}  # webhook requests running, per account
         # A claim that passes over accounts at their share scans their waiting tasks; after
         # one that found nothing else, the next waits until this moment (monotonic seconds).
         self._next_passing_over = 0.0
 
-    def notify(self) -> None:
-        """New work may be due: wake every idle lane now rather than at its next poll."""
-        self._generation += 1
-        for event in self._waiting:
-            event.set()
+    def notify(self, lanes: Iterable[str] = _LANES) -> None:
+        """New work may be due in ``lanes``: wake them now rather than at their next poll."""
+        for lane in lanes:
+            self._generation[lane] += 1
+            for event in self._waiting[lane]:
+                event.set()
 
     # -- loops -----------------------------------------------------------------------------------
 
@@ -102,32 +122,77 @@ class Worker:
         )
 
     async def _idle(
-        self, stop: asyncio.Event, also: asyncio.Event | None = None, since: int | None = None
+        self,
+        stop: asyncio.Event,
+        lane: str,
+        also: asyncio.Event | None = None,
+        since: int | None = None,
     ) -> None:
-        """Wait for a notification (or ``also``), at most ``poll_seconds``; not at all if one
-        came after generation ``since`` (while the caller was busy)."""
-        if stop.is_set() or (since is not None and since != self._generation):
+        """Wait for a notification of ``lane`` (or ``also``), at most ``poll_seconds``; not at
+        all if one came after generation ``since`` (while the caller was busy)."""
+        if stop.is_set() or (since is not None and since != self._generation[lane]):
             return
         event = also or asyncio.Event()
-        self._waiting.add(event)
+        self._waiting[lane].add(event)
         try:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(event.wait(), timeout=self.poll_seconds)
         finally:
-            self._waiting.discard(event)
+            self._waiting[lane].discard(event)
             event.clear()
 
     async def _send_lane(self, stop: asyncio.Event) -> None:
+        carried: list[Group] | None = None  # leased by the last round's recording
         while not stop.is_set():
-            generation = self._generation
+            generation = self._generation[queue.SEND_LANE]
             try:
-                done = await self.run_batch(queue.SEND_LANE)
+                done, carried = await self._send_round(carried)
             except Exception:  # a bug or a database outage: log, back off, keep serving
                 log.exception("worker iteration failed")
-                done = 0
+                done, carried = 0, None
                 await asyncio.sleep(1.0)
             if not done:
-                await self._idle(stop, since=generation)
+                await self._idle(stop, queue.SEND_LANE, since=generation)
+
+    async def _send_round(self, groups: list[Group] | None) -> tuple[int, list[Group] | None]:
+        """Work one batch of the send lane (``groups``, or a fresh lease); answers how many
+        tasks it held and the next batch, leased while recording this one."""
+        if groups is None:
+            groups = await self.db.run(
+                self._lease, queue.SEND_LANE, to_micros(self.clock.now()), self.batch_size, {}
+            )
+        if not groups:
+            return 0, None
+        outcomes = await self._work_groups(queue.SEND_LANE, groups)
+        offer = self._offer()
+        try:
+            lanes, following, webhooks = await self.db.run(
+                self._record_round, outcomes, to_micros(self.clock.now()), offer
+            )
+        finally:
+            if offer is not None:
+                self._reserved -= offer[0]
+        handed = self._start_webhooks(webhooks)
+        if offer is not None and handed < offer[0]:
+            # Every callback due is in the pool now: it need not look for more.
+            lanes.discard(queue.WEBHOOK_LANE)
+        if lanes:
+            self.notify(lanes)
+        return sum(len(g.tasks) for g in groups), following
+
+    def _record_round(
+        self,
+        conn: Connection,
+        outcomes: Sequence[Outcome],
+        now: int,
+        offer: tuple[int, dict[str, int]] | None,
+    ) -> tuple[set[str], list[Group], list[Group]]:
+        """Record a send batch, lease the next one and, for the webhook pool, the callbacks
+        now due: one transaction."""
+        lanes = self._record(conn, outcomes, now)
+        following = self._lease(conn, queue.SEND_LANE, now, self.batch_size, {})
+        webhooks = self._lease(conn, queue.WEBHOOK_LANE, now, *offer) if offer else []
+        return lanes, following, webhooks
 
     async def drain(self, limit: int = 100_000) -> int:
         """Run until nothing is due now; for simulated time, where the test owns the clock."""
@@ -146,6 +211,13 @@ class Worker:
         groups = await self.db.run(self._lease, lane, now, self.batch_size, {})
         if not groups:
             return 0
+        outcomes = await self._work_groups(lane, groups)
+        lanes = await self.db.run(self._record, outcomes, to_micros(self.clock.now()))
+        if lanes:
+            self.notify(lanes)
+        return sum(len(g.tasks) for g in groups)
+
+    async def _work_groups(self, lane: str, groups: list[Group]) -> list[Outcome]:
         outcomes: list[Outcome] = []
 
         async def run_group(group: Group) -> None:
@@ -169,9 +241,7 @@ class Worker:
             await asyncio.gather(*(run_chain(c) for c in chains.values()))
 
         await asyncio.gather(*(run_group(g) for g in groups))
-        if await self.db.run(self._record, outcomes, to_micros(self.clock.now())):
-            self.notify()
-        return sum(len(g.tasks) for g in groups)
+        return outcomes
 
     async def _work(self, group: Group, tasks: list[queue.Task]) -> list[Done]:
         try:
@@ -188,85 +258,104 @@ class Worker:
         ``webhook_per_account`` requests of one account run at once; an account with twice its
         share leased is passed over by the next claims until its work drains.
         """
-        running: set[asyncio.Task[None]] = set()
         ended: asyncio.Queue[Outcome | None] = asyncio.Queue()
-        chains: dict[tuple[str, str], asyncio.Future[None]] = {}  # the last task of each chain
-        freed = asyncio.Event()
+        pool = self._pool = _Pool(set(), ended, {}, asyncio.Event())
         recorder = asyncio.create_task(self._recorder(ended))
-        loop = asyncio.get_running_loop()
-
-        async def run_one(group: Group, task: queue.Task) -> None:
-            key = (task.kind, group.handler.chain(task))
-            before = chains.get(key)
-            mine: asyncio.Future[None] = loop.create_future()
-            chains[key] = mine
-            account = task.partition_key or ""
-            slots = self._slots.get(account)
-            if slots is None:
-                slots = self._slots[account] = asyncio.Semaphore(self.webhook_per_account)
-            try:
-                if before is not None:
-                    await before
-                async with slots:
-                    (done,) = await self._work(group, [task])
-            finally:
-                mine.set_result(None)
-                if chains.get(key) is mine:
-                    del chains[key]
-                self._in_flight[account] -= 1
-                if self._in_flight[account] <= 0:
-                    del self._in_flight[account]
-                    self._slots.pop(account, None)
-                freed.set()
-            await ended.put((group.handler, group.state, done))
-
+        lane = queue.WEBHOOK_LANE
         try:
             while not stop.is_set():
-                room = self.webhook_concurrency - len(running)
+                room = self.webhook_concurrency - len(pool.running) - self._reserved
                 if room <= 0:
-                    await self._idle(stop, freed)
+                    await self._idle(stop, lane, pool.freed)
                     continue
                 in_flight = dict(self._in_flight)
                 if self._at_share(in_flight) and time.monotonic() < self._next_passing_over:
                     # Every claim now would pass over an account at its share, and the last
                     # such claim found nothing: wait for work to end (or a poll) first.
-                    await self._idle(stop, freed)
+                    await self._idle(stop, lane, pool.freed)
                     continue
                 asked = min(room, self.batch_size)
-                generation = self._generation
+                generation = self._generation[lane]
                 try:
                     groups = await self.db.run(
-                        self._lease,
-                        queue.WEBHOOK_LANE,
-                        to_micros(self.clock.now()),
-                        asked,
-                        in_flight,
+                        self._lease, lane, to_micros(self.clock.now()), asked, in_flight
                     )
                 except Exception:
                     log.exception("leasing webhooks failed")
                     await asyncio.sleep(1.0)
                     continue
-                got = 0
-                for group in groups:
-                    for task in group.tasks:
-                        got += 1
-                        self._in_flight[task.partition_key or ""] += 1
-                        job = asyncio.create_task(run_one(group, task))
-                        running.add(job)
-                        job.add_done_callback(running.discard)
-                if got < asked:
+                if self._start_webhooks(groups) < asked:
                     # Nothing more is due (for accounts below their share): lease again when
                     # new work is announced or at the next poll, not each time a request
                     # ends, which would take the database's write lock hundreds of times a
                     # second for nothing. Only an account at its share waits for its own work
                     # to end.
                     waiting_for_share = self._at_share(dict(self._in_flight))
-                    await self._idle(stop, freed if waiting_for_share else None, since=generation)
+                    await self._idle(
+                        stop, lane, pool.freed if waiting_for_share else None, since=generation
+                    )
         finally:
-            if running:
-                await asyncio.gather(*running, return_exceptions=True)
+            self._pool = None
+            if pool.running:
+                await asyncio.gather(*pool.running, return_exceptions=True)
             await ended.put(None)
             await recorder
+
+    def _offer(self) -> tuple[int, dict[str, int]] | None:
+        """Room in the webhook pool that a send lane's transaction may lease callbacks into,
+        reserved until the caller gives it back: (how many, the leases per account)."""
+        pool = self._pool
+        if pool is None:
+            return None
+        room = self.webhook_concurrency - len(pool.running) - self._reserved
+        in_flight = dict(self._in_flight)
+        if room <= 0 or (self._at_share(in_flight) and time.monotonic() < self._next_passing_over):
+            return None
+        asked = min(room, self.batch_size)
+        self._reserved += asked
+        return asked, in_flight
+
+    def _start_webhooks(self, groups: list[Group]) -> int:
+        """Start the leased webhook tasks in the pool; answers how many."""
+        pool = self._pool
+        started = 0
+        for group in groups:
+            for task in group.tasks:
+                if pool is None:
+                    # The pool stopped while these were being leased: they stay leased and
+                    # fall due again when the lease runs out.
+                    continue
+                started += 1
+                self._in_flight[task.partition_key or ""] += 1
+                job = asyncio.create_task(self._run_webhook(pool, group, task))
+                pool.running.add(job)
+                job.add_done_callback(pool.running.discard)
+        return started
+
+    async def _run_webhook(self, pool: _Pool, group: Group, task: queue.Task) -> None:
+        key = (task.kind, group.handler.chain(task))
+        before = pool.chains.get(key)
+        mine: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        pool.chains[key] = mine
+        account = task.partition_key or ""
+        slots = self._slots.get(account)
+        if slots is None:
+            slots = self._slots[account] = asyncio.Semaphore(self.webhook_per_account)
+        try:
+            if before is not None:
+                await before
+            async with slots:
+                (done,) = await self._work(group, [task])
+        finally:
+            mine.set_result(None)
+            if pool.chains.get(key) is mine:
+                del pool.chains[key]
+            self._in_flight[account] -= 1
+            if self._in_flight[account] <= 0:
+                del self._in_flight[account]
+                self._slots.pop(account, None)
+            pool.freed.set()
+        await pool.ended.put((group.handler, group.state, done))
 
     async def _recorder(self, ended: asyncio.Queue[Outcome | None]) -> None:
         while True:
@@ -282,8 +371,9 @@ class Worker:
                     break
                 batch.append(item)
             try:
-                if await self.db.run(self._record, batch, to_micros(self.clock.now())):
-                    self.notify()
+                lanes = await self.db.run(self._record, batch, to_micros(self.clock.now()))
+                if lanes:
+                    self.notify(lanes)
             except Exception:  # left leased: due again when the lease runs out
                 log.exception("recording %d webhook outcome(s) failed", len(batch))
             if closing:
@@ -356,10 +446,10 @@ class Worker:
 
     # -- recording -------------------------------------------------------------------------------
 
-    def _record(self, conn: Connection, outcomes: Sequence[Outcome], now: int) -> bool:
+    def _record(self, conn: Connection, outcomes: Sequence[Outcome], now: int) -> set[str]:
         """Record outcomes: in bulk, or one by one if the bulk write fails.
 
-        Answers whether new work was queued (so the caller wakes the lanes).
+        Answers the lanes new work was queued in (so the caller wakes them).
         """
         live = [o for o in outcomes if not o[2].crashed]
         retried: set[int] = set()
@@ -370,17 +460,17 @@ class Worker:
                 retried.add(done.task.id)
         savepoint = conn.begin_nested()
         try:
-            owes = self._apply(conn, live, retried, now)
+            lanes = self._apply(conn, live, retried, now)
             savepoint.commit()
-            return owes
+            return lanes
         except Exception:
             savepoint.rollback()
             log.exception("recording %d outcomes failed; recording one by one", len(live))
-        owes = False
+        owes: set[str] = set()
         for outcome in live:
             single = conn.begin_nested()
             try:
-                owes = self._apply(conn, [outcome], retried, now) or owes
+                owes |= self._apply(conn, [outcome], retried, now)
                 single.commit()
             except Exception:
                 single.rollback()
@@ -389,7 +479,7 @@ class Worker:
 
     def _apply(
         self, conn: Connection, outcomes: Sequence[Outcome], retried: set[int], now: int
-    ) -> bool:
+    ) -> set[str]:
         finishing = [d.task for _, _, d in outcomes if d.retry_at is None]
         mine = queue.finish_many(conn, finishing, self.owner) | retried
         outbox = Outbox(now)
@@ -402,7 +492,7 @@ class Worker:
                 continue  # the lease was lost: another worker owns this outcome now
             key = (id(handler), id(state))
             groups.setdefault(key, (handler, state, []))[2].append(done)
-        owes = False
+        owes: set[str] = set()
         for handler, state, dones in groups.values():
             handler.apply(conn, dones, state, outbox)
             refs = [d.task.ref for d in dones]
@@ -410,6 +500,6 @@ class Worker:
                 other.settle_due(conn, refs, outbox)
             # Written before the next kind is applied, which may read it (a receipt finds the
             # carrier reference its hand-over just recorded).
-            owes = owes or bool(outbox.tasks or outbox.callbacks)
+            owes |= outbox.lanes()
             outbox.flush(conn)
         return owes

@@ -8,10 +8,16 @@ and never delivered twice. Delivery receipts are timers of its own (``sim_receip
 shared durable queue, so they survive restarts and follow the manual clock); when one falls due
 the simulator hands the receipt to the :class:`~telephonist.providers.base.CarrierInbox`, the
 same path an upstream carrier's receipt webhook takes.
+
+A receipt due at once (most scenarios) needs no timer: it is *settled* with its hand-over, in
+the transaction that records it, through the same inbound path. Until then it is held in
+memory; if that recording never happens (the worker died), the task falls due again, and the
+repeated hand-over, found in ``carrier_log`` with its scenario, owes the receipt again.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +36,7 @@ from telephonist.providers.base import (
 )
 from telephonist.providers.registry import ProviderContext
 from telephonist.providers.simulator import store
-from telephonist.providers.simulator.scenarios import parse_rules, resolve
+from telephonist.providers.simulator.scenarios import SCENARIOS, Scenario, parse_rules, resolve
 from telephonist.storage.database import Database
 
 if TYPE_CHECKING:
@@ -39,9 +45,11 @@ if TYPE_CHECKING:
 NAME = "simulator"
 RECEIPT_TASK = "sim_receipt"
 # A receipt due this soon after its hand-over is settled with it, in the transaction that
-# records the hand-over; its timer falls due only if that recording never happens (the worker
-# died), so no other lane takes it while the hand-over is still being recorded.
+# records the hand-over, instead of by a timer.
 SETTLE_MICROS = 1_000_000
+# Receipts held for a hand-over that is never recorded here (its lease was lost to another
+# worker, which owes the receipt itself) are dropped after this long.
+_SETTLING_SECONDS = 600.0
 
 
 def provider_sid(message_sid: str) -> str:
@@ -59,6 +67,8 @@ class Simulator:
         self.clock = clock
         self.config_rules: list[tuple[str, str]] = list(config_rules)
         self.inbox: CarrierInbox | None = None
+        # Receipts due at once, by message SID, until the hand-over is recorded.
+        self._settling: dict[str, tuple[float, Receipt]] = {}
 
     @classmethod
     def from_context(cls, context: ProviderContext) -> Simulator:
@@ -74,7 +84,12 @@ class Simulator:
         from telephonist.providers.simulator.timers import ReceiptTimer
 
         # ``receipt`` tasks were queued by earlier versions, before receipts were timers.
-        return [ReceiptTimer(RECEIPT_TASK), ReceiptTimer("receipt")]
+        return [ReceiptTimer(RECEIPT_TASK, self), ReceiptTimer("receipt")]
+
+    def settle(self, sids: Sequence[str]) -> list[Receipt]:
+        """The receipts due at once for these messages, whose hand-over is being recorded."""
+        held = self._settling
+        return [held.pop(sid)[1] for sid in sids if sid in held]
 
     # -- outbound ------------------------------------------------------------------------------
 
@@ -87,9 +102,14 @@ class Simulator:
         outcomes: list[Outcome] = []
         log: list[dict[str, Any]] = []
         timers: list[dict[str, Any]] = []
+        settling: dict[str, Receipt] = {}
         for message in batch:
+            ref = provider_sid(message.sid)
             if message.sid in repeated:
-                outcomes.append(Accepted(provider_sid(message.sid)))
+                outcomes.append(Accepted(ref))
+                scenario = SCENARIOS.get(repeated[message.sid])
+                if scenario is not None and _at_once(scenario):
+                    settling[message.sid] = _receipt(ref, scenario)
                 continue
             scenario = resolve(message.to, rules)
             if message.attempt < scenario.transient_failures:
@@ -99,7 +119,6 @@ class Simulator:
             if scenario.submit_error is not None:
                 outcomes.append(Rejected(scenario.submit_error, False, detail=scenario.name))
                 continue
-            ref = provider_sid(message.sid)
             outcomes.append(Accepted(ref))
             log.append(
                 {
@@ -113,12 +132,14 @@ class Simulator:
                     "created_at": now,
                 }
             )
-            if scenario.receipt is not None:
+            if _at_once(scenario):
+                settling[message.sid] = _receipt(ref, scenario)
+            elif scenario.receipt is not None:
                 timers.append(
                     {
                         "kind": RECEIPT_TASK,
                         "ref": message.sid,
-                        "due_at": now + max(int(scenario.receipt_after * 1e6), SETTLE_MICROS),
+                        "due_at": now + int(scenario.receipt_after * 1e6),
                         "payload": {
                             "provider_sid": ref,
                             "status": scenario.receipt,
@@ -132,7 +153,20 @@ class Simulator:
         store.log(conn, log)
         if timers:
             queue.enqueue_many(conn, timers)
+        self._hold(settling)
         return outcomes
+
+    def _hold(self, receipts: dict[str, Receipt]) -> None:
+        held = self._settling
+        clock = time.monotonic()
+        if held:
+            oldest = next(iter(held.values()))[0]
+            if clock - oldest > _SETTLING_SECONDS:
+                for sid in [s for s, (t, _) in held.items() if clock - t > _SETTLING_SECONDS]:
+                    del held[sid]
+        for sid, receipt in receipts.items():
+            held.pop(sid, None)  # kept in the order they were held, oldest first
+            held[sid] = (clock, receipt)
 
     # -- inbound -------------------------------------------------------------------------------
 
@@ -154,6 +188,15 @@ class Simulator:
         }
         await self.db.run(store.log, [entry])
         return row
+
+
+def _at_once(scenario: Scenario) -> bool:
+    return scenario.receipt is not None and scenario.receipt_after * 1e6 <= SETTLE_MICROS
+
+
+def _receipt(ref: str, scenario: Scenario) -> Receipt:
+    assert scenario.receipt is not None
+    return Receipt(NAME, ref, scenario.receipt, scenario.receipt_error)
 
 
 def receipt_of(payload: dict[str, Any]) -> Receipt:

@@ -24,7 +24,7 @@ _LOG = Prepared(
 )
 _RULES = Prepared(select(scenario_rules.c.pattern, scenario_rules.c.scenario))
 _HANDED_OVER = Prepared(
-    select(carrier_log.c.message_sid).where(
+    select(carrier_log.c.message_sid, carrier_log.c.scenario).where(
         carrier_log.c.message_sid.in_(bindparam("sids", expanding=True))
     )
 )
@@ -48,11 +48,12 @@ def delete_rule(conn: Connection, pattern: str) -> int:
     return int(deleted.rowcount)
 
 
-def handed_over(conn: Connection, sids: Sequence[str]) -> set[str]:
-    """Which of these messages the carrier already has (a repeated hand-over)."""
+def handed_over(conn: Connection, sids: Sequence[str]) -> dict[str, str]:
+    """Which of these messages the carrier already has (a repeated hand-over), with the
+    scenario each was handed over under."""
     if not sids:
-        return set()
-    return {r[0] for r in _HANDED_OVER.rows(conn, {"sids": list(sids)})}
+        return {}
+    return {r[0]: r[1] for r in _HANDED_OVER.rows(conn, {"sids": list(sids)})}
 
 
 def log(conn: Connection, rows: list[dict[str, Any]]) -> None:

@@ -17,7 +17,7 @@ from telephonist.dispatch.inbound import apply_receipts
 from telephonist.dispatch.pipeline import Outbox
 from telephonist.dispatch.tasks import Done, Handler
 from telephonist.providers.base import Receipt
-from telephonist.providers.simulator.carrier import NAME, RECEIPT_TASK, SETTLE_MICROS, provider_sid
+from telephonist.providers.simulator.carrier import NAME, RECEIPT_TASK, Simulator, provider_sid
 
 RETRY_MICROS = 100_000
 MAX_TRIES = 600
@@ -28,8 +28,9 @@ class ReceiptTimer(Handler):
 
     lane = queue.SEND_LANE
 
-    def __init__(self, kind: str = RECEIPT_TASK) -> None:
+    def __init__(self, kind: str = RECEIPT_TASK, simulator: Simulator | None = None) -> None:
         self.kind = kind
+        self.simulator = simulator
 
     async def work(self, tasks: Sequence[queue.Task], state: Any) -> list[Done]:
         return [Done(task, value=self._receipt(task)) for task in tasks]
@@ -59,6 +60,6 @@ class ReceiptTimer(Handler):
     def settle_due(self, conn: Connection, refs: Sequence[str], outbox: Outbox) -> None:
         """Immediate receipts for messages whose hand-over is being recorded: through the same
         inbound path, in the same transaction, so ``sent`` and ``delivered`` are one write."""
-        due = queue.take_due(conn, self.kind, refs, outbox.now + SETTLE_MICROS)
-        if due:
-            self.apply(conn, [Done(task, value=self._receipt(task)) for task in due], None, outbox)
+        if self.simulator is not None:
+            # Matched by the hand-over being recorded with them, so none can be unmatched.
+            apply_receipts(conn, self.simulator.settle(refs), outbox)
