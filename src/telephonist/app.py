@@ -103,6 +103,8 @@ def build_dispatch(
         send_lanes=settings.worker_send_lanes,
         webhook_concurrency=settings.webhook_concurrency,
         webhook_per_account=settings.webhook_per_account,
+        webhook_per_host=settings.webhook_per_host,
+        stop_seconds=settings.stop_seconds,
     )
     inbox = Inbox(db, clock, base_url or (lambda: settings.base_url), wake=worker.notify)
     return Dispatch(registry_of_providers, inbox, webhooks, worker)

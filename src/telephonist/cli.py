@@ -224,6 +224,8 @@ def serve(settings: Settings) -> None:
         port=settings.port,
         log_level=settings.log_level,
         access_log=False,
+        # On SIGTERM, API requests in flight get as long as the worker's webhooks.
+        timeout_graceful_shutdown=max(1, round(settings.stop_seconds)),
     )
 
 

@@ -320,6 +320,24 @@ SETTINGS: tuple[Setting, ...] = (
         minimum=1,
         commands=BOTH,
     ),
+    Setting(
+        "webhook_per_host",
+        256,
+        int,
+        "And at most this many to one host and port, so one dead target holds only its share "
+        "of an account's.",
+        minimum=1,
+        commands=BOTH,
+    ),
+    Setting(
+        "stop_seconds",
+        2.0,
+        float,
+        "On SIGTERM, how long webhook requests in flight may take to end before they are "
+        "cancelled and handed back to the queue (in-flight API requests get as long).",
+        minimum=0,
+        commands=BOTH,
+    ),
 )
 
 BY_NAME: dict[str, Setting] = {setting.name: setting for setting in SETTINGS}
@@ -358,6 +376,8 @@ class Settings:
     worker_send_lanes: int = _default("worker_send_lanes")
     webhook_concurrency: int = _default("webhook_concurrency")
     webhook_per_account: int = _default("webhook_per_account")
+    webhook_per_host: int = _default("webhook_per_host")
+    stop_seconds: float = _default("stop_seconds")
 
     def __post_init__(self) -> None:
         for setting in SETTINGS:

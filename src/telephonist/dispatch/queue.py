@@ -17,7 +17,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Integer, and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Integer,
+    and_,
+    bindparam,
+    delete,
+    insert,
+    null,
+    or_,
+    select,
+    update,
+)
 
 from telephonist.storage.prepared import Prepared
 from telephonist.storage.schema import tasks
@@ -206,6 +217,22 @@ def finish_many(conn: Connection, batch: Iterable[Task], owner: str) -> set[int]
     if not ids:
         return set()
     return {row[0] for row in _FINISH.rows(conn, {"ids": ids, "owner": owner})}
+
+
+_RELEASE = Prepared(
+    update(tasks)
+    .where(tasks.c.id.in_(bindparam("ids", expanding=True)))
+    .where(tasks.c.lease_owner == bindparam("owner"))
+    .values(lease_owner=null(), lease_until=null())
+)
+
+
+def release(conn: Connection, batch: Iterable[Task], owner: str) -> None:
+    """Hand back tasks we hold but will not work (a worker stopping), due again at once for
+    whichever worker leases next, without waiting for the lease to run out."""
+    ids = [t.id for t in batch]
+    if ids:
+        _RELEASE.execute(conn, {"ids": ids, "owner": owner})
 
 
 def retry_at(

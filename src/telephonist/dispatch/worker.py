@@ -9,7 +9,14 @@ it leases, batches and records, and it gives each lane its own capacity:
 - **the webhook pool**: calls to apps, streamed (a task starts as soon as there is room and is
   recorded as soon as it ends, in bulk with whatever else ended), at most
   ``webhook_concurrency`` in flight and at most ``webhook_per_account`` for any one account,
-  so one account's slow or dead app holds only its own share and never delays sending.
+  so one account's slow or dead app holds only its own share and never delays sending; and
+  at most ``webhook_per_host`` requests to one host (and port), so one dead target does not
+  hold all of an account's share either.
+
+Stopping (``stop`` set, as on SIGTERM) stops leasing at once; webhook requests in flight get
+``stop_seconds`` to end, then are cancelled, and every task leased here but not recorded is
+handed back (its lease released), so another worker takes it at once rather than when the
+lease would have run out.
 
 A send lane records a batch and leases the next one in the same transaction, and that
 transaction also leases, for the webhook pool, the callbacks the batch has just queued (as far
@@ -32,8 +39,9 @@ import socket
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import Connection
 
@@ -67,6 +75,18 @@ class _Pool:
     ended: asyncio.Queue[Outcome | None]
     chains: dict[tuple[str, str], asyncio.Future[None]]  # the last task of each chain
     freed: asyncio.Event
+    cancelled: list[queue.Task] = field(default_factory=list)  # cut short by a stop
+
+
+def _host_of(url: object) -> str:
+    """Where a webhook goes (host and port), for the per-host cap; "" when unknown."""
+    if not isinstance(url, str):
+        return ""
+    try:
+        parts = urlsplit(url)
+        return f"{parts.hostname}:{parts.port or ''}"
+    except ValueError:
+        return ""
 
 
 class Worker:
@@ -83,6 +103,8 @@ class Worker:
         send_lanes: int = 2,
         webhook_concurrency: int = 1024,
         webhook_per_account: int = 256,
+        webhook_per_host: int = 256,
+        stop_seconds: float = 2.0,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -94,6 +116,8 @@ class Worker:
         self.send_lanes = max(1, send_lanes)
         self.webhook_concurrency = max(1, webhook_concurrency)
         self.webhook_per_account = max(1, webhook_per_account)
+        self.webhook_per_host = max(1, webhook_per_host)
+        self.stop_seconds = max(0.0, stop_seconds)
         self._waiting: dict[str, set[asyncio.Event]] = {lane: set() for lane in _LANES}
         # Counts notifications per lane, so a lane that was busy when one came does not then
         # sleep.
@@ -102,6 +126,7 @@ class Worker:
         self._reserved = 0  # pool room promised to a send lane's transaction in flight
         self._in_flight: Counter[str] = Counter()  # webhook tasks leased here, per account
         self._slots: dict[str, asyncio.Semaphore] = {}  # webhook requests running, per account
+        self._host_slots: dict[str, tuple[asyncio.Semaphore, int]] = {}  # and per host, users
         # A claim that passes over accounts at their share scans their waiting tasks; after
         # one that found nothing else, the next waits until this moment (monotonic seconds).
         self._next_passing_over = 0.0
@@ -153,6 +178,14 @@ class Worker:
                 await asyncio.sleep(1.0)
             if not done:
                 await self._idle(stop, queue.SEND_LANE, since=generation)
+        if carried:
+            await self._release([t for g in carried for t in g.tasks])
+
+    async def _release(self, batch: list[queue.Task]) -> None:
+        try:
+            await self.db.run(queue.release, batch, self.owner)
+        except Exception:  # they fall due again when their lease runs out
+            log.exception("handing back %d task(s) failed", len(batch))
 
     async def _send_round(self, groups: list[Group] | None) -> tuple[int, list[Group] | None]:
         """Work one batch of the send lane (``groups``, or a fresh lease); answers how many
@@ -172,7 +205,9 @@ class Worker:
         finally:
             if offer is not None:
                 self._reserved -= offer[0]
-        handed = self._start_webhooks(webhooks)
+        handed, left = self._start_webhooks(webhooks)
+        if left:
+            await self._release(left)
         if offer is not None and handed < offer[0]:
             # Every callback due is in the pool now: it need not look for more.
             lanes.discard(queue.WEBHOOK_LANE)
@@ -284,7 +319,10 @@ class Worker:
                     log.exception("leasing webhooks failed")
                     await asyncio.sleep(1.0)
                     continue
-                if self._start_webhooks(groups) < asked:
+                started, left = self._start_webhooks(groups)
+                if left:
+                    await self._release(left)
+                if started < asked:
                     # Nothing more is due (for accounts below their share): lease again when
                     # new work is announced or at the next poll, not each time a request
                     # ends, which would take the database's write lock hundreds of times a
@@ -297,9 +335,16 @@ class Worker:
         finally:
             self._pool = None
             if pool.running:
-                await asyncio.gather(*pool.running, return_exceptions=True)
+                # Requests in flight get a moment to end; the rest are cancelled and their
+                # tasks handed back for another worker (or the next start) to take at once.
+                _, pending = await asyncio.wait(set(pool.running), timeout=self.stop_seconds)
+                for job in pending:
+                    job.cancel()
+                await asyncio.gather(*pending, return_exceptions=True)
             await ended.put(None)
             await recorder
+            if pool.cancelled:
+                await self._release(pool.cancelled)
 
     def _offer(self) -> tuple[int, dict[str, int]] | None:
         """Room in the webhook pool that a send lane's transaction may lease callbacks into,
@@ -315,22 +360,23 @@ class Worker:
         self._reserved += asked
         return asked, in_flight
 
-    def _start_webhooks(self, groups: list[Group]) -> int:
-        """Start the leased webhook tasks in the pool; answers how many."""
+    def _start_webhooks(self, groups: list[Group]) -> tuple[int, list[queue.Task]]:
+        """Start the leased webhook tasks in the pool; answers how many, and those it could
+        not start (the pool stopped while they were being leased: to hand back)."""
         pool = self._pool
         started = 0
+        left: list[queue.Task] = []
         for group in groups:
             for task in group.tasks:
                 if pool is None:
-                    # The pool stopped while these were being leased: they stay leased and
-                    # fall due again when the lease runs out.
+                    left.append(task)
                     continue
                 started += 1
                 self._in_flight[task.partition_key or ""] += 1
                 job = asyncio.create_task(self._run_webhook(pool, group, task))
                 pool.running.add(job)
                 job.add_done_callback(pool.running.discard)
-        return started
+        return started, left
 
     async def _run_webhook(self, pool: _Pool, group: Group, task: queue.Task) -> None:
         key = (task.kind, group.handler.chain(task))
@@ -341,19 +387,34 @@ class Worker:
         slots = self._slots.get(account)
         if slots is None:
             slots = self._slots[account] = asyncio.Semaphore(self.webhook_per_account)
+        host = _host_of(task.payload.get("url"))
+        host_slots, users = self._host_slots.get(host) or (
+            asyncio.Semaphore(self.webhook_per_host),
+            0,
+        )
+        self._host_slots[host] = (host_slots, users + 1)
         try:
             if before is not None:
                 await before
-            async with slots:
+            async with slots, host_slots:
                 (done,) = await self._work(group, [task])
+        except asyncio.CancelledError:
+            pool.cancelled.append(task)
+            raise
         finally:
-            mine.set_result(None)
+            if not mine.done():
+                mine.set_result(None)
             if pool.chains.get(key) is mine:
                 del pool.chains[key]
             self._in_flight[account] -= 1
             if self._in_flight[account] <= 0:
                 del self._in_flight[account]
                 self._slots.pop(account, None)
+            host_slots, users = self._host_slots[host]
+            if users <= 1:
+                del self._host_slots[host]
+            else:
+                self._host_slots[host] = (host_slots, users - 1)
             pool.freed.set()
         await pool.ended.put((group.handler, group.state, done))
 
