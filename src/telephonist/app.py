@@ -76,7 +76,11 @@ def build_dispatch(
     """Wire providers, task handlers and the worker for one process."""
     registry_of_providers = providers or default_providers()
     registry_of_providers.build(ProviderContext(settings, db, clock))
-    webhooks = WebhookClient(timeout=settings.webhook_timeout)
+    # The worker bounds webhook requests (in all and per account and host); the connections
+    # under them must not be a smaller, shared bound, or one hanging target would take them all.
+    webhooks = WebhookClient(
+        timeout=settings.webhook_timeout, max_connections=settings.webhook_concurrency
+    )
     registry = Registry(
         [
             SendHandler(

@@ -3,8 +3,8 @@ go through while it hangs, and a stopping server hands the hanging work back.
 
 Account B's status callbacks go to a target that takes requests and never answers (with a
 webhook timeout longer than the test waits, so nothing frees B's requests). Account A's
-callbacks go to a healthy app. The server's pool is small (32 requests) and B's share is 8: if
-B could take more than its share, A's callbacks would wait behind B's for the whole timeout.
+callbacks go to a healthy app. If B could take more than its share of the worker's requests or
+of the connections under them, A's callbacks would wait behind B's for the whole timeout.
 """
 
 from __future__ import annotations
@@ -24,8 +24,10 @@ from tests.e2e.app import running_app
 from tests.e2e.hanging import HangingTarget
 from tests.integration.procs import wait_for
 
-SHARE = 8
-SLOW_MESSAGES = 40  # five shares' worth of hanging callbacks
+# B's share is larger than a general-purpose client's connection pool (100): the pool's
+# capacity must be the worker's, or B's hanging requests would take every connection.
+SHARE = 120
+SLOW_MESSAGES = 160
 WAIT = 30.0  # far below the webhook timeout: only isolation lets A through in time
 
 
@@ -48,7 +50,7 @@ def settings_for(db: str, data_dir: str) -> Settings:
         db=db,
         data_dir=data_dir,
         webhook_timeout=120.0,
-        webhook_concurrency=32,
+        webhook_concurrency=512,
         webhook_per_account=SHARE,
         stop_seconds=0.5,
         mps_long_code=1000.0,  # not the subject here: every message goes out at once
