@@ -1,6 +1,7 @@
 """Access control that cannot escalate, through the official Python SDK on a real server.
 
-A key is not a way to an auth token, and a suspended subaccount cannot undo its suspension.
+A key is not a way to an auth token, a suspended subaccount cannot undo its suspension, and a
+number someone owns is answered like a number that does not exist.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from twilio.rest import Client
 from telephonist.testing import RunningServer
 from tests.conftest import make_http, sdk_client
 from tests.contract.oracle import Spec
+
+OUTSIDE_THE_INVENTORY = "+19005551234"  # a premium-rate number: no search offers one
 
 
 def refused(attempt: Callable[[], Any]) -> TwilioRestException:
@@ -113,3 +116,22 @@ def test_only_the_parent_changes_a_subaccounts_status(
     assert client.api.v2010.accounts(sub.sid).update(status="closed").status == "closed"
     error = refused(lambda: client.api.v2010.accounts(sub.sid).update(status="active"))
     assert (error.status, error.code) == (400, 21479)
+
+
+def test_a_number_someone_owns_is_answered_like_one_that_does_not_exist(
+    client: Client, server: RunningServer, spec: Spec
+) -> None:
+    """Buying another account's number and buying a number outside the inventory get the same
+    status, code and message (but for the number), so buying is no way to learn who owns what."""
+    owner, prober = (client.api.v2010.accounts.create(friendly_name=n) for n in ("a", "b"))
+    as_owner = sdk_client(server, spec, owner.sid, owner.auth_token)
+    as_prober = sdk_client(server, spec, prober.sid, prober.auth_token)
+    taken = as_owner.incoming_phone_numbers.create(area_code="415").phone_number
+
+    answers = []
+    for number in (taken, OUTSIDE_THE_INVENTORY):
+        error = refused(lambda n=number: as_prober.incoming_phone_numbers.create(phone_number=n))
+        answers.append((error.status, error.code, error.msg.replace(number, "<number>")))
+    assert answers[0] == answers[1]
+    assert answers[0][:2] == (400, 21422)
+    assert [n.phone_number for n in as_owner.incoming_phone_numbers.list()] == [taken]
