@@ -8,14 +8,20 @@ from sqlalchemy import Connection
 from starlette.requests import Request
 from starlette.responses import Response
 
-from telephonist.api.auth import require_account_management
+from telephonist.api.auth import require_account_management, require_active
 from telephonist.api.context import principal, scoped
 from telephonist.api.forms import Form, query_form, read_form
 from telephonist.api.paging import PageRequest, listing_response
 from telephonist.api.render import PREFIX, JSONResponse, account_uri, rfc2822
-from telephonist.domain.accounts import STATUSES, can_transition, hash_secret
+from telephonist.domain.accounts import (
+    STATUSES,
+    Principal,
+    hash_secret,
+    sees_auth_token,
+    status_change_refusal,
+)
 from telephonist.domain.sids import is_sid, new_auth_token, new_sid
-from telephonist.errors import TwilioError, found, invalid_parameter, not_found
+from telephonist.errors import TwilioError, found, not_found
 from telephonist.storage.repositories import accounts as repo
 
 SUBRESOURCES = (
@@ -42,10 +48,12 @@ SUBRESOURCES = (
 )
 
 
-def account_json(row: Any) -> dict[str, Any]:
+def account_json(row: Any, viewer: Principal) -> dict[str, Any]:
+    """The Account resource as ``viewer`` may see it: ``auth_token`` is null for a caller that
+    must not hold it (the spec makes the field nullable)."""
     sid = row["sid"]
     return {
-        "auth_token": row["auth_token"],
+        "auth_token": row["auth_token"] if sees_auth_token(viewer) else None,
         "date_created": rfc2822(row["date_created"]),
         "date_updated": rfc2822(row["date_updated"]),
         "friendly_name": row["friendly_name"],
@@ -72,6 +80,7 @@ def key_json(row: Any, secret: str | None = None) -> dict[str, Any]:
 
 async def list_accounts(request: Request) -> Response:
     ctx, who = await principal(request)
+    require_account_management(who)
     query = query_form(request)
     page = PageRequest.from_query(query)
     filters: list[tuple[str, str]] = []
@@ -85,7 +94,7 @@ async def list_accounts(request: Request) -> Response:
         "accounts",
         repo.account_listing(who.account_sid, friendly_name=name, status=status),
         page,
-        render=account_json,
+        render=lambda row: account_json(row, who),
         path=f"{PREFIX}/Accounts.json",
         filters=filters,
     )
@@ -94,6 +103,7 @@ async def list_accounts(request: Request) -> Response:
 async def create_account(request: Request) -> Response:
     ctx, who = await principal(request)
     require_account_management(who)
+    require_active(who)
     if who.owner_account_sid is not None:
         raise TwilioError(21101)
     form = await read_form(request, ctx.settings.max_body_bytes)
@@ -112,19 +122,27 @@ async def create_account(request: Request) -> Response:
     }
     await ctx.db.run(repo.insert_account, row)
     ctx.auth.invalidate()
-    return JSONResponse(account_json(row), status_code=201)
+    return JSONResponse(account_json(row, who), status_code=201)
 
 
 async def fetch_account(request: Request) -> Response:
     ctx, who = await principal(request)
+    require_account_management(who)
     sid = request.path_params["sid"]
     row = found(await ctx.db.read(_load_reachable, sid, who.account_sid), request.url.path)
-    return JSONResponse(account_json(row))
+    return JSONResponse(account_json(row, who))
 
 
 async def update_account(request: Request) -> Response:
+    """Rename an account, or (its parent only) change a subaccount's status.
+
+    A suspended account's own credentials change nothing here either (20005), so a suspended
+    subaccount cannot reactivate itself; a status is refused as
+    :func:`~telephonist.domain.accounts.status_change_refusal` says.
+    """
     ctx, who = await principal(request)
     require_account_management(who)
+    require_active(who)
     sid = request.path_params["sid"]
     form = await read_form(request, ctx.settings.max_body_bytes)
     name = _friendly_name(form)
@@ -136,13 +154,14 @@ async def update_account(request: Request) -> Response:
         changes: dict[str, Any] = {}
         if name is not None:
             changes["friendly_name"] = name
-        if status is not None and status != row["status"]:
-            if not can_transition(row["status"], status):
-                raise invalid_parameter(f"A closed account cannot become {status}")
-            changes["status"] = status
-            if status != "active":
-                # Closing or suspending a parent does the same to its subaccounts, as on Twilio.
-                repo.set_subaccounts_status(conn, sid, status, now)
+        if status is not None:
+            refusal = status_change_refusal(who, row["owner_account_sid"], row["status"], status)
+            if refusal == 20006:
+                raise TwilioError(20006, "Only the parent account can change a subaccount's Status")
+            if refusal is not None:
+                raise TwilioError(refusal)
+            if status != row["status"]:
+                changes["status"] = status
         if changes:
             changes["date_updated"] = now
             repo.update_account(conn, sid, changes)
@@ -150,7 +169,7 @@ async def update_account(request: Request) -> Response:
 
     row = await ctx.db.run(work)
     ctx.auth.invalidate()
-    return JSONResponse(account_json(row))
+    return JSONResponse(account_json(row, who))
 
 
 def _load_reachable(conn: Connection, sid: str, caller: str) -> Any:

@@ -18,7 +18,13 @@ import hashlib
 from sqlalchemy import Connection
 
 from telephonist.clock import monotonic
-from telephonist.domain.accounts import Principal, can_reach, secret_matches, token_matches
+from telephonist.domain.accounts import (
+    Principal,
+    can_change,
+    can_reach,
+    secret_matches,
+    token_matches,
+)
 from telephonist.errors import TwilioError, authentication_failed, not_found
 from telephonist.storage.database import Database
 from telephonist.storage.repositories import accounts as repo
@@ -100,11 +106,36 @@ def _verify(conn: Connection, username: str, password: str) -> Principal | None:
 
 
 def require_account_management(principal: Principal) -> None:
-    """Standard API keys cannot manage accounts or keys (Twilio's rule)."""
+    """Only an account's own credentials (Account SID and auth token) reach the Accounts and
+    Keys resources, whose answers carry auth tokens and mint new keys.
+
+    Every key telephonist issues is what Twilio calls a Standard key (its Keys API creates no
+    other kind): "access to all Twilio API resources, except for Accounts (/Accounts) or Keys".
+    Twilio answers such a key there as it answers wrong credentials, 401 with 20003
+    "Authenticate" (the reference's error table, 20003), so an SDK raises what it would raise
+    against Twilio. Without this, a leaked key would be a way to every auth token it reaches.
+    """
     if principal.is_key:
         raise TwilioError(
-            20006, "API keys cannot manage accounts or keys; use the account's Auth Token"
+            20003,
+            "Authenticate",
+            detail="API keys cannot use the Accounts or Keys resources; "
+            "use the Account SID and Auth Token.",
         )
 
 
-__all__ = ["CACHE_SECONDS", "AccountRef", "Authenticator", "require_account_management"]
+def require_active(principal: Principal) -> None:
+    """A suspended account's credentials read but do not send, buy or change: 20005 "Account
+    not active" (the reference's error table; the code its message create path answers for
+    an inactive account, and Twilio's error dictionary's title for it)."""
+    if not can_change(principal):
+        raise TwilioError(20005)
+
+
+__all__ = [
+    "CACHE_SECONDS",
+    "AccountRef",
+    "Authenticator",
+    "require_account_management",
+    "require_active",
+]

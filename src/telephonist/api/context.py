@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
-from telephonist.api.auth import AccountRef, Authenticator
+from telephonist.api.auth import AccountRef, Authenticator, require_active
 from telephonist.clock import Clock
 from telephonist.dispatch.worker import Worker
 from telephonist.domain.accounts import Principal
@@ -48,8 +48,19 @@ async def principal(request: Request) -> tuple[Context, Principal]:
     return ctx, await ctx.auth.authenticate(request.headers.get("authorization"))
 
 
+READS = frozenset({"GET", "HEAD"})
+"""The methods a suspended account's credentials may still use on its resources."""
+
+
 async def scoped(request: Request) -> tuple[Context, Principal, AccountRef]:
-    """Authenticate and resolve the ``{account_sid}`` in the path (20404 when out of reach)."""
+    """Authenticate and resolve the ``{account_sid}`` in the path (20404 when out of reach).
+
+    Every write under an account's path passes here, so this is where a suspended account's
+    credentials are stopped (20005) from sending, buying or changing anything, in one place
+    rather than in each handler.
+    """
     ctx, who = await principal(request)
     ref = await ctx.auth.account(who, request.path_params["account_sid"], request.scope["path"])
+    if request.method not in READS:
+        require_active(who)
     return ctx, who, ref

@@ -21,7 +21,7 @@ HTTP_STATUS: dict[int, int] = {
     20003: 401,  # Authenticate: bad or missing credentials
     20004: 405,  # Method not allowed
     20005: 403,  # Account not active: the credentials are right, the account may not act
-    20006: 403,  # Access Denied: e.g. an API key managing accounts or keys
+    20006: 403,  # Access Denied: e.g. a subaccount changing its own status
     20008: 403,  # Test Credentials used on a resource that does not support them
     20009: 409,  # Cannot delete this resource before it is complete
     20404: 404,  # Not Found

@@ -26,6 +26,11 @@ bound grows by as much again before the next try rather than writers waiting on 
 
 **PostgreSQL** locks rows, not the database: reads and writes share one pool of threads and
 connections, reads in ``READ ONLY`` transactions.
+
+**Errors name no values.** Every engine hides a statement's parameters from its errors and
+logs: they carry auth tokens and message bodies, and a failed statement's error is logged with
+its traceback (a failing start prints it), so a token set to stay out of shared logs would
+otherwise reach them that way.
 """
 
 from __future__ import annotations
@@ -101,7 +106,10 @@ class Database:
                 {"pool_size": 1, "max_overflow": 1} if on_disk else {"poolclass": StaticPool}
             )
             self.engine: Engine = create_engine(
-                self.url, connect_args={"check_same_thread": False, "timeout": 30}, **pooling
+                self.url,
+                connect_args={"check_same_thread": False, "timeout": 30},
+                hide_parameters=True,
+                **pooling,
             )
             _configure_sqlite_writer(self.engine)
             workers = 1
@@ -110,6 +118,7 @@ class Database:
                 self._read_engine = create_engine(
                     self.url,
                     connect_args={"check_same_thread": False, "timeout": 30},
+                    hide_parameters=True,
                     pool_size=readers,
                     max_overflow=0,
                 )
@@ -121,7 +130,11 @@ class Database:
                 self._checkpointer = _Checkpointer(path, self._writer, checkpoint_interval)
         else:
             self.engine = create_engine(
-                self.url, pool_size=pool_size, max_overflow=4, pool_pre_ping=True
+                self.url,
+                pool_size=pool_size,
+                max_overflow=4,
+                pool_pre_ping=True,
+                hide_parameters=True,
             )
             workers = pool_size
             # PostgreSQL locks rows, not the database: its transactions need no queue.
