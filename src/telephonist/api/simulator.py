@@ -4,6 +4,12 @@ It lets a test or a person act as the phones on the other side: send an SMS/MMS 
 handset to one of the server's numbers, read what a handset received, pick how a handset's
 carrier behaves, and move simulated time. Requests take the same HTTP Basic credentials as the
 Twilio API; answers are JSON, errors Twilio-shaped.
+
+It is scoped like the REST API: what a caller does here concerns its own account and its
+subaccounts. A scenario rule is the caller's account's and shapes only that account's traffic
+(and its subaccounts'); a handset texts only the caller's numbers, and an inbox shows only what
+the caller's accounts sent. Another account's objects answer exactly as objects that do not
+exist, so nothing here tells one account about another.
 """
 
 from __future__ import annotations
@@ -139,25 +145,36 @@ async def handset_inbox(request: Request) -> Response:
 
 
 async def list_scenarios(request: Request) -> Response:
-    ctx, _ = await principal(request)
+    """The catalogue and the rules in force for the caller's traffic, least specific first:
+    the configured ones, its parent account's, its own."""
+    ctx, who = await principal(request)
     simulator = _simulator(ctx)
-    rules = await ctx.db.read(store.rule_rows)
+    rows = await ctx.db.read(store.rules_in_force, who.account_sid, who.owner_account_sid)
+    configured = [
+        {"pattern": p, "scenario": n, "source": "config"} for p, n in simulator.config_rules
+    ]
+    accounts = [
+        {
+            "pattern": r.pattern,
+            "scenario": r.scenario,
+            "source": "account" if r.account_sid == who.account_sid else "parent",
+        }
+        for r in rows
+    ]
+    accounts.sort(key=lambda rule: rule["source"] == "account")
     return JSONResponse(
         {
             "scenarios": [
                 {"name": s.name, "description": s.description} for s in SCENARIOS.values()
             ],
-            "rules": [
-                {"pattern": p, "scenario": n, "source": "config"} for p, n in simulator.config_rules
-            ]
-            + [{"pattern": r.pattern, "scenario": r.scenario, "source": "api"} for r in rules],
+            "rules": configured + accounts,
         }
     )
 
 
 async def set_rule(request: Request) -> Response:
-    """Attach a scenario to a number or a glob pattern (``+1555*``)."""
-    ctx, _ = await principal(request)
+    """Attach a scenario to a number or a glob pattern (``+1555*``), for the caller's account."""
+    ctx, who = await principal(request)
     form = await read_form(request, ctx.settings.max_body_bytes)
     pattern = form.text("Pattern") or request.path_params.get("number")
     name = form.text("Scenario")
@@ -166,18 +183,19 @@ async def set_rule(request: Request) -> Response:
     if name not in SCENARIOS:
         raise invalid_parameter(f"Scenario must be one of {', '.join(SCENARIOS)}")
     _simulator(ctx)
-    await ctx.db.run(store.set_rule, pattern, name, ctx.now_micros())
+    await ctx.db.run(store.set_rule, who.account_sid, pattern, name, ctx.now_micros())
     return JSONResponse({"pattern": pattern, "scenario": name})
 
 
 async def delete_rule(request: Request) -> Response:
-    ctx, _ = await principal(request)
+    """Remove one of the caller's own rules; anyone else's is not there for it to remove."""
+    ctx, who = await principal(request)
     pattern = query_form(request).text("Pattern")
     if not pattern:
         raise invalid_parameter("Pattern is required")
 
     _simulator(ctx)
-    if not await ctx.db.run(store.delete_rule, pattern):
+    if not await ctx.db.run(store.delete_rule, who.account_sid, pattern):
         raise TwilioError(20404, 404, f"No scenario rule for {pattern}")
     return Response(status_code=204)
 
