@@ -55,8 +55,14 @@ def _handset(request: Request) -> str:
 
 
 async def send_from_handset(request: Request) -> Response:
-    """A handset texts one of our numbers: stored as inbound, then the app's SmsUrl is called."""
-    ctx, _ = await principal(request)
+    """A handset texts one of the caller's numbers: stored as inbound, then the app's SmsUrl
+    is called.
+
+    Who owns ``To`` and the handset is checked before anything is fetched or written, in one
+    read that sees only the caller's numbers: another account's number answers as a number
+    nobody owns (as ``To``), or as any handset (as the handset), on the same path.
+    """
+    ctx, who = await principal(request)
     handset = _handset(request)
     form = await read_form(request, ctx.settings.max_body_bytes)
     to_raw = form.text("To")
@@ -73,6 +79,13 @@ async def send_from_handset(request: Request) -> Response:
     except MessageRejected as exc:
         raise TwilioError(exc.code, 400, exc.message) from None
     simulator = _simulator(ctx)
+    mine = await ctx.db.read(numbers_repo.owned_within, [handset, to], who.account_sid)
+    if to not in mine:
+        raise TwilioError(21211, 404, f"{to} is not one of this account's numbers")
+    if handset in mine:
+        raise invalid_parameter(
+            f"{handset} is one of this account's numbers; a handset is a number it does not own"
+        )
     attachments = list(uploads)
     for url in urls:
         try:
@@ -81,10 +94,6 @@ async def send_from_handset(request: Request) -> Response:
             raise TwilioError(exc.code, 400, str(exc)) from None
         attachments.append(InboundMedia(fetched.content_type, fetched.content, url))
 
-    if await ctx.db.read(numbers_repo.owned_among, [handset]):
-        raise invalid_parameter(
-            f"{handset} belongs to an account; handsets are numbers that no account owns"
-        )
     row = await simulator.send_from_handset(
         MobileOriginated(NAME, from_=handset, to=to, body=body, media=tuple(attachments))
     )
