@@ -12,7 +12,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, insert, or_, select
+from sqlalchemy import Connection, bindparam, delete, insert, null, or_, select, union_all
 
 from telephonist.storage.prepared import Prepared
 from telephonist.storage.repositories.accounts import reachable_sids
@@ -28,24 +28,34 @@ _LOG = Prepared(
         {c.name: bindparam(c.name) for c in carrier_log.columns if c.name != "id"}
     )
 )
-# The rules in force for each account of a batch: its own and its parent's.
+# What the rules in force for a batch's accounts need, in one statement: each account with its
+# parent, then the rules either set. A parent's rules come once however many of its
+# subaccounts the batch holds.
+_BATCH = ("accounts", "rule_owners", "parents")
 _RULES_FOR = Prepared(
-    select(
-        accounts.c.sid,
-        scenario_rules.c.account_sid,
-        scenario_rules.c.pattern,
-        scenario_rules.c.scenario,
-    )
-    .select_from(accounts)
-    .join(
-        scenario_rules,
-        or_(
-            scenario_rules.c.account_sid == accounts.c.sid,
-            scenario_rules.c.account_sid == accounts.c.owner_account_sid,
+    union_all(
+        select(
+            accounts.c.sid,
+            accounts.c.owner_account_sid,
+            null().label("pattern"),
+            null().label("scenario"),
+        ).where(accounts.c.sid.in_(bindparam("accounts", expanding=True))),
+        select(
+            scenario_rules.c.account_sid,
+            null(),
+            scenario_rules.c.pattern,
+            scenario_rules.c.scenario,
+        ).where(
+            or_(
+                scenario_rules.c.account_sid.in_(bindparam("rule_owners", expanding=True)),
+                scenario_rules.c.account_sid.in_(
+                    select(accounts.c.owner_account_sid).where(
+                        accounts.c.sid.in_(bindparam("parents", expanding=True))
+                    )
+                ),
+            )
         ),
     )
-    .where(accounts.c.sid.in_(bindparam("accounts", expanding=True)))
-    .order_by(scenario_rules.c.pattern)
 )
 _HANDED_OVER = Prepared(
     select(carrier_log.c.message_sid, carrier_log.c.scenario).where(
@@ -65,12 +75,22 @@ class AccountRules:
 def rules_for(conn: Connection, account_sids: Collection[str]) -> dict[str, AccountRules]:
     """The rules in force for each of these accounts, in one query for a whole batch; an
     account that has none (nor its parent) is left out."""
-    found: dict[str, AccountRules] = {}
     if not account_sids:
-        return found
-    for sid, owner, pattern, name in _RULES_FOR.rows(conn, {"accounts": sorted(account_sids)}):
-        rules = found.setdefault(sid, AccountRules())
-        (rules.own if owner == sid else rules.inherited).append((pattern, name))
+        return {}
+    batch = sorted(account_sids)
+    parents: dict[str, str | None] = {}
+    by_owner: dict[str, list[tuple[str, str]]] = {}
+    for sid, parent, pattern, name in _RULES_FOR.rows(conn, dict.fromkeys(_BATCH, batch)):
+        if pattern is None:
+            parents[sid] = parent
+        else:
+            by_owner.setdefault(sid, []).append((pattern, name))
+    found: dict[str, AccountRules] = {}
+    for sid, parent in parents.items():
+        own = sorted(by_owner.get(sid, ()))
+        inherited = sorted(by_owner.get(parent, ())) if parent else []
+        if own or inherited:
+            found[sid] = AccountRules(inherited, own)
     return found
 
 
