@@ -240,8 +240,8 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         str,
         "Simulated-carrier scenarios for handset number patterns, e.g. "
-        "`+1555*=black_hole,+4477*=slow`. More can be attached at run time through the "
-        "control API.",
+        "`+1555*=black_hole,+4477*=slow`; they apply to every account. Each account attaches "
+        "its own at run time through the control API.",
         commands=BOTH,
         default_text="none",
     ),

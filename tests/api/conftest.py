@@ -14,13 +14,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import pytest
 
+from telephonist.api.context import Context
 from telephonist.app import create_app
 from telephonist.domain.sids import new_auth_token, new_sid
 from telephonist.settings import Settings
+from telephonist.storage.repositories import accounts as accounts_repo
 from tests.conftest import check_response, database_url_for
 from tests.contract.oracle import Spec
 
@@ -65,6 +68,29 @@ class Api:
         body = response.json()
         return str(body["sid"]), str(body["auth_token"])
 
+    async def top_level_account(self) -> tuple[str, str]:
+        """A fresh top-level account's (sid, auth token), a parent no other test shares.
+
+        The API creates only subaccounts (as Twilio's does), so it is stored the way the
+        default account is, through the accounts repository of the running app.
+        """
+        ctx: Context = self.transport.app.state.ctx  # type: ignore[attr-defined]
+        now = ctx.now_micros()
+        sid, token = new_sid("AC"), new_auth_token()
+        row = {
+            "sid": sid,
+            "owner_account_sid": None,
+            "friendly_name": "top-level",
+            "status": "active",
+            "type": "Full",
+            "auth_token": token,
+            "is_default": False,
+            "date_created": now,
+            "date_updated": now,
+        }
+        await ctx.db.run(accounts_repo.insert_account, row)
+        return sid, token
+
     async def buy_number(self, auth: tuple[str, str] | None = None, area_code: str = "415") -> str:
         """A number bought by ``auth``'s account (the default account's unless told)."""
         sid, token = auth or (self.account_sid, self.auth_token)
@@ -93,12 +119,19 @@ def validating_client(
 
 
 @pytest.fixture(scope="module")
+def api_settings() -> dict[str, Any]:
+    """Settings a test module gives its app beyond the defaults (a module overrides this)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
 async def api(
     backend: str,
     tmp_path_factory: pytest.TempPathFactory,
     request: pytest.FixtureRequest,
     spec: Spec,
     anyio_backend: str,
+    api_settings: dict[str, Any],
 ) -> AsyncIterator[Api]:
     tmp = tmp_path_factory.mktemp("api")
     with database_url_for(backend, tmp, request) as db:
@@ -109,6 +142,7 @@ async def api(
             auth_token=new_auth_token(),
             public_url=BASE_URL,
             clock="manual",
+            **api_settings,
         )
         app = create_app(settings)
         # The lifespan Starlette runs at startup and shutdown (migrate, default account,

@@ -15,6 +15,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, text
 
+from telephonist.providers.simulator import store
 from telephonist.storage.database import Database
 from telephonist.storage.migrate import alembic_config, ensure_schema, script_head, upgrade
 from telephonist.storage.schema import metadata
@@ -117,3 +118,43 @@ def test_an_older_database_is_upgraded_by_alembic(database: Database) -> None:
     assert "tasks" in inspect(database.engine).get_table_names()
     with database.engine.connect() as conn:
         assert conn.execute(text("SELECT friendly_name FROM accounts")).scalar_one() == "kept"
+
+
+def test_scenario_rules_set_before_accounts_owned_them_keep_applying(database: Database) -> None:
+    """Upgrading copies each unscoped rule to every top-level account, so every account's
+    traffic (subaccounts inherit) meets the rules it met before."""
+    config = alembic_config()
+    with database.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0004")
+        for sid, owner in (("ACtop1", None), ("ACtop2", None), ("ACsub", "ACtop1")):
+            conn.execute(
+                text(
+                    "INSERT INTO accounts (sid, owner_account_sid, friendly_name, status, type,"
+                    " auth_token, is_default, date_created, date_updated)"
+                    " VALUES (:sid, :owner, 'kept', 'active', 'Full', 't', false, 0, 0)"
+                ),
+                {"sid": sid, "owner": owner},
+            )
+        conn.execute(
+            text(
+                "INSERT INTO scenario_rules (pattern, scenario, created_at)"
+                " VALUES ('+1555*', 'black_hole', 1), ('+1720555*', 'slow', 2)"
+            )
+        )
+    ensure_schema(database.engine)
+    assert alembic_revision(database.engine) == script_head()
+    with database.engine.connect() as conn:
+        stored = conn.execute(
+            text("SELECT account_sid, pattern, scenario FROM scenario_rules ORDER BY 1, 2")
+        ).all()
+        in_force = store.rules_for(conn, ["ACsub", "ACtop2"])
+    assert [tuple(r) for r in stored] == [
+        ("ACtop1", "+1555*", "black_hole"),
+        ("ACtop1", "+1720555*", "slow"),
+        ("ACtop2", "+1555*", "black_hole"),
+        ("ACtop2", "+1720555*", "slow"),
+    ]
+    rules = [("+1555*", "black_hole"), ("+1720555*", "slow")]
+    assert in_force["ACsub"] == store.AccountRules(inherited=rules, own=[])
+    assert in_force["ACtop2"] == store.AccountRules(inherited=[], own=rules)

@@ -4,6 +4,12 @@ It lets a test or a person act as the phones on the other side: send an SMS/MMS 
 handset to one of the server's numbers, read what a handset received, pick how a handset's
 carrier behaves, and move simulated time. Requests take the same HTTP Basic credentials as the
 Twilio API; answers are JSON, errors Twilio-shaped.
+
+It is scoped like the REST API: what a caller does here concerns its own account and its
+subaccounts. A scenario rule is the caller's account's and shapes only that account's traffic
+(and its subaccounts'); a handset texts only the caller's numbers, and an inbox shows only what
+the caller's accounts sent. Another account's objects answer exactly as objects that do not
+exist, so nothing here tells one account about another.
 """
 
 from __future__ import annotations
@@ -49,8 +55,14 @@ def _handset(request: Request) -> str:
 
 
 async def send_from_handset(request: Request) -> Response:
-    """A handset texts one of our numbers: stored as inbound, then the app's SmsUrl is called."""
-    ctx, _ = await principal(request)
+    """A handset texts one of the caller's numbers: stored as inbound, then the app's SmsUrl
+    is called.
+
+    Who owns ``To`` and the handset is checked before anything is fetched or written, in one
+    read that sees only the caller's numbers: another account's number answers as a number
+    nobody owns (as ``To``), or as any handset (as the handset), on the same path.
+    """
+    ctx, who = await principal(request)
     handset = _handset(request)
     form = await read_form(request, ctx.settings.max_body_bytes)
     to_raw = form.text("To")
@@ -67,6 +79,13 @@ async def send_from_handset(request: Request) -> Response:
     except MessageRejected as exc:
         raise TwilioError(exc.code, 400, exc.message) from None
     simulator = _simulator(ctx)
+    mine = await ctx.db.read(numbers_repo.owned_within, [handset, to], who.account_sid)
+    if to not in mine:
+        raise TwilioError(21211, 404, f"{to} is not one of this account's numbers")
+    if handset in mine:
+        raise invalid_parameter(
+            f"{handset} is one of this account's numbers; a handset is a number it does not own"
+        )
     attachments = list(uploads)
     for url in urls:
         try:
@@ -75,10 +94,6 @@ async def send_from_handset(request: Request) -> Response:
             raise TwilioError(exc.code, 400, str(exc)) from None
         attachments.append(InboundMedia(fetched.content_type, fetched.content, url))
 
-    if await ctx.db.read(numbers_repo.owned_among, [handset]):
-        raise invalid_parameter(
-            f"{handset} belongs to an account; handsets are numbers that no account owns"
-        )
     row = await simulator.send_from_handset(
         MobileOriginated(NAME, from_=handset, to=to, body=body, media=tuple(attachments))
     )
@@ -139,25 +154,36 @@ async def handset_inbox(request: Request) -> Response:
 
 
 async def list_scenarios(request: Request) -> Response:
-    ctx, _ = await principal(request)
+    """The catalogue and the rules in force for the caller's traffic, least specific first:
+    the configured ones, its parent account's, its own."""
+    ctx, who = await principal(request)
     simulator = _simulator(ctx)
-    rules = await ctx.db.read(store.rule_rows)
+    rows = await ctx.db.read(store.rules_in_force, who.account_sid, who.owner_account_sid)
+    configured = [
+        {"pattern": p, "scenario": n, "source": "config"} for p, n in simulator.config_rules
+    ]
+    accounts = [
+        {
+            "pattern": r.pattern,
+            "scenario": r.scenario,
+            "source": "account" if r.account_sid == who.account_sid else "parent",
+        }
+        for r in rows
+    ]
+    accounts.sort(key=lambda rule: rule["source"] == "account")
     return JSONResponse(
         {
             "scenarios": [
                 {"name": s.name, "description": s.description} for s in SCENARIOS.values()
             ],
-            "rules": [
-                {"pattern": p, "scenario": n, "source": "config"} for p, n in simulator.config_rules
-            ]
-            + [{"pattern": r.pattern, "scenario": r.scenario, "source": "api"} for r in rules],
+            "rules": configured + accounts,
         }
     )
 
 
 async def set_rule(request: Request) -> Response:
-    """Attach a scenario to a number or a glob pattern (``+1555*``)."""
-    ctx, _ = await principal(request)
+    """Attach a scenario to a number or a glob pattern (``+1555*``), for the caller's account."""
+    ctx, who = await principal(request)
     form = await read_form(request, ctx.settings.max_body_bytes)
     pattern = form.text("Pattern") or request.path_params.get("number")
     name = form.text("Scenario")
@@ -166,18 +192,19 @@ async def set_rule(request: Request) -> Response:
     if name not in SCENARIOS:
         raise invalid_parameter(f"Scenario must be one of {', '.join(SCENARIOS)}")
     _simulator(ctx)
-    await ctx.db.run(store.set_rule, pattern, name, ctx.now_micros())
+    await ctx.db.run(store.set_rule, who.account_sid, pattern, name, ctx.now_micros())
     return JSONResponse({"pattern": pattern, "scenario": name})
 
 
 async def delete_rule(request: Request) -> Response:
-    ctx, _ = await principal(request)
+    """Remove one of the caller's own rules; anyone else's is not there for it to remove."""
+    ctx, who = await principal(request)
     pattern = query_form(request).text("Pattern")
     if not pattern:
         raise invalid_parameter("Pattern is required")
 
     _simulator(ctx)
-    if not await ctx.db.run(store.delete_rule, pattern):
+    if not await ctx.db.run(store.delete_rule, who.account_sid, pattern):
         raise TwilioError(20404, 404, f"No scenario rule for {pattern}")
     return Response(status_code=204)
 

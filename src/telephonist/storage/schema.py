@@ -188,7 +188,10 @@ Index("ix_carrier_log_handset", carrier_log.c.handset, carrier_log.c.id)
 scenario_rules = Table(
     "scenario_rules",
     metadata,
-    # Simulated-carrier behaviour attached to number patterns (glob on E.164).
+    # Simulated-carrier behaviour an account attached to number patterns (glob on E.164): it
+    # applies to that account's messages and its subaccounts'. Rules from the settings are not
+    # stored here; they apply to every account.
+    Column("account_sid", SID, primary_key=True),
     Column("pattern", String(64), primary_key=True),
     Column("scenario", String(32), nullable=False),
     Column("created_at", MICROS, nullable=False),

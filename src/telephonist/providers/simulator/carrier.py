@@ -1,6 +1,8 @@
 """The simulated carrier, a :class:`~telephonist.providers.base.Provider` like any other.
 
-Each message's fate comes from the scenario attached to its destination handset. The carrier
+Each message's fate comes from the scenario attached to its destination handset by the rules
+in force for the message's account: the configured ones (every account's), its parent's and
+its own (see :func:`~telephonist.providers.simulator.scenarios.resolve`). The carrier
 keeps its own state: what each handset received goes to ``carrier_log`` in the simulator's
 own transaction, at hand-over, keyed by the message's idempotency key (unique), so a repeated
 hand-over (a worker died between submitting and recording) is answered as the first one was
@@ -97,7 +99,9 @@ class Simulator:
         return await self.db.run(self._hand_over, list(batch), to_micros(self.clock.now()))
 
     def _hand_over(self, conn: Connection, batch: list[Outbound], now: int) -> list[Outcome]:
-        rules = [*self.config_rules, *store.rules(conn)]
+        # Each message's scenario comes from the rules of its own account (and its parent's),
+        # read for the whole batch at once.
+        accounts = store.rules_for(conn, {m.account_sid for m in batch})
         repeated = store.handed_over(conn, [m.sid for m in batch])
         outcomes: list[Outcome] = []
         log: list[dict[str, Any]] = []
@@ -111,7 +115,8 @@ class Simulator:
                 if scenario is not None and _at_once(scenario):
                     settling[message.sid] = _receipt(ref, scenario)
                 continue
-            scenario = resolve(message.to, rules)
+            rules = accounts.get(message.account_sid, _NO_RULES)
+            scenario = resolve(message.to, self.config_rules, rules.inherited, rules.own)
             if message.attempt < scenario.transient_failures:
                 code = 30017 if scenario.name == "congested" else 30008
                 outcomes.append(Rejected(code, transient=True, detail=scenario.name))
@@ -188,6 +193,9 @@ class Simulator:
         }
         await self.db.run(store.log, [entry])
         return row
+
+
+_NO_RULES = store.AccountRules()
 
 
 def _at_once(scenario: Scenario) -> bool:

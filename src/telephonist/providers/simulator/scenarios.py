@@ -2,11 +2,14 @@
 
 Each scenario is a few fields of data; the catalogue is shown by the control API and the CLI.
 Patterns are shell-style globs on E.164 numbers (``+1555*``); the longest matching pattern
-wins, and a number that matches none behaves as ``happy``.
+wins, and a number that matches none behaves as ``happy``. Rules come from the settings (for
+every account) and from accounts (for their own traffic and their subaccounts'): see
+:func:`resolve`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Literal
@@ -80,13 +83,24 @@ SCENARIOS: dict[str, Scenario] = {
 DEFAULT = "happy"
 
 
-def resolve(number: str, rules: list[tuple[str, str]]) -> Scenario:
-    """The scenario for ``number``: the longest matching pattern's, else ``happy``."""
-    best: tuple[int, str] | None = None
-    for pattern, name in rules:
-        if fnmatchcase(number, pattern) and (best is None or len(pattern) > best[0]):
-            best = (len(pattern), name)
-    return SCENARIOS.get(best[1] if best else DEFAULT, SCENARIOS[DEFAULT])
+Rules = Sequence[tuple[str, str]]
+
+
+def resolve(number: str, *layers: Rules) -> Scenario:
+    """The scenario for ``number``: the longest matching pattern's, else ``happy``.
+
+    ``layers`` are the rules in force, least specific owner first: the configured ones, the
+    parent account's, the account's own. Between equally long patterns a later layer wins, so
+    an account can override a rule it inherits by setting the same pattern itself.
+    """
+    best: tuple[int, int, str] | None = None
+    for rank, rules in enumerate(layers):
+        for pattern, name in rules:
+            if fnmatchcase(number, pattern) and (
+                best is None or (len(pattern), rank) > (best[0], best[1])
+            ):
+                best = (len(pattern), rank, name)
+    return SCENARIOS.get(best[2] if best else DEFAULT, SCENARIOS[DEFAULT])
 
 
 def parse_rules(text: str) -> list[tuple[str, str]]:

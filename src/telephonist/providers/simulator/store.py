@@ -1,15 +1,21 @@
 """The simulated carrier's own tables: what handsets received (``carrier_log``) and the
-scenario rules attached to handset numbers. Nothing outside the simulator reads or writes
-them; the control API goes through these functions."""
+scenario rules accounts attached to handset numbers. Nothing outside the simulator reads or
+writes them; the control API goes through these functions.
+
+Both are scoped to accounts: a rule is its account's (and applies to its subaccounts' traffic
+too), and a handset's inbox is read per account, so no account sees or changes another's.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, insert, or_, select
+from sqlalchemy import Connection, bindparam, delete, insert, null, or_, select, union_all
 
 from telephonist.storage.prepared import Prepared
+from telephonist.storage.repositories.accounts import reachable_sids
 from telephonist.storage.schema import (
     accounts,
     carrier_log,
@@ -22,7 +28,35 @@ _LOG = Prepared(
         {c.name: bindparam(c.name) for c in carrier_log.columns if c.name != "id"}
     )
 )
-_RULES = Prepared(select(scenario_rules.c.pattern, scenario_rules.c.scenario))
+# What the rules in force for a batch's accounts need, in one statement: each account with its
+# parent, then the rules either set. A parent's rules come once however many of its
+# subaccounts the batch holds.
+_BATCH = ("accounts", "rule_owners", "parents")
+_RULES_FOR = Prepared(
+    union_all(
+        select(
+            accounts.c.sid,
+            accounts.c.owner_account_sid,
+            null().label("pattern"),
+            null().label("scenario"),
+        ).where(accounts.c.sid.in_(bindparam("accounts", expanding=True))),
+        select(
+            scenario_rules.c.account_sid,
+            null(),
+            scenario_rules.c.pattern,
+            scenario_rules.c.scenario,
+        ).where(
+            or_(
+                scenario_rules.c.account_sid.in_(bindparam("rule_owners", expanding=True)),
+                scenario_rules.c.account_sid.in_(
+                    select(accounts.c.owner_account_sid).where(
+                        accounts.c.sid.in_(bindparam("parents", expanding=True))
+                    )
+                ),
+            )
+        ),
+    )
+)
 _HANDED_OVER = Prepared(
     select(carrier_log.c.message_sid, carrier_log.c.scenario).where(
         carrier_log.c.message_sid.in_(bindparam("sids", expanding=True))
@@ -30,21 +64,66 @@ _HANDED_OVER = Prepared(
 )
 
 
-def rules(conn: Connection) -> list[tuple[str, str]]:
-    return [(r[0], r[1]) for r in _RULES.rows(conn, {})]
+@dataclass(frozen=True, slots=True)
+class AccountRules:
+    """The rules an account set and the ones it inherits from its parent."""
+
+    inherited: list[tuple[str, str]] = field(default_factory=list)
+    own: list[tuple[str, str]] = field(default_factory=list)
 
 
-def rule_rows(conn: Connection) -> list[Any]:
-    return list(conn.execute(select(scenario_rules).order_by(scenario_rules.c.pattern)))
+def rules_for(conn: Connection, account_sids: Collection[str]) -> dict[str, AccountRules]:
+    """The rules in force for each of these accounts, in one query for a whole batch; an
+    account that has none (nor its parent) is left out."""
+    if not account_sids:
+        return {}
+    batch = sorted(account_sids)
+    parents: dict[str, str | None] = {}
+    by_owner: dict[str, list[tuple[str, str]]] = {}
+    for sid, parent, pattern, name in _RULES_FOR.rows(conn, dict.fromkeys(_BATCH, batch)):
+        if pattern is None:
+            parents[sid] = parent
+        else:
+            by_owner.setdefault(sid, []).append((pattern, name))
+    found: dict[str, AccountRules] = {}
+    for sid, parent in parents.items():
+        own = sorted(by_owner.get(sid, ()))
+        inherited = sorted(by_owner.get(parent, ())) if parent else []
+        if own or inherited:
+            found[sid] = AccountRules(inherited, own)
+    return found
 
 
-def set_rule(conn: Connection, pattern: str, scenario: str, now: int) -> None:
-    conn.execute(delete(scenario_rules).where(scenario_rules.c.pattern == pattern))
-    conn.execute(insert(scenario_rules).values(pattern=pattern, scenario=scenario, created_at=now))
+def rules_in_force(conn: Connection, account_sid: str, parent_sid: str | None) -> list[Any]:
+    """The rules ``account_sid`` set and those its parent set, by pattern."""
+    owners = [account_sid] if parent_sid is None else [account_sid, parent_sid]
+    return list(
+        conn.execute(
+            select(scenario_rules)
+            .where(scenario_rules.c.account_sid.in_(owners))
+            .order_by(scenario_rules.c.pattern)
+        )
+    )
 
 
-def delete_rule(conn: Connection, pattern: str) -> int:
-    deleted = conn.execute(delete(scenario_rules).where(scenario_rules.c.pattern == pattern))
+def set_rule(conn: Connection, account_sid: str, pattern: str, scenario: str, now: int) -> None:
+    """Attach (or replace) the account's rule for ``pattern``; other accounts' are untouched."""
+    mine = (scenario_rules.c.account_sid == account_sid) & (scenario_rules.c.pattern == pattern)
+    conn.execute(delete(scenario_rules).where(mine))
+    conn.execute(
+        insert(scenario_rules).values(
+            account_sid=account_sid, pattern=pattern, scenario=scenario, created_at=now
+        )
+    )
+
+
+def delete_rule(conn: Connection, account_sid: str, pattern: str) -> int:
+    """Remove the account's own rule for ``pattern``: 0 when it has none, whoever else does."""
+    deleted = conn.execute(
+        delete(scenario_rules)
+        .where(scenario_rules.c.account_sid == account_sid)
+        .where(scenario_rules.c.pattern == pattern)
+    )
     return int(deleted.rowcount)
 
 
@@ -63,16 +142,13 @@ def log(conn: Connection, rows: list[dict[str, Any]]) -> None:
 
 def inbox(conn: Connection, handset: str, account_sid: str) -> list[Any]:
     """What ``handset`` received from ``account_sid`` and its subaccounts, oldest first."""
-    mine = select(accounts.c.sid).where(
-        or_(accounts.c.sid == account_sid, accounts.c.owner_account_sid == account_sid)
-    )
     return list(
         conn.execute(
             select(carrier_log)
             .join(messages, messages.c.sid == carrier_log.c.message_sid)
             .where(carrier_log.c.handset == handset)
             .where(carrier_log.c.direction == "mt")
-            .where(messages.c.account_sid.in_(mine))
+            .where(messages.c.account_sid.in_(reachable_sids(account_sid)))
             .order_by(carrier_log.c.id)
         ).mappings()
     )

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, delete, insert, or_, select, update
+from sqlalchemy import Connection, RowMapping, Select, delete, insert, or_, select, update
 
 from telephonist.storage.repositories.listing import Listing
 from telephonist.storage.schema import accounts, api_keys
@@ -89,6 +89,14 @@ def set_subaccounts_status(conn: Connection, owner_sid: str, status: str, now: i
         .where(accounts.c.owner_account_sid == owner_sid)
         .where(accounts.c.status != "closed")
         .values(status=status, date_updated=now)
+    )
+
+
+def reachable_sids(account_sid: str) -> Select[tuple[str]]:
+    """The accounts ``account_sid``'s credentials act on, itself and its subaccounts, as a
+    subquery: what scopes another table's rows to a caller."""
+    return select(accounts.c.sid).where(
+        or_(accounts.c.sid == account_sid, accounts.c.owner_account_sid == account_sid)
     )
 
 

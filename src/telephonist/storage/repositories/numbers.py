@@ -9,6 +9,7 @@ from sqlalchemy import Connection, RowMapping, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from telephonist.domain.errors import TelephonistError
+from telephonist.storage.repositories.accounts import reachable_sids
 from telephonist.storage.repositories.listing import Listing
 from telephonist.storage.schema import incoming_numbers
 
@@ -25,6 +26,22 @@ def owned_among(conn: Connection, numbers: Sequence[str]) -> set[str]:
         select(incoming_numbers.c.phone_number).where(
             incoming_numbers.c.phone_number.in_(list(numbers))
         )
+    )
+    return {r[0] for r in rows}
+
+
+def owned_within(conn: Connection, numbers: Sequence[str], account_sid: str) -> set[str]:
+    """Which of ``numbers`` ``account_sid`` or one of its subaccounts owns.
+
+    Another account's numbers are left out like numbers nobody owns, so a caller that asks
+    about them learns nothing about who owns them.
+    """
+    if not numbers:
+        return set()
+    rows = conn.execute(
+        select(incoming_numbers.c.phone_number)
+        .where(incoming_numbers.c.phone_number.in_(list(numbers)))
+        .where(incoming_numbers.c.account_sid.in_(reachable_sids(account_sid)))
     )
     return {r[0] for r in rows}
 
