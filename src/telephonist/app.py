@@ -76,7 +76,7 @@ def build_dispatch(
     """Wire providers, task handlers and the worker for one process."""
     registry_of_providers = providers or default_providers()
     registry_of_providers.build(ProviderContext(settings, db, clock))
-    webhooks = WebhookClient(timeout=settings.webhook_timeout)
+    webhooks = WebhookClient(timeout=settings.webhook_timeout, policy=settings.destination_policy)
     registry = Registry(
         [
             SendHandler(
