@@ -64,6 +64,7 @@ INTERNAL: tuple[tuple[str, Network], ...] = (
 )
 """Allowed in emulator mode, refused in gateway mode, unless a list says otherwise."""
 
+_SPECIAL = ALWAYS_REFUSED + INTERNAL
 _INTERNAL_KINDS = frozenset(kind for kind, _ in INTERNAL)
 _NAT64 = IPv6Network("64:ff9b::/96")
 _SEPARATORS = re.compile(r"[\s,]+")
@@ -98,7 +99,7 @@ def classify(address: Address) -> str | None:
     """The kind of special address ``address`` reaches (``link-local``, ``loopback``...), or
     None for an ordinary one."""
     target = reached(address)
-    for kind, network in ALWAYS_REFUSED + INTERNAL:
+    for kind, network in _SPECIAL:
         if target.version == network.version and target in network:
             return kind
     return None
