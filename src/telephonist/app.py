@@ -79,7 +79,9 @@ def build_dispatch(
     # The worker bounds webhook requests (in all and per account and host); the connections
     # under them must not be a smaller, shared bound, or one hanging target would take them all.
     webhooks = WebhookClient(
-        timeout=settings.webhook_timeout, max_connections=settings.webhook_concurrency
+        timeout=settings.webhook_timeout,
+        max_connections=settings.webhook_concurrency,
+        policy=settings.destination_policy,
     )
     registry = Registry(
         [

@@ -11,9 +11,11 @@ environment, which beats the default. Nothing is read at import time.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
+
+from telephonist.domain.destinations import MODES, DestinationPolicy, parse_networks
 
 ENV_PREFIX = "TELEPHONIST_"
 SERVE = "serve"
@@ -42,6 +44,8 @@ class Setting:
     ``commands`` are the commands that get a named flag for it (every setting can still be
     given to any of them as ``--setting NAME VALUE`` or through the environment).
     ``default_text`` says what an empty default means, where the value alone would not.
+    ``values`` says in words what a text setting takes, and ``validate`` (raising ValueError
+    with the reason) checks it, where "any text" would be wrong.
     """
 
     name: str
@@ -54,6 +58,8 @@ class Setting:
     positive: bool = False
     commands: tuple[str, ...] = (SERVE,)
     default_text: str = ""
+    values: str = ""
+    validate: Callable[[Any], object] | None = None
 
     @property
     def env(self) -> str:
@@ -71,6 +77,8 @@ class Setting:
     @property
     def allowed(self) -> str:
         """The values it may take, in words; empty when any value of its type will do."""
+        if self.values:
+            return self.values
         if self.choices:
             return ", ".join(self.choices)
         if self.minimum is not None and self.maximum is not None:
@@ -121,6 +129,11 @@ class Setting:
             or (self.positive and value <= 0)
         ):
             raise SettingError(f"{source} must be {self._range_words()}, not {value!r}")
+        if self.validate is not None:
+            try:
+                self.validate(value)
+            except ValueError as exc:
+                raise SettingError(f"{source} must be {self.allowed}: {exc}") from None
         return value
 
     def _range_words(self) -> str:
@@ -225,6 +238,44 @@ SETTINGS: tuple[Setting, ...] = (
         bool,
         "Run a dispatch worker inside the server process. Turn it off (`--no-worker`) when "
         "separate `telephonist worker` processes do the work.",
+    ),
+    Setting(
+        "mode",
+        "emulator",
+        str,
+        "`emulator` (the simulated carrier) or `gateway` (in front of real providers, still to "
+        "come). Today its only effect is the default outbound destination policy: in "
+        "`emulator` mode webhooks, TwiML and media may be fetched from loopback and private "
+        "addresses, where local apps serve them; in `gateway` mode those are refused unless "
+        "`outbound_allow` lists them.",
+        choices=MODES,
+        commands=BOTH,
+    ),
+    Setting(
+        "outbound_allow",
+        "",
+        str,
+        "Networks that webhooks, TwiML and media may be fetched from even where the mode "
+        "refuses them, e.g. `10.20.0.0/16,fd00:1::/64` for an app on an internal network in "
+        "`gateway` mode. Link-local (`169.254.0.0/16`, `fe80::/10`: cloud metadata services), "
+        "multicast, unspecified and broadcast addresses stay refused whatever it says. Where "
+        "`outbound_deny` holds the same address, the more specific network wins.",
+        commands=BOTH,
+        default_text="none",
+        values="CIDR networks, comma-separated",
+        validate=parse_networks,
+    ),
+    Setting(
+        "outbound_deny",
+        "",
+        str,
+        "Networks that are never fetched from, in any mode, e.g. `127.0.0.0/8,::1/128` to keep "
+        "an emulator away from other services on its own host. With `0.0.0.0/0,::/0` here, "
+        "only the networks in `outbound_allow` are fetched from.",
+        commands=BOTH,
+        default_text="none",
+        values="CIDR networks, comma-separated",
+        validate=parse_networks,
     ),
     Setting(
         "webhook_timeout",
@@ -365,6 +416,9 @@ class Settings:
     log_level: str = _default("log_level")
     clock: str = _default("clock")
     worker: bool = _default("worker")
+    mode: str = _default("mode")
+    outbound_allow: str = _default("outbound_allow")
+    outbound_deny: str = _default("outbound_deny")
     webhook_timeout: float = _default("webhook_timeout")
     scenarios: str = _default("scenarios")
     mps_long_code: float = _default("mps_long_code")
@@ -411,6 +465,13 @@ class Settings:
 
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)
+
+    @property
+    def destination_policy(self) -> DestinationPolicy:
+        """Where this process may send requests: the mode's default and the two lists."""
+        return DestinationPolicy.for_mode(
+            self.mode, allow=self.outbound_allow, deny=self.outbound_deny
+        )
 
     @property
     def mps(self) -> dict[str, float]:

@@ -26,6 +26,7 @@ from telephonist.api.render import JSONResponse, rfc2822
 from telephonist.clock import FakeClock, to_micros
 from telephonist.dispatch.queue import next_due
 from telephonist.domain import phone
+from telephonist.domain.error_codes import catalog_message
 from telephonist.domain.messages import MessageRejected, check_content
 from telephonist.errors import TwilioError, invalid_parameter
 from telephonist.providers.base import InboundMedia, MobileOriginated
@@ -91,7 +92,11 @@ async def send_from_handset(request: Request) -> Response:
         try:
             fetched = await fetch_media(ctx.webhooks, url, timeout=ctx.settings.webhook_timeout)
         except MediaError as exc:
-            raise TwilioError(exc.code, 400, str(exc)) from None
+            # The code and its title, nothing more: how a fetch failed (which address a name
+            # has, what a port answered) would make this endpoint a map of the network
+            # behind the server. The destination policy applies as to every other fetch.
+            message = f"MediaUrl {url} could not be fetched: {catalog_message(exc.code)}"
+            raise TwilioError(exc.code, message) from None
         attachments.append(InboundMedia(fetched.content_type, fetched.content, url))
 
     row = await simulator.send_from_handset(

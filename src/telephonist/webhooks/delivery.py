@@ -6,6 +6,11 @@ read up to a limit, and every failure maps to the Twilio error code an alert wil
 Twilio's per-URL overrides in the fragment (``#rc=2&rt=5000``: retry count, read timeout…) are
 honoured.
 
+Every destination, redirects included, is held to the outbound destination policy
+(:mod:`telephonist.domain.destinations`): a refused one fails as an unreachable one does,
+with 11205, its alert naming the address and why (``destination 169.254.169.254 is not
+allowed: link-local``), and nothing is connected to.
+
 Cookies are the caller's to keep (see :mod:`telephonist.webhooks.cookies`): ``send`` sends the
 ``Cookie`` value it is given and reports every ``Set-Cookie`` it got back. Both stay with the
 origin of the URL asked for: past an HTTP redirect to another origin no cookie is sent and none
@@ -23,6 +28,8 @@ from urllib.parse import parse_qsl, quote_plus, urljoin, urlsplit, urlunsplit
 if TYPE_CHECKING:
     import aiohttp
 
+from telephonist.domain.destinations import DestinationPolicy
+from telephonist.webhooks.resolver import DestinationRefused, Resolver
 from telephonist.webhooks.signing import idempotency_token, sign
 from telephonist.webhooks.transport import (
     ConnectFailed,
@@ -50,6 +57,8 @@ class Attempt:
     too_large: bool = False
     # Every Set-Cookie the answer (and any HTTP redirect on the same origin) carried, in order.
     set_cookies: tuple[str, ...] = ()
+    # The destination policy refused it: asking again cannot go otherwise, so it is not retried.
+    refused: bool = False
 
     @property
     def ok(self) -> bool:
@@ -84,9 +93,9 @@ def form_encode(params: list[tuple[str, str]]) -> str:
     return "&".join([_quote(name) + "=" + _quote(value) for name, value in params])
 
 
-def _failed(url: str, method: str, code: int, text: str) -> Attempt:
+def _failed(url: str, method: str, code: int, text: str, *, refused: bool = False) -> Attempt:
     """An attempt that got no usable HTTP answer at all."""
-    return Attempt(url, method, None, b"", None, error_code=code, error_text=text)
+    return Attempt(url, method, None, b"", None, error_code=code, error_text=text, refused=refused)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -125,16 +134,25 @@ class WebhookClient:
     """Every webhook request the server makes, on one pooled :class:`Transport`.
 
     Media downloads (large, streamed, any content type) use an aiohttp session instead, made
-    on first use.
+    on first use. Both resolve and check destinations through one :class:`Resolver` holding
+    ``policy`` (default: emulator mode's).
     """
 
     def __init__(
-        self, *, timeout: float = 15.0, max_body: int = 64 * 1024, max_connections: int = 100
+        self,
+        *,
+        timeout: float = 15.0,
+        max_body: int = 64 * 1024,
+        max_connections: int = 100,
+        policy: DestinationPolicy | None = None,
     ) -> None:
         self.timeout = timeout
         self.max_body = max_body
         self.max_connections = max_connections
-        self.transport = Transport(max_connections=max_connections, user_agent=USER_AGENT)
+        self.resolver = Resolver(policy)
+        self.transport = Transport(
+            max_connections=max_connections, user_agent=USER_AGENT, resolver=self.resolver
+        )
         self._session: aiohttp.ClientSession | None = None
 
     @property
@@ -143,8 +161,10 @@ class WebhookClient:
         if self._session is None or self._session.closed:
             import aiohttp  # ~0.15 s and 9 MB to import: paid by the first media download only
 
+            from telephonist.webhooks.media_connector import media_connector
+
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self.max_connections, ttl_dns_cache=60),
+                connector=media_connector(self.resolver, limit=self.max_connections),
                 headers={"User-Agent": USER_AGENT, "Accept": "*/*"},
                 # One client serves every account: a cookie one app sets must never travel
                 # to another, so no cookies are kept at all.
@@ -171,7 +191,8 @@ class WebhookClient:
         extra_headers: dict[str, str] | None = None,
         cookie: str | None = None,
     ) -> Attempt:
-        """Sign and send, retrying connection failures as the URL's overrides allow.
+        """Sign and send, retrying connection failures as the URL's overrides allow (a
+        destination the policy refuses is not retried: it would be refused again).
 
         ``token_url`` keys the idempotency token (default: ``url``); a fallback request passes
         the primary URL so that the app sees one token for one event. ``cookie`` is the
@@ -184,7 +205,7 @@ class WebhookClient:
             headers["Cookie"] = cookie
         attempt = await self._once(url, method, params, auth_token, token, limits, headers)
         tries = 0
-        while attempt.error_code in RETRIABLE and tries < limits.retries:
+        while attempt.error_code in RETRIABLE and not attempt.refused and tries < limits.retries:
             tries += 1
             attempt = await self._once(url, method, params, auth_token, token, limits, headers)
         return attempt
@@ -242,6 +263,8 @@ class WebhookClient:
                     headers = [h for h in headers if h[0] != "Cookie"]
             else:
                 return _failed(url, method, 11215, "Too many redirects")
+        except DestinationRefused as exc:
+            return _failed(url, method, 11205, str(exc), refused=True)
         except NameNotResolved:
             return _failed(url, method, 11210, "Bad host name")
         except ConnectFailed as exc:

@@ -11,7 +11,9 @@ cannot run (12100, 12300). An empty answer or a 204 means "do nothing" and is no
 Interpretation is not done here: the caller passes a *planner*, a function from an answer's body,
 Content-Type and URL to a plan (actions, an optional redirect, warnings). Messaging passes
 :func:`~telephonist.twiml.messaging.messaging_planner`; a voice interpreter will pass its own.
-Cookies travel with every request of one fetch (primary, redirects, fallback) and the jar
+Every request of a fetch (primary, ``<Redirect>`` hops, HTTP redirects, fallback) goes through the
+client, so each is held to the outbound destination policy: a refused hop ends its chain with
+11205, like an unreachable one. Cookies travel with every request of one fetch and the jar
 comes back updated; keeping it, like recording alerts and acting on the plan, is the caller's:
 this module does no database work.
 """

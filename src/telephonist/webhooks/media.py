@@ -1,7 +1,9 @@
 """Fetching media from URLs we were given: bounded in size, type, time and redirects.
 
 Twilio's limits: 10 items per message; 5 MB for JPEG, PNG and GIF; 500 KB for other accepted
-types. Anything else is refused with the code Twilio would record.
+types. Anything else is refused with the code Twilio would record. A destination the outbound
+policy refuses (see :mod:`telephonist.webhooks.media_connector`) fails as an unreachable one
+does, with 11205, and is never connected to.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from dataclasses import dataclass
 
 from telephonist.errors import TelephonistError
 from telephonist.webhooks.delivery import WebhookClient
+from telephonist.webhooks.resolver import DestinationRefused
 
 IMAGE_LIMIT = 5 * 1024 * 1024
 OTHER_LIMIT = 500 * 1024
@@ -80,6 +83,10 @@ async def fetch_media(client: WebhookClient, url: str, *, timeout: float | None 
         raise MediaError(11215, f"Too many redirects fetching {url}") from None
     except TimeoutError:
         raise MediaError(11200, f"Timed out fetching {url}") from None
+    except aiohttp.ClientConnectorError as exc:
+        if isinstance(exc.os_error, DestinationRefused):
+            raise MediaError(11205, f"Could not fetch {url}: {exc.os_error}") from None
+        raise MediaError(11205, f"Could not fetch {url}: {exc.__class__.__name__}") from None
     except (aiohttp.ClientError, ValueError) as exc:
         raise MediaError(11205, f"Could not fetch {url}: {exc.__class__.__name__}") from None
     return Fetched(content_type, b"".join(chunks))
