@@ -21,9 +21,10 @@ PACKAGE = Path(telephonist.__file__).parent
 
 # Call sites that answer a code with another status than its usual one, on purpose.
 DELIBERATE_STATUSES = {
-    # The simulator's handset API: a number no account owns cannot be texted (404), and a
-    # clock that only moves forward refuses to go back (409).
+    # The simulator's handset API: a number no account owns (or none of the caller's) cannot
+    # be texted (404), and a clock that only moves forward refuses to go back (409).
     ("dispatch/inbound.py", 21211, 404),
+    ("api/simulator.py", 21211, 404),
     ("api/simulator.py", 20422, 409),
 }
 # Codes newer than the shipped copy of Twilio's error dictionary.
