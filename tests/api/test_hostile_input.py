@@ -1,0 +1,116 @@
+"""Input built to break a handler answers Twilio's code and shape, the same on SQLite and
+PostgreSQL: numbers too large for SQL, dates at the end of the calendar, NUL characters
+(which PostgreSQL cannot store), and SIDs that are not SIDs."""
+
+from __future__ import annotations
+
+import base64
+
+import httpx
+import pytest
+
+from tests.api.conftest import Api
+from tests.api.test_error_shape import assert_twilio_error
+
+pytestmark = pytest.mark.anyio
+
+HUGE = "226848610477015614003588628480"  # far past a 64-bit integer
+
+
+def token(raw: bytes) -> str:
+    """A PageToken as the server writes them, around any payload."""
+    return "PA" + base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+# -- paging and dates ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("resource", "params"),
+    [
+        ("Messages.json", {"Page": "100000000000000000000"}),
+        ("Messages.json", {"Page": "184467440737095517", "PageSize": "50"}),  # offset > 2**63
+        ("IncomingPhoneNumbers.json", {"Page": HUGE}),
+        ("Keys.json", {"Page": HUGE, "PageSize": "1"}),
+        ("Notifications.json", {"Page": HUGE}),
+        (None, {"PageSize": "95", "Page": HUGE}),  # Accounts.json
+    ],
+)
+async def test_a_page_past_any_offset_is_20001(
+    api: Api, resource: str | None, params: dict[str, str]
+) -> None:
+    """A Page whose offset no database integer can hold is refused as Twilio refuses a Page it
+    will not serve (20001), not passed to SQL."""
+    path = api.path(resource) if resource else "/2010-04-01/Accounts.json"
+    response = await api.http.get(path, params=params)
+    assert_twilio_error(response, 400, 20001)
+    assert params["Page"] in response.json()["message"]
+
+
+async def test_the_largest_offset_is_still_a_page(api: Api) -> None:
+    """The bound is the databases' own: the last offset they hold answers an (empty) page."""
+    sub = await api.subaccount("far pages")
+    async with api.client(sub) as http:
+        response = await http.get(
+            api.path("Messages.json", sub[0]), params={"Page": str(2**63 - 1), "PageSize": "1"}
+        )
+    assert response.status_code == 200, response.text
+    assert response.json()["messages"] == []
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"12345678901234567890123:SM" + b"a" * 32,  # a 23-digit sort value
+        b"-12345678901234567890123:SM" + b"a" * 32,
+        b"1:SM\x00",  # a NUL where the SID goes
+        b"1:not a sid",
+    ],
+)
+async def test_a_forged_page_token_is_20422(api: Api, raw: bytes) -> None:
+    """A token holding what the server never writes is refused like a garbled one."""
+    response = await api.http.get(api.path("Messages.json"), params={"PageToken": token(raw)})
+    assert_twilio_error(response, 400, 20422)
+    assert "PageToken" in response.json()["message"]
+
+
+@pytest.mark.parametrize(
+    ("resource", "param", "value"),
+    [
+        ("Messages.json", "DateSent", "9999-12-31"),
+        ("Messages.json", "DateSent<", "9999-12-31T23:59:59Z"),
+        ("Messages.json", "DateSent>", "9999-12-31"),
+        ("Messages.json", "DateSent", "0001-01-01"),
+        ("Notifications.json", "MessageDate", "9999-12-31"),
+    ],
+)
+async def test_the_calendars_ends_are_dates_like_any_other(
+    api: Api, resource: str, param: str, value: str
+) -> None:
+    """9999-12-31 is a valid date whose day ends where no ``datetime`` reaches: the filter
+    answers the (empty) list of that day, not an overflow."""
+    sub = await api.subaccount("calendar")
+    async with api.client(sub) as http:
+        response = await http.get(api.path(resource, sub[0]), params={param: value})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert next(v for k, v in body.items() if isinstance(v, list)) == []
+    assert param in httpx.URL(body["uri"]).params
+
+
+async def test_the_last_day_still_finds_todays_messages(api: Api) -> None:
+    """``DateSent<=9999-12-31`` is every message sent so far: the end of the range is real."""
+    sub = await api.subaccount("until the end")
+    own = await api.buy_number(sub)
+    async with api.client(sub) as http:
+        sent = await http.post(
+            api.path("Messages.json", sub[0]), data={"From": own, "To": "+14155550100", "Body": "x"}
+        )
+        assert sent.status_code == 201, sent.text
+        # A queued message has no date_sent; DateSent filters what was sent, so move it on.
+        await api.http.post("/telephonist/v1/Clock", data={"Advance": "1"})
+        response = await http.get(
+            api.path("Messages.json", sub[0]), params={"DateSent<": "9999-12-31"}
+        )
+    assert response.status_code == 200, response.text
+    assert [m["sid"] for m in response.json()["messages"]] == [sent.json()["sid"]]
