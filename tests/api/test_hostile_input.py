@@ -114,3 +114,94 @@ async def test_the_last_day_still_finds_todays_messages(api: Api) -> None:
         )
     assert response.status_code == 200, response.text
     assert [m["sid"] for m in response.json()["messages"]] == [sent.json()["sid"]]
+
+
+# -- NUL characters ------------------------------------------------------------------------------
+
+
+async def test_a_nul_in_a_created_body_is_20422(api: Api) -> None:
+    sub = await api.subaccount("nul body")
+    own = await api.buy_number(sub)
+    async with api.client(sub) as http:
+        response = await http.post(
+            api.path("Messages.json", sub[0]),
+            data={"From": own, "To": "+14155550100", "Body": "a\x00b"},
+        )
+        assert_twilio_error(response, 400, 20422)
+        assert "Body" in response.json()["message"]
+        listed = await http.get(api.path("Messages.json", sub[0]))
+    assert listed.json()["messages"] == []
+
+
+@pytest.mark.parametrize("resource", ["Accounts.json", "Keys.json", "IncomingPhoneNumbers"])
+async def test_a_nul_in_a_friendly_name_is_20422(api: Api, resource: str) -> None:
+    sub = await api.subaccount("nul names")
+    async with api.client(sub) as http:
+        if resource == "Accounts.json":
+            path = "/2010-04-01/Accounts.json"
+            http = api.http  # subaccounts cannot make subaccounts
+        elif resource == "Keys.json":
+            path = api.path(resource, sub[0])
+        else:
+            number = await api.buy_number(sub)
+            listed = await http.get(
+                api.path("IncomingPhoneNumbers.json", sub[0]), params={"PhoneNumber": number}
+            )
+            sid = listed.json()["incoming_phone_numbers"][0]["sid"]
+            path = api.path(f"IncomingPhoneNumbers/{sid}.json", sub[0])
+        response = await http.post(path, data={"FriendlyName": "a\x00b"})
+    assert_twilio_error(response, 400, 20422)
+
+
+async def test_a_nul_in_a_multipart_field_is_20422(api: Api) -> None:
+    """Multipart bodies become the same Form, so the rule holds for them too."""
+    response = await api.http.post(
+        "/2010-04-01/Accounts.json", files={"FriendlyName": (None, "a\x00b")}
+    )
+    assert response.request.headers["content-type"].startswith("multipart/form-data")
+    assert_twilio_error(response, 400, 20422)
+
+
+@pytest.mark.parametrize(
+    ("resource", "param"),
+    [
+        ("Messages.json", "To"),
+        ("Messages.json", "From"),
+        ("IncomingPhoneNumbers.json", "FriendlyName"),
+        ("IncomingPhoneNumbers.json", "PhoneNumber"),
+        (None, "FriendlyName"),  # Accounts.json
+    ],
+)
+async def test_a_nul_in_a_list_filter_is_20422(api: Api, resource: str | None, param: str) -> None:
+    path = api.path(resource) if resource else "/2010-04-01/Accounts.json"
+    response = await api.http.get(path, params={param: "+1\x00"})
+    assert_twilio_error(response, 400, 20422)
+
+
+@pytest.mark.parametrize(
+    "resource",
+    [
+        "Keys/SK%00.json",
+        "IncomingPhoneNumbers/PN%00.json",
+        "Notifications/NO%00.json",
+        "Messages/SM1/Media/ME%00",  # the public media URL, which takes no credentials
+    ],
+)
+async def test_a_nul_in_a_path_segment_is_404(api: Api, resource: str) -> None:
+    """A path segment holding a NUL names no resource: the 404 of any missing one."""
+    response = await api.http.get(api.path(resource))
+    assert_twilio_error(response, 404, 20404)
+
+
+async def test_a_nul_in_the_account_segment_is_404(api: Api) -> None:
+    response = await api.http.get("/2010-04-01/Accounts/AC%00/Messages.json")
+    assert_twilio_error(response, 404, 20404)
+
+
+@pytest.mark.parametrize("user", ["AC\x00", "SK\x00x", "\x00"])
+async def test_a_nul_in_the_credentials_is_401(api: Api, user: str) -> None:
+    """Refused before anything is looked up, as any other wrong credentials are."""
+    async with api.client((user, "secret")) as http:
+        response = await http.get("/2010-04-01/Accounts.json")
+    assert_twilio_error(response, 401, 20003)
+    assert response.headers["www-authenticate"] == 'Basic realm="Twilio API"'
