@@ -5,12 +5,15 @@ PostgreSQL: numbers too large for SQL, dates at the end of the calendar, NUL cha
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 import httpx
 import pytest
 
+from telephonist.api.numbers import SID_FIELDS
 from tests.api.conftest import Api
 from tests.api.test_error_shape import assert_twilio_error
+from tests.contract.oracle import Spec
 
 pytestmark = pytest.mark.anyio
 
@@ -205,3 +208,73 @@ async def test_a_nul_in_the_credentials_is_401(api: Api, user: str) -> None:
         response = await http.get("/2010-04-01/Accounts.json")
     assert_twilio_error(response, 401, 20003)
     assert response.headers["www-authenticate"] == 'Basic realm="Twilio API"'
+
+
+# -- SID parameters of IncomingPhoneNumbers ------------------------------------------------------
+
+
+async def own_number(api: Api, auth: tuple[str, str]) -> str:
+    """The SID of a number ``auth``'s account just bought."""
+    async with api.client(auth) as http:
+        response = await http.post(
+            api.path("IncomingPhoneNumbers.json", auth[0]), data={"AreaCode": "415"}
+        )
+    assert response.status_code == 201, response.text
+    return str(response.json()["sid"])
+
+
+def test_the_sid_rules_are_the_specs(spec: Spec) -> None:
+    """Each SID parameter's prefix is the one in the spec's pattern, for create and update, and
+    no SID parameter of either goes unchecked (AccountSid moves the number, checked apart)."""
+    paths = spec.document["paths"]
+    base = "/2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers"
+    for template in (f"{base}.json", f"{base}/{{Sid}}.json"):
+        form = paths[template]["post"]["requestBody"]["content"]
+        props = form["application/x-www-form-urlencoded"]["schema"]["properties"]
+        patterns = {n: p["pattern"] for n, p in props.items() if "pattern" in p}
+        patterns.pop("AccountSid", None)
+        assert set(patterns) == set(SID_FIELDS), template
+        for name, (_, prefix, _) in SID_FIELDS.items():
+            assert patterns[name] == f"^{prefix}[0-9a-fA-F]{{32}}$", name
+
+
+@pytest.mark.parametrize("param", sorted(SID_FIELDS))
+@pytest.mark.parametrize(
+    "bad",
+    ["garbage", "XX" + "a" * 32, "{prefix}" + "a" * 31, "{prefix}" + "g" * 32],
+    ids=["garbage", "another prefix", "too short", "not hex"],
+)
+async def test_a_sid_parameter_must_be_its_kind_of_sid(api: Api, param: str, bad: str) -> None:
+    """Refused with Twilio's code and nothing stored, so every later fetch of the number still
+    matches the spec (the client here validates each answer against it)."""
+    _, prefix, code = SID_FIELDS[param]
+    value = bad.format(prefix=prefix)
+    sub = await api.subaccount("sid params")
+    sid = await own_number(api, sub)
+    path = api.path(f"IncomingPhoneNumbers/{sid}.json", sub[0])
+    async with api.client(sub) as http:
+        response = await http.post(path, data={param: value})
+        assert_twilio_error(response, 400, code)
+        assert param in response.json()["message"]
+        fetched = await http.get(path)
+        bought = await http.post(
+            api.path("IncomingPhoneNumbers.json", sub[0]), data={"AreaCode": "415", param: value}
+        )
+    assert fetched.status_code == 200 and fetched.json()[SID_FIELDS[param][0]] is None
+    assert_twilio_error(bought, 400, code)
+
+
+@pytest.mark.parametrize("param", sorted(SID_FIELDS))
+async def test_a_well_formed_sid_is_kept_and_an_empty_one_clears(api: Api, param: str) -> None:
+    field, prefix, _ = SID_FIELDS[param]
+    sub = await api.subaccount("sid params ok")
+    sid = await own_number(api, sub)
+    path = api.path(f"IncomingPhoneNumbers/{sid}.json", sub[0])
+    value = prefix + "0123456789ABCDEFabcdef0123456789"
+    results: list[Any] = []
+    async with api.client(sub) as http:
+        for sent in (value, ""):
+            response = await http.post(path, data={param: sent})
+            assert response.status_code == 200, response.text
+            results.append((await http.get(path)).json()[field])
+    assert results == [value, None]
