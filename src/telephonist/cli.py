@@ -8,6 +8,7 @@ setting added to the table is a flag, an environment variable and a row of the d
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import gc
 import inspect
@@ -28,6 +29,7 @@ from rich.markup import escape
 from telephonist import shims
 from telephonist.app import build_dispatch, create_app, prepare
 from telephonist.clock import SystemClock
+from telephonist.server import uvicorn_config
 from telephonist.settings import SERVE, SETTINGS, WORKER, Setting, SettingError, Settings, lookup
 from telephonist.storage.seed import BadCredentialsSetting
 
@@ -218,13 +220,11 @@ def serve(settings: Settings) -> None:
     )
     app = create_app(settings, prepared=(database, account))
     _freeze_startup_objects()
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        access_log=False,
-    )
+    server = uvicorn.Server(uvicorn_config(app, settings))
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    if not server.started:
+        raise typer.Exit(3)  # uvicorn has said why (the port is taken, say)
 
 
 @settings_command(cli, WORKER)

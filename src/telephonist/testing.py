@@ -24,6 +24,7 @@ from telephonist.app import create_app
 from telephonist.clock import Clock
 from telephonist.domain.sids import new_auth_token, new_sid
 from telephonist.providers.registry import Providers
+from telephonist.server import uvicorn_config
 from telephonist.settings import Settings
 
 
@@ -58,9 +59,7 @@ def running_server(
         settings = settings.with_(host="127.0.0.1", port=0)
         app = create_app(settings, clock=clock, providers=providers)
         app.router.routes[:0] = routes
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=0, log_level="warning", lifespan="on", access_log=False
-        )
+        config = uvicorn_config(app, settings, log_level="warning", lifespan="on")
         server = uvicorn.Server(config)
         thread = threading.Thread(
             target=lambda: asyncio.run(server.serve()), daemon=True, name="telephonist-server"
