@@ -119,6 +119,16 @@ async def test_the_last_day_still_finds_todays_messages(api: Api) -> None:
     assert [m["sid"] for m in response.json()["messages"]] == [sent.json()["sid"]]
 
 
+@pytest.mark.parametrize("advance", ["1e400", "inf", "nan", "1e300"])
+async def test_the_clock_refuses_an_advance_past_the_calendar(api: Api, advance: str) -> None:
+    """The simulated clock moves by any finite number of seconds that keeps it in the calendar;
+    others are 20422, and the clock stays where it was."""
+    before = (await api.http.get("/telephonist/v1/Clock")).json()["micros"]
+    response = await api.http.post("/telephonist/v1/Clock", data={"Advance": advance})
+    assert_twilio_error(response, 400, 20422)
+    assert (await api.http.get("/telephonist/v1/Clock")).json()["micros"] == before
+
+
 # -- NUL characters ------------------------------------------------------------------------------
 
 
