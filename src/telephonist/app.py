@@ -9,10 +9,16 @@ from dataclasses import dataclass
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 
 from telephonist.api.auth import Authenticator
 from telephonist.api.context import Context
-from telephonist.api.errors import on_http_exception, on_telephonist_error, on_unexpected
+from telephonist.api.errors import (
+    CatchAll,
+    on_http_exception,
+    on_telephonist_error,
+    on_unexpected,
+)
 from telephonist.api.routes import routes
 from telephonist.clock import Clock, FakeClock, SystemClock, to_micros
 from telephonist.dispatch.handlers.inbound import InboundHandler
@@ -172,6 +178,7 @@ def create_app(
     return Starlette(
         routes=routes,
         lifespan=lifespan,
+        middleware=[Middleware(CatchAll)],
         exception_handlers={
             TelephonistError: on_telephonist_error,
             HTTPException: on_http_exception,

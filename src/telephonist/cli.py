@@ -8,6 +8,7 @@ setting added to the table is a flag, an environment variable and a row of the d
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import gc
 import inspect
@@ -28,6 +29,7 @@ from rich.markup import escape
 from telephonist import shims
 from telephonist.app import build_dispatch, create_app, prepare
 from telephonist.clock import SystemClock
+from telephonist.server import uvicorn_config
 from telephonist.settings import SERVE, SETTINGS, WORKER, Setting, SettingError, Settings, lookup
 from telephonist.storage.seed import BadCredentialsSetting, DefaultAccount
 
@@ -211,15 +213,11 @@ def serve(settings: Settings) -> None:
     typer.echo(start_snippet(settings, account) + "\n", err=True)
     app = create_app(settings, prepared=(database, account))
     _freeze_startup_objects()
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        access_log=False,
-        # On SIGTERM, API requests in flight get as long as the worker's webhooks.
-        timeout_graceful_shutdown=max(1, round(settings.stop_seconds)),
-    )
+    server = uvicorn.Server(uvicorn_config(app, settings))
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    if not server.started:
+        raise typer.Exit(3)  # uvicorn has said why (the port is taken, say)
 
 
 def start_banner(settings: Settings, account: DefaultAccount) -> str:

@@ -216,6 +216,46 @@ SETTINGS: tuple[Setting, ...] = (
         minimum=1,
     ),
     Setting(
+        "http_max_url",
+        8192,
+        int,
+        "Longest URL (path and query string) a request may have, in bytes; a longer one is "
+        "answered with error 20413 (HTTP 414) and the connection closed.",
+        minimum=64,
+    ),
+    Setting(
+        "http_max_header_bytes",
+        32768,
+        int,
+        "Most bytes of request headers accepted; more are answered with error 20413 "
+        "(HTTP 431) and the connection closed.",
+        minimum=1024,
+    ),
+    Setting(
+        "http_max_headers",
+        100,
+        int,
+        "Most request headers accepted; more are answered with error 20413 (HTTP 431) and "
+        "the connection closed.",
+        minimum=8,
+    ),
+    Setting(
+        "http_read_timeout",
+        30.0,
+        float,
+        "Seconds a client has to send a whole request (line, headers and body) once it has "
+        "begun, and to begin the first on a new connection. A slower request is answered "
+        "with error 20422 (HTTP 408) and its connection closed.",
+        positive=True,
+    ),
+    Setting(
+        "http_keep_alive_timeout",
+        5.0,
+        float,
+        "Seconds an idle keep-alive connection stays open between requests.",
+        positive=True,
+    ),
+    Setting(
         "log_level",
         "info",
         str,
@@ -413,6 +453,11 @@ class Settings:
     auth_token: str = _default("auth_token")
     public_url: str = _default("public_url")
     max_body_bytes: int = _default("max_body_bytes")
+    http_max_url: int = _default("http_max_url")
+    http_max_header_bytes: int = _default("http_max_header_bytes")
+    http_max_headers: int = _default("http_max_headers")
+    http_read_timeout: float = _default("http_read_timeout")
+    http_keep_alive_timeout: float = _default("http_keep_alive_timeout")
     log_level: str = _default("log_level")
     clock: str = _default("clock")
     worker: bool = _default("worker")

@@ -14,15 +14,17 @@ import contextlib
 import os
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import uvicorn
+from starlette.routing import BaseRoute
 
 from telephonist.app import create_app
 from telephonist.clock import Clock
 from telephonist.domain.sids import new_auth_token, new_sid
 from telephonist.providers.registry import Providers
+from telephonist.server import uvicorn_config
 from telephonist.settings import Settings
 
 
@@ -40,11 +42,13 @@ def running_server(
     *,
     clock: Clock | None = None,
     providers: Providers | None = None,
+    routes: Sequence[BaseRoute] = (),
 ) -> Iterator[RunningServer]:
     """Start a server on 127.0.0.1 and a free port in a background thread; stop it on exit.
 
     Without settings it uses a fresh SQLite file in a temporary directory and generated
-    credentials, so every call is isolated.
+    credentials, so every call is isolated. ``routes`` are served before the API's own, for a
+    test that needs an endpoint the API does not have (one that fails, say).
     """
     with contextlib.ExitStack() as stack:
         if settings is None:
@@ -54,9 +58,8 @@ def running_server(
             settings = settings.with_(account_sid=new_sid("AC"), auth_token=new_auth_token())
         settings = settings.with_(host="127.0.0.1", port=0)
         app = create_app(settings, clock=clock, providers=providers)
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=0, log_level="warning", lifespan="on", access_log=False
-        )
+        app.router.routes[:0] = routes
+        config = uvicorn_config(app, settings, log_level="warning", lifespan="on")
         server = uvicorn.Server(config)
         thread = threading.Thread(
             target=lambda: asyncio.run(server.serve()), daemon=True, name="telephonist-server"

@@ -26,6 +26,10 @@ DELIBERATE_STATUSES = {
     ("dispatch/inbound.py", 21211, 404),
     ("api/simulator.py", 21211, 404),
     ("api/simulator.py", 20422, 409),
+    # What the HTTP layer refuses before the app sees it: the status names the limit.
+    ("server.py", 20413, 414),
+    ("server.py", 20413, 431),
+    ("server.py", 20422, 408),
 }
 # Codes newer than the shipped copy of Twilio's error dictionary.
 NEWER_THAN_CATALOGUE = {21659}

@@ -83,7 +83,8 @@ def _parse_basic(authorization: str | None) -> tuple[str, str]:
     except (binascii.Error, UnicodeDecodeError):
         raise authentication_failed() from None
     username, sep, password = decoded.partition(":")
-    if not sep or not username or not password:
+    if not sep or not username or not password or "\x00" in decoded:
+        # No credential holds a NUL, and PostgreSQL could not even look one up.
         raise authentication_failed()
     return username, password
 

@@ -10,6 +10,7 @@ from telephonist.api.auth import AccountRef, Authenticator, require_active
 from telephonist.clock import Clock
 from telephonist.dispatch.worker import Worker
 from telephonist.domain.accounts import Principal
+from telephonist.errors import not_found
 from telephonist.providers.registry import Providers
 from telephonist.settings import Settings
 from telephonist.storage.database import Database
@@ -39,6 +40,13 @@ class Context:
 
 
 def context(request: Request) -> Context:
+    """The app's context, for a request whose path can name a resource.
+
+    Path segments reach SQL as they are: one holding a NUL character names nothing (and
+    PostgreSQL cannot bind it), so it is the 404 of any missing resource, on either database.
+    """
+    if "\x00" in request.scope["path"]:
+        raise not_found(request.scope["path"])
     ctx: Context = request.app.state.ctx
     return ctx
 

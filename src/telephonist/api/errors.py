@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from telephonist.api.render import JSONResponse
 from telephonist.domain.inventory import InvalidSearch
@@ -71,3 +72,41 @@ async def on_unexpected(request: Request, exc: Exception) -> Response:
     # A bug: log it with its traceback for the operator, answer the client without one.
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return render(TwilioError(20500, INTERNAL))
+
+
+class CatchAll:
+    """The app's last handler: a bug's exception becomes Twilio's 500, logged once, and stops.
+
+    Starlette's outermost handler (``on_unexpected``) answers too, but then re-raises for the
+    server to log, and uvicorn, seeing the exception, closes the keep-alive connection: the
+    client's next request on it, perhaps already sent, gets nothing. Here the answer is the
+    end of it. Only an exception after the response has started goes on, since then the
+    connection must be cut (the client holds half a response). A client that hung up before
+    its body arrived is not an error at all.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except ClientDisconnect:
+            if started:
+                raise
+        except Exception:
+            if started:
+                raise
+            log.exception("unhandled error on %s %s", scope["method"], scope["path"])
+            await render(TwilioError(20500, INTERNAL))(scope, receive, send)

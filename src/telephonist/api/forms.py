@@ -4,6 +4,9 @@ Twilio's clients send ``application/x-www-form-urlencoded`` with PascalCase name
 repeated keys (``MediaUrl=a&MediaUrl=b``); booleans are ``true``/``false``; spaces arrive as
 ``+`` (Python SDK) or ``%20`` (Node SDK). Names are case-sensitive. Unknown names are ignored.
 
+No parameter may hold a NUL character: PostgreSQL cannot store one in text and Twilio refuses
+it, so a :class:`Form` is never built with one (20422, on either database).
+
 Older SDKs (twilio-node 3.x, still pinned by many apps) send ``multipart/form-data`` instead,
 which Twilio accepts too: its fields read exactly like the urlencoded ones, under the same size
 limit. File parts carry nothing the API takes (media travel as ``MediaUrl``), so a body with one
@@ -23,16 +26,19 @@ from telephonist.errors import TwilioError, invalid_parameter
 
 URLENCODED = "application/x-www-form-urlencoded"
 MULTIPART = "multipart/form-data"
+NUL = "\x00"
 
 
 class Form:
-    """A read-only multi-dict of request parameters."""
+    """A read-only multi-dict of request parameters, none holding a NUL character."""
 
     __slots__ = ("_items",)
 
     def __init__(self, pairs: list[tuple[str, str]]) -> None:
         items: dict[str, list[str]] = {}
         for key, value in pairs:
+            if NUL in value or NUL in key:
+                raise TwilioError(20422, f"Parameter {key!r} must not contain a NUL character")
             items.setdefault(key, []).append(value)
         self._items = items
 

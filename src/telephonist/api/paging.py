@@ -23,13 +23,19 @@ from starlette.responses import Response
 
 from telephonist.api.forms import Form
 from telephonist.api.render import JSONResponse
-from telephonist.clock import to_micros
+from telephonist.domain.sids import is_sid
 from telephonist.errors import TwilioError, invalid_parameter
 from telephonist.storage.database import Database
 from telephonist.storage.repositories.listing import Listing, during, read_page
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
+MAX_OFFSET = 2**63 - 1
+"""The largest row offset and sort value either database can take (a signed 64-bit integer):
+a ``Page`` or ``PageToken`` beyond it names no page that can exist, so it is refused before it
+reaches SQL."""
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_DAY = timedelta(days=1) // timedelta(microseconds=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +56,9 @@ class PageRequest:
         page = query.int("Page") or 0
         if page < 0:
             raise invalid_parameter("Page must not be negative")
+        if page * size > MAX_OFFSET:
+            # Twilio's answer to a Page it will not serve (one without its PageToken).
+            raise TwilioError(20001, f"Page {page} is out of range for PageSize {size}")
         token = query.get("PageToken")
         return cls(page=page, page_size=size, after=decode_token(token) if token else None)
 
@@ -65,8 +74,13 @@ def decode_token(token: str) -> tuple[int, str]:
             raise ValueError
         payload = token[2:]
         raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode()
-        micros, sid = raw.split(":", 1)
-        return int(micros), sid
+        text, sid = raw.split(":", 1)
+        micros = int(text)
+        # A token is ours only if it holds what encode_token wrote: a sort value SQL can
+        # compare and a SID (not, say, a NUL byte PostgreSQL refuses to bind).
+        if not -MAX_OFFSET - 1 <= micros <= MAX_OFFSET or not is_sid(sid):
+            raise ValueError
+        return micros, sid
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise invalid_parameter(f"PageToken {token!r} is not valid") from None
 
@@ -161,7 +175,10 @@ def day_range(
 
 
 def day_bounds(name: str, value: str) -> tuple[int, int]:
-    """The UTC day ``value`` falls on, in microseconds; SDKs send a date or a full timestamp."""
+    """The UTC day ``value`` falls on, in microseconds; SDKs send a date or a full timestamp.
+
+    Counted in integers, so the last day ``datetime`` can hold (9999-12-31) has an end too.
+    """
     text = value.strip().replace("Z", "+00:00")
     try:
         moment = datetime.fromisoformat(text)
@@ -170,7 +187,8 @@ def day_bounds(name: str, value: str) -> tuple[int, int]:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     day = datetime(moment.year, moment.month, moment.day, tzinfo=UTC)
-    return to_micros(day), to_micros(day + timedelta(days=1))
+    start = (day - _EPOCH) // timedelta(microseconds=1)
+    return start, start + _DAY
 
 
 async def list_response(

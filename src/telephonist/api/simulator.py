@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
+from datetime import timedelta
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -225,8 +227,14 @@ async def clock(request: Request) -> Response:
             step = float(seconds)
         except ValueError:
             raise invalid_parameter("Advance must be a number of seconds") from None
+        if not math.isfinite(step):
+            raise invalid_parameter("Advance must be a number of seconds")
         if step < 0:
             raise invalid_parameter("Time only moves forward")
+        try:
+            ctx.clock.now() + timedelta(seconds=step)
+        except OverflowError:
+            raise invalid_parameter("Advance would move the clock past the year 9999") from None
         if step and not isinstance(ctx.clock, FakeClock):
             raise TwilioError(
                 20422,
