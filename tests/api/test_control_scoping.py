@@ -308,3 +308,35 @@ async def test_a_handsets_inbox_shows_only_what_the_callers_accounts_sent(api: A
     assert await inbox(child) == ["from the child"]
     assert await inbox(await api_key(api, child)) == ["from the child"]
     assert await inbox(sibling) == ["from the sibling"]
+
+
+async def test_a_suspended_account_reads_its_control_state_but_changes_nothing(api: Api) -> None:
+    """As on the REST API: a suspended account's credentials list its rules but cannot set
+    or remove one, nor text from a handset (20005); once its parent reactivates it, they can."""
+    parent = await api.top_level_account()
+    child = await subaccount(api, parent)
+    mine = await api.buy_number(child)
+    await set_rule(api, child, "+1720555*", "landline")
+
+    async def status(value: str) -> None:
+        async with api.client(parent) as http:
+            response = await http.post(
+                f"/2010-04-01/Accounts/{child[0]}.json", data={"Status": value}
+            )
+        assert response.status_code == 200, response.text
+
+    await status("suspended")
+    listed = await control(api, child, "GET", "/Scenarios")
+    assert listed.status_code == 200, listed.text
+    refused = [
+        await control(
+            api, child, "POST", "/Scenarios/Rules", data={"Pattern": "+1720*", "Scenario": "slow"}
+        ),
+        await control(api, child, "DELETE", "/Scenarios/Rules", params={"Pattern": "+1720555*"}),
+        await control(
+            api, child, "POST", f"/Handsets/{fresh_number()}/Messages", data={"To": mine}
+        ),
+    ]
+    assert [(r.status_code, r.json()["code"]) for r in refused] == [(403, 20005)] * 3
+    await status("active")
+    await set_rule(api, child, "+1720*", "slow")

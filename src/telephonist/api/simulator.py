@@ -22,12 +22,14 @@ from datetime import timedelta
 from starlette.requests import Request
 from starlette.responses import Response
 
-from telephonist.api.context import Context, principal
+from telephonist.api.auth import require_active
+from telephonist.api.context import READS, Context, principal
 from telephonist.api.forms import Form, query_form, read_form
 from telephonist.api.render import JSONResponse, rfc2822
 from telephonist.clock import FakeClock, to_micros
 from telephonist.dispatch.queue import next_due
 from telephonist.domain import phone
+from telephonist.domain.accounts import Principal
 from telephonist.domain.error_codes import catalog_message
 from telephonist.domain.messages import MessageRejected, check_content
 from telephonist.errors import TwilioError, invalid_parameter
@@ -57,6 +59,15 @@ def _handset(request: Request) -> str:
     return number
 
 
+async def caller(request: Request) -> tuple[Context, Principal]:
+    """Authenticate a control-API request. As on the REST API, a suspended account's
+    credentials may read (its rules, its handsets' inboxes) but change nothing (20005)."""
+    ctx, who = await principal(request)
+    if request.method not in READS:
+        require_active(who)
+    return ctx, who
+
+
 async def send_from_handset(request: Request) -> Response:
     """A handset texts one of the caller's numbers: stored as inbound, then the app's SmsUrl
     is called.
@@ -65,7 +76,7 @@ async def send_from_handset(request: Request) -> Response:
     read that sees only the caller's numbers: another account's number answers as a number
     nobody owns (as ``To``), or as any handset (as the handset), on the same path.
     """
-    ctx, who = await principal(request)
+    ctx, who = await caller(request)
     handset = _handset(request)
     form = await read_form(request, ctx.settings.max_body_bytes)
     to_raw = form.text("To")
@@ -139,7 +150,7 @@ async def handset_inbox(request: Request) -> Response:
 
     Handsets are shared, but what other accounts sent them is not the caller's to read.
     """
-    ctx, who = await principal(request)
+    ctx, who = await caller(request)
     handset = _handset(request)
     rows = await ctx.db.read(store.inbox, handset, who.account_sid)
     return JSONResponse(
@@ -163,7 +174,7 @@ async def handset_inbox(request: Request) -> Response:
 async def list_scenarios(request: Request) -> Response:
     """The catalogue and the rules in force for the caller's traffic, least specific first:
     the configured ones, its parent account's, its own."""
-    ctx, who = await principal(request)
+    ctx, who = await caller(request)
     simulator = _simulator(ctx)
     rows = await ctx.db.read(store.rules_in_force, who.account_sid, who.owner_account_sid)
     configured = [
@@ -190,7 +201,7 @@ async def list_scenarios(request: Request) -> Response:
 
 async def set_rule(request: Request) -> Response:
     """Attach a scenario to a number or a glob pattern (``+1555*``), for the caller's account."""
-    ctx, who = await principal(request)
+    ctx, who = await caller(request)
     form = await read_form(request, ctx.settings.max_body_bytes)
     pattern = form.text("Pattern") or request.path_params.get("number")
     name = form.text("Scenario")
@@ -205,7 +216,7 @@ async def set_rule(request: Request) -> Response:
 
 async def delete_rule(request: Request) -> Response:
     """Remove one of the caller's own rules; anyone else's is not there for it to remove."""
-    ctx, who = await principal(request)
+    ctx, who = await caller(request)
     pattern = query_form(request).text("Pattern")
     if not pattern:
         raise invalid_parameter("Pattern is required")
@@ -218,7 +229,7 @@ async def delete_rule(request: Request) -> Response:
 
 async def clock(request: Request) -> Response:
     """Read simulated time, or advance it and run everything that falls due."""
-    ctx, _ = await principal(request)
+    ctx, _ = await caller(request)
     processed = 0
     if request.method == "POST":
         form = await read_form(request, ctx.settings.max_body_bytes)

@@ -213,7 +213,9 @@ class Worker:
             lanes.discard(queue.WEBHOOK_LANE)
         if lanes:
             self.notify(lanes)
-        return sum(len(g.tasks) for g in groups), following
+        # An empty lease here is no reason to sleep: work may have been created while this
+        # batch was recorded, so the next round leases afresh.
+        return sum(len(g.tasks) for g in groups), following or None
 
     def _record_round(
         self,
