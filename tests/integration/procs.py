@@ -29,6 +29,9 @@ from types import TracebackType
 from typing import IO
 
 import httpx
+from sqlalchemy import Engine, create_engine
+
+from telephonist.storage.database import normalise_url
 
 # The CLI, unchanged, with a worker lease of argv[1] seconds and, when argv[2] names a file,
 # every message the simulated carrier delivers for the first time logged there.
@@ -59,6 +62,13 @@ if handover_log:
     Simulator.submit = logged_submit
 main()
 """
+
+
+def reader(url: str) -> Engine:
+    """A plain engine for the test's own reads (the app's engine takes SQLite's write lock)."""
+    url = normalise_url(url)
+    args = {"timeout": 30} if url.startswith("sqlite") else {}
+    return create_engine(url, connect_args=args)
 
 
 def free_port() -> int:

@@ -21,12 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from sqlalchemy import Engine, create_engine, func, select
+from sqlalchemy import Engine, func, select
 
 from telephonist.domain.sids import new_auth_token, new_sid
-from telephonist.storage.database import normalise_url
 from telephonist.storage.schema import carrier_log, messages, tasks
-from tests.integration.procs import Proc, Processes, wait_for
+from tests.integration.procs import Proc, Processes, reader, wait_for
 
 TOTAL = 3000  # accepted creates, over both server lives
 KILL_AFTER = 1500  # SIGKILL the first server once this many creates were accepted
@@ -100,13 +99,6 @@ def buy_senders(server: Proc, auth: tuple[str, str], count: int) -> list[str]:
             assert response.status_code == 201, response.text
             numbers.append(response.json()["phone_number"])
     return numbers
-
-
-def reader(url: str) -> Engine:
-    """A plain engine for the test's own reads (the app's engine takes SQLite's write lock)."""
-    url = normalise_url(url)
-    args = {"timeout": 30} if url.startswith("sqlite") else {}
-    return create_engine(url, connect_args=args)
 
 
 def settled(engine: Engine) -> Callable[[], bool]:

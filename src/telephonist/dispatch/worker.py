@@ -301,17 +301,13 @@ class Worker:
         lane = queue.WEBHOOK_LANE
         try:
             while not stop.is_set():
-                room = self.webhook_concurrency - len(pool.running) - self._reserved
-                if room <= 0:
+                offer = self._offer()
+                if offer is None:
+                    # No room, or every claim now would pass over an account at its share and
+                    # the last such claim found nothing: wait for work to end (or a poll).
                     await self._idle(stop, lane, pool.freed)
                     continue
-                in_flight = dict(self._in_flight)
-                if self._at_share(in_flight) and time.monotonic() < self._next_passing_over:
-                    # Every claim now would pass over an account at its share, and the last
-                    # such claim found nothing: wait for work to end (or a poll) first.
-                    await self._idle(stop, lane, pool.freed)
-                    continue
-                asked = min(room, self.batch_size)
+                asked, in_flight = offer
                 generation = self._generation[lane]
                 try:
                     groups = await self.db.run(
@@ -319,6 +315,10 @@ class Worker:
                     )
                 except Exception:
                     log.exception("leasing webhooks failed")
+                    groups = None
+                finally:
+                    self._reserved -= asked
+                if groups is None:
                     await asyncio.sleep(1.0)
                     continue
                 started, left = self._start_webhooks(groups)
