@@ -1,0 +1,506 @@
+"""What Twilio does with voice TwiML, as a pure state machine on the call clock.
+
+A document is first *compiled* (:func:`compile_voice`) into a flat program of instructions:
+``<Say loop="2">`` becomes one instruction that takes two utterances' time, a ``<Gather>``
+becomes an opening, its prompts and a wait for input. Running it (:func:`advance`) takes the
+program, a small :class:`Position` (which instruction, since when, what a Gather has heard so
+far) and one event -- the call started, digits, speech, the clock reached a time, the caller
+hung up -- and answers the new position and what happened, as plain data: transcript entries,
+a request for more TwiML (a Gather's ``action``, a ``<Redirect>``), the end of the call, and
+the time at which it wants the next clock event. Nothing here sleeps, fetches or stores: the
+caller keeps :class:`Position` in the database, so a call survives a restart and can move
+between workers, and a test drives hours of IVR in microseconds of wall time.
+
+Time on a call: a ``<Say>`` lasts 0.4 s per word (at least
+0.4 s) per loop, a ``<Play>`` of a URL 1 s per loop, a ``<Play digits>`` 0.5 s per ``w``,
+a ``<Pause>`` its ``length``; ``loop="0"`` (Twilio: "until the call ends") repeats 1,000 times.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import TypeAlias
+from urllib.parse import urljoin
+
+from telephonist.twiml.parse import SCHEMA_WARNING, XML_WHITESPACE, Node, TwimlWarning, capped
+from telephonist.twiml.vocabulary import UNSUPPORTED_VOICE
+
+MICROS = 1_000_000
+SAY_MICROS_PER_WORD = 400_000
+PLAY_MICROS_PER_LOOP = MICROS
+PAUSE_DIGIT_MICROS = MICROS // 2
+FOREVER_LOOPS = 1000
+METHODS = frozenset({"GET", "POST"})
+DEFAULT_CONFIDENCE = "0.9"
+
+VERB_NOT_SUPPORTED = 13750
+GATHER_INVALID_FINISH_ON_KEY = 13310
+GATHER_INVALID_METHOD = 13312
+GATHER_INVALID_TIMEOUT = 13313
+GATHER_INVALID_NUM_DIGITS = 13314
+GATHER_INVALID_INPUT = 13326
+GATHER_INVALID_ACTION_ON_EMPTY = 13338
+PLAY_INVALID_LOOP = 13410
+PLAY_INVALID_DIGITS = 13430
+SAY_INVALID_LOOP = 13510
+REDIRECT_INVALID_METHOD = 13710
+PAUSE_INVALID_LENGTH = 13910
+
+_DTMF = re.compile(r"[0-9*#w]+")
+_KEYS = frozenset("0123456789*#")
+
+
+# -- the program ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Speak:
+    """Something the caller hears: ``kind`` "say" (``detail``: text, voice, language) or
+    "play" (url or digits); ``micros`` is how long it takes; ``in_gather`` lets input cut it."""
+
+    kind: str
+    detail: Mapping[str, str]
+    micros: int
+    in_gather: bool = False
+
+
+@dataclass(frozen=True)
+class Silence:
+    micros: int
+    in_gather: bool = False
+
+
+@dataclass(frozen=True)
+class GatherOpen:
+    """Input is collected from here on; the matching :class:`GatherWait` is at ``wait``."""
+
+    wait: int
+
+
+@dataclass(frozen=True)
+class GatherWait:
+    """After the prompts: wait ``timeout`` for input, then send it to ``action``."""
+
+    action: str
+    method: str
+    dtmf: bool
+    speech: bool
+    timeout: int
+    num_digits: int | None
+    finish_on_key: str
+    action_on_empty: bool
+
+
+@dataclass(frozen=True)
+class Redirect:
+    url: str
+    method: str
+
+
+@dataclass(frozen=True)
+class Hangup:
+    pass
+
+
+@dataclass(frozen=True)
+class Reject:
+    reason: str  # "rejected" | "busy"
+
+
+@dataclass(frozen=True)
+class Unsupported:
+    tag: str
+
+
+Instruction: TypeAlias = (
+    Speak | Silence | GatherOpen | GatherWait | Redirect | Hangup | Reject | Unsupported
+)
+
+
+@dataclass(frozen=True)
+class Program:
+    instructions: tuple[Instruction, ...]
+    warnings: tuple[TwimlWarning, ...] = ()
+
+
+def compile_voice(root: Node, document_url: str | None) -> Program:
+    """Flatten a parsed voice document; bad attribute values warn and take Twilio's default.
+
+    ``document_url`` is where the document came from (None for inline ``Twiml``): relative
+    URLs resolve against it, and a Gather without ``action`` posts back to it.
+    """
+    out: list[Instruction] = []
+    warnings: list[TwimlWarning] = []
+    for node in root.children:
+        _compile(node, document_url, out, warnings)
+    return Program(tuple(out), capped(warnings))
+
+
+def _compile(
+    node: Node, base: str | None, out: list[Instruction], warnings: list[TwimlWarning]
+) -> None:
+    tag = node.tag
+    if tag in ("Say", "Play", "Pause"):
+        out.append(_prompt(node, warnings, in_gather=False))
+    elif tag == "Gather":
+        opening = len(out)
+        out.append(GatherOpen(-1))
+        for child in node.children:
+            out.append(_prompt(child, warnings, in_gather=True))
+        out[opening] = GatherOpen(len(out))
+        out.append(_gather(node, base, warnings))
+    elif tag == "Redirect":
+        method = _method(node, REDIRECT_INVALID_METHOD, warnings)
+        target = node.text.strip(XML_WHITESPACE)
+        out.append(Redirect(_resolve(base, target), method))
+    elif tag == "Hangup":
+        out.append(Hangup())
+    elif tag == "Reject":
+        reason = node.attrs.get("reason", "rejected")
+        if reason not in ("rejected", "busy"):
+            warnings.append((SCHEMA_WARNING, f"<Reject reason={reason!r}>; 'rejected' used"))
+            reason = "rejected"
+        out.append(Reject(reason))
+    else:  # the vocabulary admits nothing else but verbs not simulated (or not yet)
+        out.append(Unsupported(tag))
+
+
+def _prompt(node: Node, warnings: list[TwimlWarning], *, in_gather: bool) -> Instruction:
+    if node.tag == "Pause":
+        seconds = _number(node, "length", 1, PAUSE_INVALID_LENGTH, warnings)
+        return Silence(seconds * MICROS, in_gather)
+    text = node.text.strip(XML_WHITESPACE)
+    if node.tag == "Say":
+        loops = _loops(node, SAY_INVALID_LOOP, warnings)
+        words = max(1, len(text.split()))
+        detail = {"text": text}
+        for name in ("voice", "language"):
+            if name in node.attrs:
+                detail[name] = node.attrs[name]
+        return Speak("say", detail, loops * words * SAY_MICROS_PER_WORD, in_gather)
+    loops = _loops(node, PLAY_INVALID_LOOP, warnings)
+    digits = node.attrs.get("digits")
+    if digits is not None and not text:
+        if not _DTMF.fullmatch(digits):
+            warnings.append((PLAY_INVALID_DIGITS, f"<Play digits={digits!r}>"))
+            digits = ""
+        return Speak("play", {"digits": digits}, digits.count("w") * PAUSE_DIGIT_MICROS, in_gather)
+    return Speak("play", {"url": text}, loops * PLAY_MICROS_PER_LOOP, in_gather)
+
+
+def _gather(node: Node, base: str | None, warnings: list[TwimlWarning]) -> GatherWait:
+    attrs = node.attrs
+    kinds = set(attrs.get("input", "dtmf").split())
+    if not kinds or not kinds <= {"dtmf", "speech"}:
+        warnings.append((GATHER_INVALID_INPUT, f"<Gather input={attrs['input']!r}>"))
+        kinds = {"dtmf"}
+    finish = attrs.get("finishOnKey", "#")
+    if len(finish) > 1 or (finish and finish not in _KEYS):
+        warnings.append((GATHER_INVALID_FINISH_ON_KEY, f"<Gather finishOnKey={finish!r}>"))
+        finish = "#"
+    num_digits: int | None = None
+    if "numDigits" in attrs:
+        value = _number(node, "numDigits", 0, GATHER_INVALID_NUM_DIGITS, warnings)
+        num_digits = value if value >= 1 else None
+    empty = attrs.get("actionOnEmptyResult", "false").lower()
+    if empty not in ("true", "false"):
+        warnings.append((GATHER_INVALID_ACTION_ON_EMPTY, f"actionOnEmptyResult={empty!r}"))
+        empty = "false"
+    action = attrs.get("action", "").strip(XML_WHITESPACE)
+    return GatherWait(
+        action=_resolve(base, action) if action else (base or ""),
+        method=_method(node, GATHER_INVALID_METHOD, warnings),
+        dtmf="dtmf" in kinds,
+        speech="speech" in kinds,
+        timeout=_number(node, "timeout", 5, GATHER_INVALID_TIMEOUT, warnings) * MICROS,
+        num_digits=num_digits,
+        finish_on_key=finish,
+        action_on_empty=empty == "true",
+    )
+
+
+def _number(node: Node, name: str, default: int, code: int, warnings: list[TwimlWarning]) -> int:
+    raw = node.attrs.get(name)
+    if raw is None:
+        return default
+    value = raw.strip(XML_WHITESPACE)
+    if not value.isdigit() or len(value) > 6:
+        warnings.append((code, f"<{node.tag} {name}={raw!r}>; {default} used"))
+        return default
+    return int(value)
+
+
+def _loops(node: Node, code: int, warnings: list[TwimlWarning]) -> int:
+    loops = _number(node, "loop", 1, code, warnings)
+    return FOREVER_LOOPS if loops == 0 else min(loops, FOREVER_LOOPS)
+
+
+def _method(node: Node, code: int, warnings: list[TwimlWarning]) -> str:
+    method = node.attrs.get("method", "POST").strip(XML_WHITESPACE).upper()
+    if method not in METHODS:
+        warnings.append((code, f"<{node.tag} method={node.attrs['method']!r}>; POST used"))
+        return "POST"
+    return method
+
+
+def _resolve(base: str | None, url: str) -> str:
+    return urljoin(base, url) if base else url
+
+
+# -- running it ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a running program stands; small and plain, so it is stored with the call.
+
+    ``pc`` is the instruction running since ``since`` (microseconds on the call clock);
+    ``digits``/``heard_at`` are what the current Gather has collected and when the last came.
+    ``done`` is set once the program has handed control away (a request, a hang-up).
+    """
+
+    pc: int = 0
+    since: int = 0
+    digits: str = ""
+    heard_at: int | None = None
+    done: bool = False
+
+
+@dataclass(frozen=True)
+class Heard:
+    """A transcript entry: ``kind`` and its fields, at ``at`` on the call clock."""
+
+    at: int
+    kind: str
+    detail: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Request:
+    """Fetch TwiML from ``url`` with ``params`` and run it instead of this program."""
+
+    url: str
+    method: str
+    params: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class End:
+    """The call ends: ``how`` is "hangup" (TwiML or end of document) or "rejected"/"busy"."""
+
+    how: str
+
+
+@dataclass(frozen=True)
+class Alert:
+    code: int
+    detail: str
+
+
+Effect: TypeAlias = Heard | Request | End | Alert
+
+
+@dataclass(frozen=True)
+class Start:
+    at: int
+
+
+@dataclass(frozen=True)
+class Tick:
+    at: int
+
+
+@dataclass(frozen=True)
+class Digits:
+    at: int
+    digits: str
+
+
+@dataclass(frozen=True)
+class Speech:
+    at: int
+    text: str
+
+
+Event: TypeAlias = Start | Tick | Digits | Speech
+
+
+@dataclass(frozen=True)
+class Outcome:
+    position: Position
+    effects: tuple[Effect, ...]
+    wake_at: int | None  # when to send the next Tick; None: nothing happens until input
+
+
+def advance(program: Program, position: Position, event: Event) -> Outcome:
+    """Apply ``event`` to a program standing at ``position``."""
+    effects: list[Effect] = []
+    pos = position
+    if pos.done:
+        return Outcome(pos, (), None)
+    if isinstance(event, Start):
+        pos = replace(pos, pc=0, since=event.at)
+        pos = _enter(program, pos, event.at, effects)
+    elif isinstance(event, Digits):
+        pos = _digits(program, pos, event, effects)
+    elif isinstance(event, Speech):
+        pos = _speech(program, pos, event, effects)
+    pos = _run_until(program, pos, event.at, effects)
+    return Outcome(pos, tuple(effects), None if pos.done else _due(program, pos))
+
+
+def _instruction(program: Program, pos: Position) -> Instruction | None:
+    if pos.pc < len(program.instructions):
+        return program.instructions[pos.pc]
+    return None
+
+
+def _due(program: Program, pos: Position) -> int | None:
+    """When the instruction at ``pos`` finishes on its own."""
+    ins = _instruction(program, pos)
+    if isinstance(ins, Speak | Silence):
+        return pos.since + ins.micros
+    if isinstance(ins, GatherWait):
+        return (pos.heard_at if pos.heard_at is not None else pos.since) + ins.timeout
+    return pos.since  # instantaneous instructions run at once
+
+
+def _run_until(program: Program, pos: Position, now: int, effects: list[Effect]) -> Position:
+    """Finish every instruction due by ``now``, entering the next ones."""
+    while not pos.done:
+        due = _due(program, pos)
+        if due is None or due > now:
+            return pos
+        pos = _finish(program, pos, due, effects)
+    return pos
+
+
+def _finish(program: Program, pos: Position, at: int, effects: list[Effect]) -> Position:
+    ins = _instruction(program, pos)
+    if isinstance(ins, GatherWait):
+        if pos.digits or ins.action_on_empty:
+            return _submit(ins, pos, at, effects, {"Digits": pos.digits} if pos.digits else {})
+        effects.append(Heard(at, "gather-end", {"result": "timeout"}))
+        return _next(program, replace(pos, digits="", heard_at=None), at, effects)
+    return _next(program, pos, at, effects)
+
+
+def _next(program: Program, pos: Position, at: int, effects: list[Effect]) -> Position:
+    return _enter(program, replace(pos, pc=pos.pc + 1, since=at), at, effects)
+
+
+def _enter(program: Program, pos: Position, at: int, effects: list[Effect]) -> Position:
+    """Start the instruction at ``pos``; run instantaneous ones straight through."""
+    while True:
+        ins = _instruction(program, pos)
+        if ins is None:
+            effects.append(Heard(at, "hangup", {"by": "twiml", "reason": "end of document"}))
+            effects.append(End("hangup"))
+            return replace(pos, done=True)
+        if isinstance(ins, Speak):
+            effects.append(Heard(at, ins.kind, ins.detail))
+            return pos
+        if isinstance(ins, Silence):
+            effects.append(Heard(at, "pause", {"seconds": _seconds(ins.micros)}))
+            return pos
+        if isinstance(ins, GatherOpen):
+            effects.append(Heard(at, "gather-start"))
+            pos = replace(pos, pc=pos.pc + 1, since=at, digits="", heard_at=None)
+            continue
+        if isinstance(ins, GatherWait):
+            return pos
+        if isinstance(ins, Redirect):
+            effects.append(Heard(at, "redirect", {"url": ins.url}))
+            effects.append(Request(ins.url, ins.method, {}))
+            return replace(pos, done=True)
+        if isinstance(ins, Hangup):
+            effects.append(Heard(at, "hangup", {"by": "twiml"}))
+            effects.append(End("hangup"))
+            return replace(pos, done=True)
+        if isinstance(ins, Reject):
+            effects.append(Heard(at, "hangup", {"by": "twiml", "reason": ins.reason}))
+            effects.append(End(ins.reason))
+            return replace(pos, done=True)
+        effects.append(Alert(VERB_NOT_SUPPORTED, f"<{ins.tag}> is not supported; skipped"))
+        pos = replace(pos, pc=pos.pc + 1, since=at)
+
+
+def _gather_of(program: Program, pos: Position) -> tuple[int, GatherWait] | None:
+    """The Gather collecting input at ``pos`` (in its prompts or its wait), if any."""
+    ins = _instruction(program, pos)
+    if isinstance(ins, GatherWait):
+        return pos.pc, ins
+    if isinstance(ins, Speak | Silence) and ins.in_gather:
+        for index in range(pos.pc + 1, len(program.instructions)):
+            candidate = program.instructions[index]
+            if isinstance(candidate, GatherWait):
+                return index, candidate
+    return None
+
+
+def _digits(program: Program, pos: Position, event: Digits, effects: list[Effect]) -> Position:
+    pos = _run_until(program, pos, event.at, effects)
+    effects.append(Heard(event.at, "digits", {"digits": event.digits}))
+    found = None if pos.done else _gather_of(program, pos)
+    if found is None or not found[1].dtmf:
+        return pos
+    index, gather = found
+    # Input cuts the prompts short: the Gather is waiting from now on.
+    pos = replace(pos, pc=index, since=event.at)
+    collected = pos.digits
+    for key in event.digits:
+        if key == gather.finish_on_key:
+            return _submit(gather, pos, event.at, effects, {"Digits": collected})
+        collected += key
+        if gather.num_digits is not None and len(collected) >= gather.num_digits:
+            return _submit(gather, pos, event.at, effects, {"Digits": collected})
+    return replace(pos, digits=collected, heard_at=event.at)
+
+
+def _speech(program: Program, pos: Position, event: Speech, effects: list[Effect]) -> Position:
+    pos = _run_until(program, pos, event.at, effects)
+    effects.append(Heard(event.at, "speech", {"text": event.text}))
+    found = None if pos.done else _gather_of(program, pos)
+    if found is None or not found[1].speech:
+        return pos
+    index, gather = found
+    params = {"SpeechResult": event.text, "Confidence": DEFAULT_CONFIDENCE}
+    return _submit(gather, replace(pos, pc=index), event.at, effects, params)
+
+
+def _submit(
+    gather: GatherWait,
+    pos: Position,
+    at: int,
+    effects: list[Effect],
+    params: Mapping[str, str],
+) -> Position:
+    effects.append(Heard(at, "gather-end", dict(params)))
+    effects.append(Request(gather.action, gather.method, dict(params)))
+    return replace(pos, since=at, done=True)
+
+
+def _seconds(micros: int) -> str:
+    whole, rest = divmod(micros, MICROS)
+    return str(whole) if not rest else f"{whole}.{rest:06d}".rstrip("0")
+
+
+__all__ = [
+    "UNSUPPORTED_VOICE",
+    "Alert",
+    "Digits",
+    "End",
+    "Event",
+    "Heard",
+    "Outcome",
+    "Position",
+    "Program",
+    "Request",
+    "Speech",
+    "Start",
+    "Tick",
+    "advance",
+    "compile_voice",
+]
