@@ -113,3 +113,76 @@ def test_a_bad_script_is_the_script_error() -> None:
     with pytest.raises(InvalidScript) as caught:
         calls.behavior("answer", None, "wait 1; hop")
     assert caught.value.step == 2
+
+
+ACCOUNT = "AC" + "0" * 32
+
+
+def place(**overrides: object) -> calls.CallRequest:
+    params: dict[str, object] = {
+        "account_sid": ACCOUNT,
+        "to": "+14155550100",
+        "from_": "+14155550199",
+        "url": "https://app.example/voice",
+    }
+    params.update(overrides)
+    return calls.validate_call(calls.PlaceCall(**params))  # type: ignore[arg-type]
+
+
+def test_a_plain_call_takes_twilios_defaults() -> None:
+    req = place()
+    assert (req.method, req.timeout, req.time_limit, req.events) == (
+        "POST",
+        60,
+        4 * 60 * 60,
+        frozenset({"completed"}),
+    )
+
+
+def test_url_wins_over_twiml_and_either_or_an_application_will_do() -> None:
+    assert place(twiml="<Response/>").twiml is None
+    assert place(url=None, twiml="<Response/>").twiml == "<Response/>"
+    assert place(url=None, application_sid="AP" + "a" * 32).application_sid == "AP" + "a" * 32
+
+
+def test_status_callback_events_as_the_sdks_send_them() -> None:
+    events = place(status_callback_event=("initiated ringing", "answered")).events
+    assert events == {"initiated", "ringing", "answered"}
+
+
+def test_send_digits_turns_machine_detection_off() -> None:
+    assert place(machine_detection="Enable").machine_detection == "Enable"
+    assert place(machine_detection="Enable", send_digits="1w2").machine_detection is None
+
+
+@pytest.mark.parametrize(
+    ("overrides", "code"),
+    [
+        ({"to": None}, 21201),
+        ({"to": "", "from_": None}, 21201),
+        ({"from_": None}, 21213),
+        ({"to": "not a number"}, 21211),
+        ({"to": "client:"}, 21211),
+        ({"from_": "12"}, 21212),
+        ({"url": None}, 21205),
+        ({"url": "ftp://app.example/x"}, 21205),
+        ({"url": None, "twiml": "x" * 4001}, 21205),
+        ({"url": None, "application_sid": "AP123"}, 21218),
+        ({"fallback_url": "nope"}, 21205),
+        ({"status_callback": "nope"}, 21205),
+        ({"method": "PUT"}, 21209),
+        ({"fallback_method": "DELETE"}, 21209),
+        ({"status_callback_event": ("completed hungup",)}, 21626),
+        ({"timeout": "0"}, 21208),
+        ({"timeout": "601"}, 21208),
+        ({"timeout": "ten"}, 21208),
+        ({"time_limit": "-5"}, 20001),
+        ({"send_digits": "12x"}, 21206),
+        ({"send_digits": "1" * 33}, 21206),
+        ({"machine_detection": "enable"}, 21234),
+    ],
+)
+def test_bad_creates_get_twilios_codes(overrides: dict[str, object], code: int) -> None:
+    with pytest.raises(calls.CallRejected) as caught:
+        place(**overrides)
+    assert caught.value.code == code

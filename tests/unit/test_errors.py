@@ -34,7 +34,7 @@ DELIBERATE_STATUSES = {
 # Codes newer than the shipped copy of Twilio's error dictionary.
 NEWER_THAN_CATALOGUE = {21659}
 # Classes constructed as ``Class(code, ...)`` whose code reaches a client.
-CODED = {"TwilioError", "MessageRejected", "InvalidSearch"}
+CODED = {"TwilioError", "MessageRejected", "InvalidSearch", "CallRejected"}
 
 
 def test_error_json_shape_is_pinned() -> None:

@@ -10,10 +10,13 @@ status.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from telephonist.domain import scripts
+from telephonist.domain import phone, scripts
 from telephonist.domain.errors import TelephonistError
+from telephonist.domain.messages import is_http_url
 
 STATUSES: tuple[str, ...] = (
     "queued",
@@ -136,6 +139,185 @@ def behavior(kind: str, answer_after: str | None = None, script: str | None = No
     return Behavior(kind, after, steps)
 
 
+# -- creating a call ---------------------------------------------------------------------
+
+MAX_TWIML_CHARS = 4000
+MAX_SEND_DIGITS = 32
+MAX_TIMEOUT_SECONDS = 600
+DEFAULT_TIMEOUT_SECONDS = 60
+DEFAULT_TIME_LIMIT_SECONDS = 4 * 60 * 60
+MAX_TIME_LIMIT_SECONDS = 24 * 60 * 60
+METHODS = ("GET", "POST")
+MACHINE_DETECTION = ("Enable", "DetectMessageEnd")
+_APPLICATION_SID = re.compile(r"AP[0-9a-fA-F]{32}")
+_SEND_DIGITS = re.compile(r"[0-9A-D#*wW]*")
+
+
+class CallRejected(TelephonistError):
+    """A call create refused with Twilio's ``code`` (and the message Twilio words, if any)."""
+
+    def __init__(self, code: int, message: str | None = None) -> None:
+        self.code = code
+        self.message = message
+        super().__init__(f"{code}: {message}")
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceCall:
+    """A request to place a call, as it arrived (every value the raw text, or None)."""
+
+    account_sid: str
+    to: str | None
+    from_: str | None
+    url: str | None = None
+    twiml: str | None = None
+    application_sid: str | None = None
+    method: str | None = None
+    fallback_url: str | None = None
+    fallback_method: str | None = None
+    status_callback: str | None = None
+    status_callback_method: str | None = None
+    status_callback_event: tuple[str, ...] = ()
+    timeout: str | None = None
+    time_limit: str | None = None
+    send_digits: str | None = None
+    machine_detection: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CallRequest:
+    """A checked :class:`PlaceCall`, before the caller ID's ownership is looked up."""
+
+    to: str
+    from_: str
+    url: str | None
+    twiml: str | None
+    application_sid: str | None
+    method: str
+    fallback_url: str | None
+    fallback_method: str
+    status_callback: str | None
+    status_callback_method: str
+    events: frozenset[str]
+    timeout: int
+    time_limit: int
+    send_digits: str | None
+    machine_detection: str | None
+
+
+def validate_call(command: PlaceCall) -> CallRequest:
+    """Check a call create as Twilio does, in one order; raises :class:`CallRejected`.
+
+    ``Url`` wins over ``Twiml`` when both are given, as on Twilio; ``ApplicationSid`` stands
+    in for both (its voice URL is looked up by the caller). ``SendDigits`` turns machine
+    detection off, as Twilio documents.
+    """
+    if not command.to:
+        raise CallRejected(21201)
+    if not command.from_:
+        raise CallRejected(21213)
+    to = _party(command.to)
+    if to is None:
+        raise CallRejected(
+            21211, f"The phone number you are attempting to call, {command.to}, is not valid."
+        )
+    from_ = (
+        phone.parse_e164(command.from_)
+        if not command.from_.startswith("client:")
+        else command.from_
+    )
+    if from_ is None:
+        raise CallRejected(
+            21212,
+            f"The source phone number provided, {command.from_}, is not a valid phone number.",
+        )
+    url = command.url or None
+    twiml = None if url else (command.twiml or None)
+    application = command.application_sid or None
+    if url is None and twiml is None and application is None:
+        raise CallRejected(21205, "Url parameter is required.")
+    if application is not None and not _APPLICATION_SID.fullmatch(application):
+        raise CallRejected(21218)
+    if url is not None and not is_http_url(url):
+        raise CallRejected(21205, f"Url is not a valid URL: {url}")
+    if twiml is not None and len(twiml) > MAX_TWIML_CHARS:
+        raise CallRejected(21205, f"Twiml must be at most {MAX_TWIML_CHARS} characters")
+    fallback = command.fallback_url or None
+    if fallback is not None and not is_http_url(fallback):
+        raise CallRejected(21205, f"FallbackUrl is not a valid URL: {fallback}")
+    callback = command.status_callback or None
+    if callback is not None and not is_http_url(callback):
+        raise CallRejected(21205, f"StatusCallback is not a valid URL: {callback}")
+    method = _method(command.method)
+    fallback_method = _method(command.fallback_method)
+    callback_method = _method(command.status_callback_method)
+    events = status_callback_events(command.status_callback_event)
+    timeout = _seconds(command.timeout, DEFAULT_TIMEOUT_SECONDS, 1, MAX_TIMEOUT_SECONDS, 21208)
+    # The catalogue has no code for a bad TimeLimit on create: the generic invalid parameter.
+    time_limit = _seconds(
+        command.time_limit, DEFAULT_TIME_LIMIT_SECONDS, 1, MAX_TIME_LIMIT_SECONDS, 20001
+    )
+    digits = command.send_digits or None
+    if digits is not None and (len(digits) > MAX_SEND_DIGITS or not _SEND_DIGITS.fullmatch(digits)):
+        raise CallRejected(21206)
+    amd = command.machine_detection or None
+    if amd is not None and amd not in MACHINE_DETECTION:
+        raise CallRejected(21234, f"MachineDetection must be one of {', '.join(MACHINE_DETECTION)}")
+    return CallRequest(
+        to=to,
+        from_=from_,
+        url=url,
+        twiml=twiml,
+        application_sid=application,
+        method=method,
+        fallback_url=fallback,
+        fallback_method=fallback_method,
+        status_callback=callback,
+        status_callback_method=callback_method,
+        events=events,
+        timeout=timeout,
+        time_limit=time_limit,
+        send_digits=digits,
+        machine_detection=None if digits else amd,
+    )
+
+
+def status_callback_events(values: Iterable[str]) -> frozenset[str]:
+    """``StatusCallbackEvent`` as the SDKs send it: repeated, space-separated, or both.
+
+    None given means ``completed`` only; an unknown name is Twilio's 21626.
+    """
+    names = [name for value in values for name in value.split()]
+    for name in names:
+        if name not in EVENTS:
+            raise CallRejected(21626, f"Invalid StatusCallbackEvent: {name}")
+    return frozenset(names) or frozenset({"completed"})
+
+
+def _party(value: str) -> str | None:
+    """``To``: a phone number (E.164 after normalising), or a ``client:``/``sip:`` address."""
+    if value.startswith(("client:", "sip:")):
+        return value if len(value) > value.index(":") + 1 else None
+    return phone.parse_e164(value)
+
+
+def _method(value: str | None) -> str:
+    if not value:
+        return "POST"
+    method = value.upper()
+    if method not in METHODS:
+        raise CallRejected(21209, f"Method must be GET or POST, not {value}")
+    return method
+
+
+def _seconds(value: str | None, default: int, low: int, high: int, code: int) -> int:
+    if value is None or value == "":
+        return default
+    if not value.isdigit() or not low <= int(value) <= high:
+        raise CallRejected(code, f"must be a whole number of seconds from {low} to {high}")
+    return int(value)
+
+
 __all__ = [
     "BEHAVIORS",
     "DIRECTIONS",
@@ -144,9 +326,14 @@ __all__ = [
     "STATUSES",
     "TRANSITIONS",
     "Behavior",
+    "CallRejected",
+    "CallRequest",
     "InvalidBehavior",
+    "PlaceCall",
     "behavior",
     "can_move",
     "event_of",
     "sources",
+    "status_callback_events",
+    "validate_call",
 ]

@@ -6,6 +6,7 @@ Our exception hierarchy::
       + TwilioError               a failure a client sees: code, HTTP status, message, detail
       + MessageRejected           (domain.messages) a message create failed validation; code
       + InvalidSearch             (domain.inventory) a number search Twilio would refuse; code
+      + CallRejected              (domain.calls) a call create failed validation; code
       + InvalidScript             (domain.scripts) a caller script that cannot run; step, reason
       + InvalidBehavior           (domain.calls) a handset behaviour that cannot be set
       + TwimlError                (twiml.parse) a document that cannot run at all; code
