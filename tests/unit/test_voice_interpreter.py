@@ -189,3 +189,75 @@ def test_hours_of_pauses_cost_nothing() -> None:
     p = program(r)
     out = voice.advance(p, voice.advance(p, Position(), Start(0)).position, Tick(500 * 600 * S))
     assert out.position.done and kinds(out)[-1] == (500 * 600 * S, "hangup")
+
+
+def test_dial_waits_for_the_leg_then_posts_its_status_to_the_action() -> None:
+    r = VoiceResponse()
+    dial = r.dial(action="/after-dial", timeout=20, caller_id="+14155550100")
+    dial.number("+14155550123", send_digits="1")
+    r.say("not reached")
+    p = program(r)
+    out = voice.advance(p, Position(), Start(0))
+    (placed,) = [e for e in out.effects if isinstance(e, voice.PlaceDial)]
+    assert placed.dial.targets == (voice.Target("number", "+14155550123", None, "1"),)
+    assert (placed.dial.timeout, placed.dial.caller_id) == (20 * S, "+14155550100")
+    assert out.wake_at is None  # nothing happens until the leg reports
+    ended = voice.advance(p, out.position, voice.DialEnded(25 * S, "busy"))
+    assert requests(ended) == [
+        Request(
+            "https://app.example/after-dial",
+            "POST",
+            {"DialCallStatus": "busy", "DialBridged": "false"},
+        )
+    ]
+
+
+def test_dial_without_action_falls_through_and_star_hangs_up_the_leg() -> None:
+    r = VoiceResponse()
+    r.dial("+14155550123", hangup_on_star=True)
+    r.say("back with you")
+    p = program(r)
+    out = voice.advance(p, Position(), Start(0))
+    star = voice.advance(p, out.position, Digits(3 * S, "*"))
+    assert voice.EndDial() in star.effects
+    back = voice.advance(p, star.position, voice.DialEnded(3 * S, "completed", "CA" + "9" * 32, 3))
+    assert kinds(back) == [(3 * S, "dial-end"), (3 * S, "say")]
+    late = voice.advance(p, back.position, voice.DialEnded(4 * S, "completed"))
+    assert late.effects == ()  # a repeated report changes nothing
+
+
+def test_dial_conference_is_not_supported() -> None:
+    r = VoiceResponse()
+    r.dial().conference("room")
+    out = voice.advance(program(r), Position(), Start(0))
+    assert any(isinstance(e, Alert) and e.code == 13750 for e in out.effects)
+
+
+def test_record_ends_on_silence_after_speech_and_posts_to_the_action() -> None:
+    r = VoiceResponse()
+    r.record(action="/recorded", timeout=3, max_length=60)
+    p = program(r)
+    out = voice.advance(p, Position(), Start(0))
+    assert voice.StartRecording(True) in out.effects
+    out = voice.advance(p, out.position, Speech(S, "leave a message"))  # 3 words: 1.2 s
+    assert out.wake_at == 2_200_000 + 3 * S
+    done = voice.advance(p, out.position, Tick(out.wake_at or 0))
+    (recorded,) = [e for e in done.effects if isinstance(e, voice.Recorded)]
+    assert recorded.micros == 2_200_000  # trimmed to the end of the speech
+    assert requests(done) == [Request("https://app.example/recorded", "POST", {})]
+
+
+def test_record_finish_key_and_empty_recordings() -> None:
+    r = VoiceResponse()
+    r.record(finish_on_key="#", timeout=0, trim="do-not-trim")
+    r.say("nothing recorded")
+    p = program(r)
+    out = voice.advance(p, Position(), Start(0))
+    said = voice.advance(p, out.position, Speech(S, "hello"))
+    keyed = voice.advance(p, said.position, Digits(4 * S, "5#"))
+    (recorded,) = [e for e in keyed.effects if isinstance(e, voice.Recorded)]
+    assert (recorded.micros, recorded.digits) == (4 * S, "#")
+    # No action: the current document again. A silent recording falls through instead.
+    assert requests(keyed) == [Request(URL, "POST", {"Digits": "#"})]
+    silent = voice.advance(p, out.position, Digits(2 * S, "#"))
+    assert requests(silent) == [] and kinds(silent)[-1] == (2 * S, "say")

@@ -45,11 +45,32 @@ GATHER_INVALID_ACTION_ON_EMPTY = 13338
 PLAY_INVALID_LOOP = 13410
 PLAY_INVALID_DIGITS = 13430
 SAY_INVALID_LOOP = 13510
+DIAL_INVALID_METHOD = 13210
+DIAL_INVALID_TIMEOUT = 13212
+DIAL_INVALID_HANGUP_ON_STAR = 13213
+DIAL_INVALID_TIME_LIMIT = 13216
+DIAL_INVALID_RECORD = 13217
+RECORD_INVALID_METHOD = 13610
+RECORD_INVALID_TIMEOUT = 13611
+RECORD_INVALID_MAX_LENGTH = 13612
+RECORD_INVALID_FINISH_ON_KEY = 13613
+RECORD_INVALID_PLAY_BEEP = 13616
+RECORD_INVALID_TRIM = 13699
 REDIRECT_INVALID_METHOD = 13710
 PAUSE_INVALID_LENGTH = 13910
 
 _DTMF = re.compile(r"[0-9*#w]+")
 _KEYS = frozenset("0123456789*#")
+DIAL_RECORD = frozenset(
+    {
+        "do-not-record",
+        "record-from-answer",
+        "record-from-ringing",
+        "record-from-answer-dual",
+        "record-from-ringing-dual",
+    }
+)
+DEFAULT_DIAL_TIME_LIMIT = 14400
 
 
 # -- the program ---------------------------------------------------------------------------
@@ -100,6 +121,39 @@ class Redirect:
 
 
 @dataclass(frozen=True)
+class Target:
+    """One party a ``<Dial>`` rings: ``kind`` "number", "client" or "sip"."""
+
+    kind: str
+    address: str
+    url: str | None = None  # TwiML run on the callee before bridging (whisper)
+    send_digits: str | None = None
+
+
+@dataclass(frozen=True)
+class DialVerb:
+    targets: tuple[Target, ...]
+    action: str | None
+    method: str
+    timeout: int
+    time_limit: int
+    caller_id: str | None
+    hangup_on_star: bool
+    record: str
+
+
+@dataclass(frozen=True)
+class RecordVerb:
+    action: str
+    method: str
+    timeout: int  # silence that ends the recording (0: none)
+    max_length: int
+    finish_on_key: str
+    play_beep: bool
+    trim: str
+
+
+@dataclass(frozen=True)
 class Hangup:
     pass
 
@@ -115,7 +169,16 @@ class Unsupported:
 
 
 Instruction: TypeAlias = (
-    Speak | Silence | GatherOpen | GatherWait | Redirect | Hangup | Reject | Unsupported
+    Speak
+    | Silence
+    | GatherOpen
+    | GatherWait
+    | Redirect
+    | DialVerb
+    | RecordVerb
+    | Hangup
+    | Reject
+    | Unsupported
 )
 
 
@@ -155,6 +218,10 @@ def _compile(
         method = _method(node, REDIRECT_INVALID_METHOD, warnings)
         target = node.text.strip(XML_WHITESPACE)
         out.append(Redirect(_resolve(base, target), method))
+    elif tag == "Dial":
+        out.append(_dial(node, base, warnings))
+    elif tag == "Record":
+        out.append(_record(node, base, warnings))
     elif tag == "Hangup":
         out.append(Hangup())
     elif tag == "Reject":
@@ -218,6 +285,76 @@ def _gather(node: Node, base: str | None, warnings: list[TwimlWarning]) -> Gathe
         num_digits=num_digits,
         finish_on_key=finish,
         action_on_empty=empty == "true",
+    )
+
+
+def _dial(node: Node, base: str | None, warnings: list[TwimlWarning]) -> Instruction:
+    attrs = node.attrs
+    targets: list[Target] = []
+    for child in node.children:
+        if child.tag in ("Conference", "Queue"):
+            return Unsupported(f"Dial><{child.tag}")
+        url = child.attrs.get("url")
+        targets.append(
+            Target(
+                child.tag.lower(),
+                child.text.strip(XML_WHITESPACE),
+                _resolve(base, url) if url else None,
+                child.attrs.get("sendDigits"),
+            )
+        )
+    text = node.text.strip(XML_WHITESPACE)
+    if text and not targets:
+        targets.append(Target("number", text))
+    hang = attrs.get("hangupOnStar", "false").lower()
+    if hang not in ("true", "false"):
+        warnings.append((DIAL_INVALID_HANGUP_ON_STAR, f"<Dial hangupOnStar={hang!r}>"))
+        hang = "false"
+    record = attrs.get("record", "do-not-record")
+    if record in ("true", "false"):  # the old spelling
+        record = "record-from-answer" if record == "true" else "do-not-record"
+    if record not in DIAL_RECORD:
+        warnings.append((DIAL_INVALID_RECORD, f"<Dial record={record!r}>"))
+        record = "do-not-record"
+    action = attrs.get("action", "").strip(XML_WHITESPACE)
+    limit = _number(node, "timeLimit", DEFAULT_DIAL_TIME_LIMIT, DIAL_INVALID_TIME_LIMIT, warnings)
+    return DialVerb(
+        targets=tuple(targets),
+        action=_resolve(base, action) if action else None,
+        method=_method(node, DIAL_INVALID_METHOD, warnings),
+        timeout=_number(node, "timeout", 30, DIAL_INVALID_TIMEOUT, warnings) * MICROS,
+        time_limit=limit * MICROS,
+        caller_id=attrs.get("callerId") or None,
+        hangup_on_star=hang == "true",
+        record=record,
+    )
+
+
+def _record(node: Node, base: str | None, warnings: list[TwimlWarning]) -> RecordVerb:
+    attrs = node.attrs
+    finish = attrs.get("finishOnKey", "1234567890*#")
+    if any(key not in _KEYS for key in finish):
+        warnings.append((RECORD_INVALID_FINISH_ON_KEY, f"<Record finishOnKey={finish!r}>"))
+        finish = "1234567890*#"
+    beep = attrs.get("playBeep", "true").lower()
+    if beep not in ("true", "false"):
+        warnings.append((RECORD_INVALID_PLAY_BEEP, f"<Record playBeep={beep!r}>"))
+        beep = "true"
+    trim = attrs.get("trim", "trim-silence")
+    if trim not in ("trim-silence", "do-not-trim"):
+        warnings.append((RECORD_INVALID_TRIM, f"<Record trim={trim!r}>"))
+        trim = "trim-silence"
+    action = attrs.get("action", "").strip(XML_WHITESPACE)
+    max_length = _number(node, "maxLength", 3600, RECORD_INVALID_MAX_LENGTH, warnings)
+    return RecordVerb(
+        # Without action, Twilio requests the current document again (which loops).
+        action=_resolve(base, action) if action else (base or ""),
+        method=_method(node, RECORD_INVALID_METHOD, warnings),
+        timeout=_number(node, "timeout", 5, RECORD_INVALID_TIMEOUT, warnings) * MICROS,
+        max_length=(max_length or 3600) * MICROS,
+        finish_on_key=finish,
+        play_beep=beep == "true",
+        trim=trim,
     )
 
 
@@ -299,7 +436,36 @@ class Alert:
     detail: str
 
 
-Effect: TypeAlias = Heard | Request | End | Alert
+@dataclass(frozen=True)
+class PlaceDial:
+    """Ring ``dial.targets`` (the first to answer is bridged); answer with :class:`DialEnded`."""
+
+    dial: DialVerb
+
+
+@dataclass(frozen=True)
+class EndDial:
+    """The caller pressed ``*`` on a ``hangupOnStar`` Dial: hang up the dialed party."""
+
+
+@dataclass(frozen=True)
+class StartRecording:
+    play_beep: bool
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A ``<Record>`` ended with ``micros`` of audio (silence trimmed as asked) and the key that
+    ended it ("" if none). ``request`` is the action to fetch (None: an empty recording, which
+    falls through); the runner stores the recording and adds RecordingUrl, RecordingSid and
+    RecordingDuration to it."""
+
+    micros: int
+    digits: str
+    request: Request | None
+
+
+Effect: TypeAlias = Heard | Request | End | Alert | PlaceDial | EndDial | StartRecording | Recorded
 
 
 @dataclass(frozen=True)
@@ -324,7 +490,17 @@ class Speech:
     text: str
 
 
-Event: TypeAlias = Start | Tick | Digits | Speech
+@dataclass(frozen=True)
+class DialEnded:
+    """The dialed leg is over: DialCallStatus ``status``, its call and how long it talked."""
+
+    at: int
+    status: str
+    call_sid: str | None = None
+    duration: int = 0  # seconds bridged
+
+
+Event: TypeAlias = Start | Tick | Digits | Speech | DialEnded
 
 
 @dataclass(frozen=True)
@@ -347,6 +523,8 @@ def advance(program: Program, position: Position, event: Event) -> Outcome:
         pos = _digits(program, pos, event, effects)
     elif isinstance(event, Speech):
         pos = _speech(program, pos, event, effects)
+    elif isinstance(event, DialEnded):
+        pos = _dial_ended(program, pos, event, effects)
     pos = _run_until(program, pos, event.at, effects)
     return Outcome(pos, tuple(effects), None if pos.done else _due(program, pos))
 
@@ -364,6 +542,14 @@ def _due(program: Program, pos: Position) -> int | None:
         return pos.since + ins.micros
     if isinstance(ins, GatherWait):
         return (pos.heard_at if pos.heard_at is not None else pos.since) + ins.timeout
+    if isinstance(ins, DialVerb):
+        return None  # the dialed leg decides, with a DialEnded event
+    if isinstance(ins, RecordVerb):
+        hard = pos.since + ins.max_length
+        if ins.timeout == 0:
+            return hard
+        quiet = (pos.heard_at if pos.heard_at is not None else pos.since) + ins.timeout
+        return min(hard, quiet)
     return pos.since  # instantaneous instructions run at once
 
 
@@ -384,6 +570,8 @@ def _finish(program: Program, pos: Position, at: int, effects: list[Effect]) -> 
             return _submit(ins, pos, at, effects, {"Digits": pos.digits} if pos.digits else {})
         effects.append(Heard(at, "gather-end", {"result": "timeout"}))
         return _next(program, replace(pos, digits="", heard_at=None), at, effects)
+    if isinstance(ins, RecordVerb):
+        return _recorded(program, ins, pos, at, "", effects)
     return _next(program, pos, at, effects)
 
 
@@ -415,6 +603,15 @@ def _enter(program: Program, pos: Position, at: int, effects: list[Effect]) -> P
             effects.append(Heard(at, "redirect", {"url": ins.url}))
             effects.append(Request(ins.url, ins.method, {}))
             return replace(pos, done=True)
+        if isinstance(ins, DialVerb):
+            to = ",".join(t.address for t in ins.targets)
+            effects.append(Heard(at, "dial", {"to": to}))
+            effects.append(PlaceDial(ins))
+            return pos
+        if isinstance(ins, RecordVerb):
+            effects.append(Heard(at, "record-start", {"beep": str(ins.play_beep).lower()}))
+            effects.append(StartRecording(ins.play_beep))
+            return replace(pos, digits="", heard_at=None)
         if isinstance(ins, Hangup):
             effects.append(Heard(at, "hangup", {"by": "twiml"}))
             effects.append(End("hangup"))
@@ -443,6 +640,16 @@ def _gather_of(program: Program, pos: Position) -> tuple[int, GatherWait] | None
 def _digits(program: Program, pos: Position, event: Digits, effects: list[Effect]) -> Position:
     pos = _run_until(program, pos, event.at, effects)
     effects.append(Heard(event.at, "digits", {"digits": event.digits}))
+    ins = None if pos.done else _instruction(program, pos)
+    if isinstance(ins, DialVerb):
+        if ins.hangup_on_star and "*" in event.digits:
+            effects.append(EndDial())
+        return pos
+    if isinstance(ins, RecordVerb):
+        key = next((k for k in event.digits if k in ins.finish_on_key), None)
+        if key is None:
+            return pos
+        return _recorded(program, ins, pos, event.at, key, effects)
     found = None if pos.done else _gather_of(program, pos)
     if found is None or not found[1].dtmf:
         return pos
@@ -462,12 +669,62 @@ def _digits(program: Program, pos: Position, event: Digits, effects: list[Effect
 def _speech(program: Program, pos: Position, event: Speech, effects: list[Effect]) -> Position:
     pos = _run_until(program, pos, event.at, effects)
     effects.append(Heard(event.at, "speech", {"text": event.text}))
+    if not pos.done and isinstance(_instruction(program, pos), RecordVerb):
+        # Speech is what a recording holds (as long as it takes to say, at the Say rate);
+        # the recording goes on until the silence after it.
+        spoken_until = event.at + max(1, len(event.text.split())) * SAY_MICROS_PER_WORD
+        return replace(pos, heard_at=spoken_until, digits=_SPOKEN)
     found = None if pos.done else _gather_of(program, pos)
     if found is None or not found[1].speech:
         return pos
     index, gather = found
     params = {"SpeechResult": event.text, "Confidence": DEFAULT_CONFIDENCE}
     return _submit(gather, replace(pos, pc=index), event.at, effects, params)
+
+
+_SPOKEN = "\x00spoken"  # Position.digits while a recording has heard speech
+
+
+def _dial_ended(
+    program: Program, pos: Position, event: DialEnded, effects: list[Effect]
+) -> Position:
+    ins = _instruction(program, pos)
+    if pos.done or not isinstance(ins, DialVerb):
+        return pos  # a late report of a leg this program no longer waits for
+    effects.append(Heard(event.at, "dial-end", {"status": event.status}))
+    if ins.action is None:
+        return _next(program, pos, event.at, effects)
+    params = {"DialCallStatus": event.status, "DialBridged": "false"}
+    if event.call_sid:
+        params["DialCallSid"] = event.call_sid
+        params["DialCallDuration"] = str(event.duration)
+        params["DialBridged"] = "true" if event.duration > 0 else "false"
+    effects.append(Request(ins.action, ins.method, params))
+    return replace(pos, since=event.at, done=True)
+
+
+def _recorded(
+    program: Program,
+    ins: RecordVerb,
+    pos: Position,
+    at: int,
+    key: str,
+    effects: list[Effect],
+) -> Position:
+    """End a recording. Its audio runs from the start to the last speech (trim-silence) or to
+    now; one that heard nothing is empty and falls through to the next verb, as on Twilio."""
+    spoken = pos.digits == _SPOKEN
+    if not spoken:
+        effects.append(Heard(at, "record", {"seconds": "0"}))
+        effects.append(Recorded(0, key, None))
+        return _next(program, replace(pos, digits="", heard_at=None), at, effects)
+    last = pos.heard_at if pos.heard_at is not None else at
+    micros = (last if ins.trim == "trim-silence" else at) - pos.since
+    effects.append(Heard(at, "record", {"seconds": _seconds(micros)}))
+    request = Request(ins.action, ins.method, {"Digits": key} if key else {})
+    effects.append(Recorded(micros, key, request))
+    effects.append(request)
+    return replace(pos, since=at, digits="", heard_at=None, done=True)
 
 
 def _submit(
@@ -490,16 +747,21 @@ def _seconds(micros: int) -> str:
 __all__ = [
     "UNSUPPORTED_VOICE",
     "Alert",
+    "DialEnded",
     "Digits",
     "End",
+    "EndDial",
     "Event",
     "Heard",
     "Outcome",
+    "PlaceDial",
     "Position",
     "Program",
+    "Recorded",
     "Request",
     "Speech",
     "Start",
+    "StartRecording",
     "Tick",
     "advance",
     "compile_voice",
