@@ -77,7 +77,9 @@ def test_gather_digits_with_finish_on_key_post_to_the_action() -> None:
     out = voice.advance(p, out.position, Digits(S, "1"))
     assert out.wake_at == 6 * S  # now waiting: 5 s from the last key
     out = voice.advance(p, out.position, Digits(2 * S, "#"))
-    assert requests(out) == [Request("https://app.example/menu", "POST", {"Digits": "1"})]
+    assert requests(out) == [
+        Request("https://app.example/menu", "POST", {"Digits": "1", "FinishedOnKey": "#"})
+    ]
     assert out.position.done
 
 
@@ -86,7 +88,9 @@ def test_num_digits_submits_at_once() -> None:
     r.gather(num_digits=2, method="GET")
     p = program(r)
     out = voice.advance(p, voice.advance(p, Position(), Start(0)).position, Digits(S, "42"))
-    assert requests(out) == [Request(URL, "GET", {"Digits": "42"})]  # no action: this document
+    assert requests(out) == [
+        Request(URL, "GET", {"Digits": "42", "FinishedOnKey": ""})
+    ]  # no action: this document
 
 
 def test_gather_without_input_falls_through_after_timeout() -> None:
@@ -113,7 +117,7 @@ def test_partial_digits_are_sent_when_the_wait_times_out() -> None:
     p = program(r)
     out = voice.advance(p, voice.advance(p, Position(), Start(0)).position, Digits(S, "12"))
     out = voice.advance(p, out.position, Tick(3 * S))
-    assert requests(out) == [Request(URL, "POST", {"Digits": "12"})]
+    assert requests(out) == [Request(URL, "POST", {"Digits": "12", "FinishedOnKey": ""})]
 
 
 def test_speech_input() -> None:

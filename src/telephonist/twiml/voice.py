@@ -567,7 +567,8 @@ def _finish(program: Program, pos: Position, at: int, effects: list[Effect]) -> 
     ins = _instruction(program, pos)
     if isinstance(ins, GatherWait):
         if pos.digits or ins.action_on_empty:
-            return _submit(ins, pos, at, effects, {"Digits": pos.digits} if pos.digits else {})
+            params = {"Digits": pos.digits, "FinishedOnKey": ""} if pos.digits else {}
+            return _submit(ins, pos, at, effects, params)
         effects.append(Heard(at, "gather-end", {"result": "timeout"}))
         return _next(program, replace(pos, digits="", heard_at=None), at, effects)
     if isinstance(ins, RecordVerb):
@@ -659,10 +660,12 @@ def _digits(program: Program, pos: Position, event: Digits, effects: list[Effect
     collected = pos.digits
     for key in event.digits:
         if key == gather.finish_on_key:
-            return _submit(gather, pos, event.at, effects, {"Digits": collected})
+            params = {"Digits": collected, "FinishedOnKey": key}
+            return _submit(gather, pos, event.at, effects, params)
         collected += key
         if gather.num_digits is not None and len(collected) >= gather.num_digits:
-            return _submit(gather, pos, event.at, effects, {"Digits": collected})
+            params = {"Digits": collected, "FinishedOnKey": ""}
+            return _submit(gather, pos, event.at, effects, params)
     return replace(pos, digits=collected, heard_at=event.at)
 
 
