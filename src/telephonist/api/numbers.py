@@ -381,7 +381,8 @@ async def buy_number(request: Request) -> Response:
     area_code = form.text("AreaCode")
     if requested is None and area_code is None:
         raise invalid_parameter("A PhoneNumber or AreaCode is required")
-    await ctx.db.read(refuse_unknown_applications, ref.sid, changes)
+    if any(changes.get(field) for field in APPLICATION_FIELDS.values()):
+        await ctx.db.read(refuse_unknown_applications, ref.sid, changes)
     now = ctx.now_micros()
 
     if requested is not None:
