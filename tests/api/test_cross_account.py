@@ -1,7 +1,7 @@
 """Someone else's object answers exactly as nobody's object, on the REST and control APIs.
 
-For every kind of object served (accounts, keys, incoming numbers, messages, media,
-notifications, scenario rules, handsets) and every way of being someone else (a sibling
+For every kind of object served (accounts, keys, incoming numbers, applications, messages,
+media, notifications, scenario rules, handsets) and every way of being someone else (a sibling
 account, a child reaching for its parent's, another account's API key, a suspended account, a
 closed one), each request is made twice: once naming the other account's real object, once
 naming a well-formed SID (or number, or pattern) that exists nowhere. The two answers must be
@@ -96,6 +96,13 @@ PROBES: list[Probe] = [
     *on_each("POST", f"{A}/IncomingPhoneNumbers/{{number}}.json", {"SmsUrl": f"http://{TAKEN}/"}),
     *on_each("DELETE", f"{A}/IncomingPhoneNumbers/{{number}}.json"),
     Probe("GET", f"{ACCOUNTS}/{{me}}/IncomingPhoneNumbers.json", world=("number",), answered=True),
+    # applications
+    Probe("GET", f"{ACCOUNTS}/{{owner}}/Applications.json"),
+    Probe("POST", f"{ACCOUNTS}/{{owner}}/Applications.json", {"FriendlyName": TAKEN}),
+    *on_each("GET", f"{A}/Applications/{{application}}.json"),
+    *on_each("POST", f"{A}/Applications/{{application}}.json", {"FriendlyName": TAKEN}),
+    *on_each("DELETE", f"{A}/Applications/{{application}}.json"),
+    Probe("GET", f"{ACCOUNTS}/{{me}}/Applications.json", world=("application",), answered=True),
     # messages
     Probe("GET", f"{ACCOUNTS}/{{owner}}/Messages.json"),
     *on_each("POST", f"{A}/Messages.json", {"From": "{phone}", "To": "{handset}", "Body": "x"}),
@@ -142,6 +149,7 @@ class Owner:
             "sent_to": self._message,
             "mms": self._media,
             "media": self._media,
+            "application": self._application,
             "alert": self._alert,
             "pattern": self._pattern,
         }
@@ -235,6 +243,18 @@ class Owner:
 
         self.checks.append(check)
 
+    async def _application(self) -> None:
+        created = await self._request(
+            "POST", self._path("Applications.json"), data={"FriendlyName": "theirs"}
+        )
+        self.values["application"] = created.json()["sid"]
+        path = self._path(f"Applications/{created.json()['sid']}.json")
+
+        async def check() -> None:
+            assert TAKEN not in (await self._request("GET", path)).text
+
+        self.checks.append(check)
+
     async def _alert(self) -> None:
         """An SmsUrl that refuses connections: texting the number records an 11205 alert."""
         bought = await self._request(
@@ -276,6 +296,7 @@ NOBODYS: dict[str, Callable[[], str]] = {
     "sent_to": lambda: fresh_number("720"),
     "mms": lambda: new_sid("MM"),
     "media": lambda: new_sid("ME"),
+    "application": lambda: new_sid("AP"),
     "alert": lambda: new_sid("NO"),
     "pattern": lambda: fresh_number("720")[:-3] + "*",
 }

@@ -23,6 +23,7 @@ from telephonist.domain.countries import country_name
 from telephonist.domain.phone import parse_e164
 from telephonist.domain.sids import is_sid, new_sid
 from telephonist.errors import TwilioError, found, invalid_parameter, not_found
+from telephonist.storage.repositories import applications as applications_repo
 from telephonist.storage.repositories import numbers as repo
 
 KIND_PATHS: dict[str, inventory.NumberKind] = {
@@ -61,8 +62,14 @@ SID_FIELDS: dict[str, tuple[str, str, int]] = {
     "EmergencyAddressSid": ("emergency_address_sid", "AD", 22109),
 }
 """The SID parameters, each held to the spec's ``^XX[0-9a-fA-F]{32}$``: the value comes back in
-every fetch of the number, whose schema demands that pattern. None of these resources is
-modelled here yet, so a well-formed SID is taken on trust; an empty value clears the field."""
+every fetch of the number, whose schema demands that pattern. An application SID must also name
+one of the owning account's applications (21420, see :func:`refuse_unknown_applications`); the
+other resources are not modelled here yet, so a well-formed SID is taken on trust. An empty
+value clears the field."""
+APPLICATION_FIELDS = {
+    "SmsApplicationSid": "sms_application_sid",
+    "VoiceApplicationSid": "voice_application_sid",
+}
 DEFAULT_CONFIG: dict[str, Any] = {
     "api_version": API_VERSION,
     "sms_url": "",
@@ -291,20 +298,47 @@ def number_json(row: Any, *, typed: bool = False) -> dict[str, Any]:
     return out
 
 
-def config_changes(form: Form) -> dict[str, Any]:
-    """The configurable fields present in the request, validated."""
-    changes: dict[str, Any] = {}
-    for param, field in URL_FIELDS.items():
+def url_code(param: str) -> int:
+    """The code Twilio refuses a bad URL parameter with: 21502 (invalid callback URL) for the
+    messaging ones, 21205 (invalid URL) for the rest."""
+    return 21502 if param.startswith(("Sms", "Message")) else 21205
+
+
+def url_changes(form: Form, fields: dict[str, str]) -> dict[str, str]:
+    """The URL parameters of ``fields`` (parameter -> resource field) present in the request,
+    each an http(s) URL or empty (which clears it)."""
+    changes: dict[str, str] = {}
+    for param, field in fields.items():
         if (value := form.get(param)) is not None:
             if value and not re.match(r"^https?://[^\s/]+", value):
-                raise TwilioError(
-                    21502 if param.startswith("Sms") else 21205,
-                    f"{param} {value!r} is not a valid URL",
-                )
+                raise TwilioError(url_code(param), f"{param} {value!r} is not a valid URL")
             changes[field] = value
-    for param, field in METHOD_FIELDS.items():
-        if (method := form.method(param)) is not None:
-            changes[field] = method
+    return changes
+
+
+def method_changes(form: Form, fields: dict[str, str]) -> dict[str, str]:
+    """The HTTP method parameters of ``fields`` present in the request: GET or POST."""
+    return {field: method for param, field in fields.items() if (method := form.method(param))}
+
+
+def api_version_change(form: Form) -> dict[str, str]:
+    if (api_version := form.choice("ApiVersion", ("2010-04-01", "2008-08-01"))) is not None:
+        return {"api_version": api_version}
+    return {}
+
+
+def friendly_name(form: Form) -> str | None:
+    """FriendlyName, at most 64 characters (20002 beyond)."""
+    name = form.get("FriendlyName")
+    if name is not None and len(name) > 64:
+        raise TwilioError(20002, "FriendlyName must be at most 64 characters")
+    return name
+
+
+def config_changes(form: Form) -> dict[str, Any]:
+    """The configurable fields present in the request, validated."""
+    changes: dict[str, Any] = {**url_changes(form, URL_FIELDS)}
+    changes.update(method_changes(form, METHOD_FIELDS))
     for param, (field, prefix, code) in SID_FIELDS.items():
         if (value := form.get(param)) is not None:
             if value and not is_sid(value, prefix):
@@ -316,9 +350,20 @@ def config_changes(form: Form) -> dict[str, Any]:
         changes["voice_receive_mode"] = mode
     if (status := form.choice("EmergencyStatus", ("Active", "Inactive"))) is not None:
         changes["emergency_status"] = status
-    if (api_version := form.choice("ApiVersion", ("2010-04-01", "2008-08-01"))) is not None:
-        changes["api_version"] = api_version
+    changes.update(api_version_change(form))
     return changes
+
+
+def refuse_unknown_applications(
+    conn: Connection, account_sid: str, changes: dict[str, Any]
+) -> None:
+    """21420 for an application SID that names no application of ``account_sid``: one that
+    does not exist and another account's are the same answer."""
+    named = {p: sid for p, f in APPLICATION_FIELDS.items() if (sid := changes.get(f))}
+    owned = applications_repo.owned_among(conn, account_sid, list(named.values()))
+    for param, sid in named.items():
+        if sid not in owned:
+            raise TwilioError(21420, f"{param} {sid} is not an application of this account")
 
 
 async def buy_number(request: Request) -> Response:
@@ -331,13 +376,13 @@ async def buy_number(request: Request) -> Response:
     want_kind = KIND_PATHS[kind_path] if kind_path else None
     form = await read_form(request, ctx.settings.max_body_bytes)
     changes = config_changes(form)
-    friendly = form.get("FriendlyName")
-    if friendly is not None and len(friendly) > 64:
-        raise TwilioError(20002, "FriendlyName must be at most 64 characters")
+    friendly = friendly_name(form)
     requested = form.text("PhoneNumber")
     area_code = form.text("AreaCode")
     if requested is None and area_code is None:
         raise invalid_parameter("A PhoneNumber or AreaCode is required")
+    if any(changes.get(field) for field in APPLICATION_FIELDS.values()):
+        await ctx.db.read(refuse_unknown_applications, ref.sid, changes)
     now = ctx.now_micros()
 
     if requested is not None:
@@ -528,9 +573,7 @@ async def update_number(request: Request) -> Response:
     sid = request.path_params["sid"]
     form = await read_form(request, ctx.settings.max_body_bytes)
     changes = config_changes(form)
-    friendly = form.get("FriendlyName")
-    if friendly is not None and len(friendly) > 64:
-        raise TwilioError(20002, "FriendlyName must be at most 64 characters")
+    friendly = friendly_name(form)
     target = form.text("AccountSid")
     if target is not None and target != ref.sid:
         target_ref = await ctx.auth.lookup(target)
@@ -542,6 +585,8 @@ async def update_number(request: Request) -> Response:
 
     def work(conn: Connection) -> Any:
         row = found(repo.get_number(conn, ref.sid, sid), request.url.path)
+        # The applications of the account that will own the number.
+        refuse_unknown_applications(conn, target or ref.sid, changes)
         values: dict[str, Any] = {"date_updated": now}
         if changes:
             values["config"] = json.dumps({**json.loads(row["config"]), **changes})

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from telephonist.api import accounts, messages, notifications, numbers, simulator, system
+from telephonist.api import (
+    accounts,
+    applications,
+    messages,
+    notifications,
+    numbers,
+    simulator,
+    system,
+)
 
 A = "/2010-04-01/Accounts/{account_sid}"
 S = "/telephonist/v1"
@@ -38,6 +46,11 @@ routes = [
     Route(
         f"{A}/Messages/{{message_sid}}/Media/{{sid}}", messages.media_content_file, methods=["GET"]
     ),
+    Route(f"{A}/Applications.json", applications.list_applications, methods=["GET"]),
+    Route(f"{A}/Applications.json", applications.create_application, methods=["POST"]),
+    Route(f"{A}/Applications/{{sid}}.json", applications.fetch_application, methods=["GET"]),
+    Route(f"{A}/Applications/{{sid}}.json", applications.update_application, methods=["POST"]),
+    Route(f"{A}/Applications/{{sid}}.json", applications.delete_application, methods=["DELETE"]),
     Route(f"{A}/Notifications.json", notifications.list_notifications, methods=["GET"]),
     Route(f"{A}/Notifications/{{sid}}.json", notifications.fetch_notification, methods=["GET"]),
     Route(f"{S}/Handsets/{{number}}/Messages", simulator.send_from_handset, methods=["POST"]),

@@ -240,3 +240,22 @@ conversation_cookies = Table(
     Column("updated_at", MICROS, nullable=False),
 )
 Index("ix_conversation_cookies_expires", conversation_cookies.c.expires_at)
+
+applications = Table(
+    "applications",
+    metadata,
+    # v2010 Applications: a named set of voice and messaging URLs numbers can point at.
+    Column("sid", SID, primary_key=True),
+    Column("account_sid", SID, ForeignKey("accounts.sid"), nullable=False),
+    Column("friendly_name", String(64), nullable=True),
+    # Every configurable field of the Application resource, as Twilio names it (JSON).
+    Column("config", Text, nullable=False),
+    Column("date_created", MICROS, nullable=False),
+    Column("date_updated", MICROS, nullable=False),
+)
+Index(
+    "ix_applications_account_created",
+    applications.c.account_sid,
+    applications.c.date_created,
+    applications.c.sid,
+)
