@@ -265,3 +265,24 @@ def test_record_finish_key_and_empty_recordings() -> None:
     assert requests(keyed) == [Request(URL, "POST", {"Digits": "#"})]
     silent = voice.advance(p, out.position, Digits(2 * S, "#"))
     assert requests(silent) == [] and kinds(silent)[-1] == (2 * S, "say")
+
+
+def test_urls_that_are_not_http_warn_and_are_never_requested() -> None:
+    doc = (
+        b'<Response><Gather action="ftp://app.example/x" timeout="1"/>'
+        b"<Redirect>file:///etc/passwd</Redirect><Say>unreachable</Say></Response>"
+    )
+    parsed = parse_document(doc, "text/xml", vocabulary=VOICE)
+    assert isinstance(parsed, Parsed)
+    p = voice.compile_voice(parsed.root, URL)
+    assert [code for code, _ in p.warnings] == [11100, 11100]
+    out = voice.advance(p, voice.advance(p, Position(), Start(0)).position, Digits(0, "7#"))
+    assert requests(out) == [Request(URL, "POST", {"Digits": "7", "FinishedOnKey": "#"})]
+    # Without the Gather's input, the bad Redirect ends the document: nothing is fetched.
+    ended = voice.advance(p, voice.advance(p, Position(), Start(0)).position, Tick(S))
+    assert requests(ended) == [] and End("hangup") in ended.effects
+    broken = parse_document(
+        b"<Response><Redirect>http://[::1</Redirect></Response>", "text/xml", vocabulary=VOICE
+    )
+    assert isinstance(broken, Parsed)
+    assert voice.compile_voice(broken.root, URL).instructions == ()

@@ -14,25 +14,26 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeAlias
-from urllib.parse import urljoin, urlsplit
 
 from telephonist.twiml.parse import (
+    INVALID_URL,
     MAX_TWIML_BYTES,
     SCHEMA_WARNING,
     XML_WHITESPACE,
     Node,
     TwimlWarning,
+    attribute,
     capped,
+    method_of,
     parse_document,
+    resolve_url,
 )
 from telephonist.twiml.vocabulary import MESSAGING
 
 MAX_MEDIA = 10
 """Twilio's limit of media per message; later ``<Media>`` nouns are dropped with a warning."""
 
-METHODS = frozenset({"GET", "POST"})
 
-INVALID_URL = 11100
 REDIRECT_INVALID_METHOD = 13710
 INVALID_BODY = 14103
 MESSAGE_INVALID_METHOD = 14104
@@ -140,11 +141,11 @@ def messaging_planner(
 def _message(
     node: Node, document_url: str, inbound_from: str, inbound_to: str, warnings: list[TwimlWarning]
 ) -> SendReply | None:
-    method = _method(node, MESSAGE_INVALID_METHOD, warnings)
-    callback = _attr(node, "action") or _attr(node, "statusCallback")
+    method = method_of(node, MESSAGE_INVALID_METHOD, warnings)
+    callback = attribute(node, "action") or attribute(node, "statusCallback")
     action = None
     if callback is not None:
-        action = _resolve(callback, document_url)
+        action = resolve_url(callback, document_url)
         if action is None:
             warnings.append(
                 (INVALID_STATUS_CALLBACK, f"{callback!r} is not an http(s) URL; ignored")
@@ -155,8 +156,8 @@ def _message(
         warnings.append((INVALID_BODY, "<Message> has neither a body nor media; not sent"))
         return None
     return SendReply(
-        to=_attr(node, "to") or inbound_from,
-        from_=_attr(node, "from") or inbound_to,
+        to=attribute(node, "to") or inbound_from,
+        from_=attribute(node, "from") or inbound_to,
         body=body,
         media_urls=media,
         action=action,
@@ -188,7 +189,7 @@ def _media(node: Node, document_url: str, warnings: list[TwimlWarning]) -> tuple
         if child.tag != "Media":
             continue
         written = child.text.strip(XML_WHITESPACE)
-        url = _resolve(written, document_url) if written else None
+        url = resolve_url(written, document_url) if written else None
         if url is None:
             warnings.append((SCHEMA_WARNING, f"<Media> {written!r} is not an http(s) URL; ignored"))
         else:
@@ -204,43 +205,10 @@ def _media(node: Node, document_url: str, warnings: list[TwimlWarning]) -> tuple
 
 
 def _redirect(node: Node, document_url: str, warnings: list[TwimlWarning]) -> FollowRedirect | None:
-    method = _method(node, REDIRECT_INVALID_METHOD, warnings)
+    method = method_of(node, REDIRECT_INVALID_METHOD, warnings)
     written = node.text.strip(XML_WHITESPACE)
-    url = _resolve(written, document_url) if written else None
+    url = resolve_url(written, document_url) if written else None
     if url is None:
         warnings.append((INVALID_URL, f"<Redirect> to {written!r} is not an http(s) URL; stopping"))
         return None
     return FollowRedirect(url=url, method=method)
-
-
-def _attr(node: Node, name: str) -> str | None:
-    """An attribute's value, stripped; absent and blank are the same (use the default)."""
-    value = node.attrs.get(name, "").strip(XML_WHITESPACE)
-    return value or None
-
-
-def _method(node: Node, code: int, warnings: list[TwimlWarning]) -> str:
-    written = _attr(node, "method")
-    if written is None:
-        return "POST"
-    method = written.upper()
-    if method not in METHODS:
-        warnings.append((code, f"<{node.tag}> method {written!r}; using POST"))
-        return "POST"
-    return method
-
-
-def _resolve(url: str, document_url: str) -> str | None:
-    """``url`` made absolute against the document's URL, or None unless it is http(s).
-
-    The caller will fetch these URLs (redirects, media, callbacks); refusing ``file:``,
-    ``data:`` and host-less URLs here means no TwiML can point it at anything but the web.
-    """
-    try:
-        resolved = urljoin(document_url, url)
-        parts = urlsplit(resolved)
-    except ValueError:  # e.g. an unbalanced "[" in an IPv6 host
-        return None
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        return None
-    return resolved

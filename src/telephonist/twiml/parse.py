@@ -15,6 +15,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TypeAlias
+from urllib.parse import urljoin, urlsplit
 
 import defusedxml.ElementTree as DefusedET  # type: ignore[import-untyped, unused-ignore]
 from defusedxml import DefusedXmlException  # type: ignore[import-untyped, unused-ignore]
@@ -33,6 +34,7 @@ XML_WHITESPACE = " \t\r\n"
 """What XML calls whitespace. Stripping only this (not ``str.strip()``'s Unicode whitespace)
 removes pretty-printing indentation without eating a deliberate no-break or ideographic space."""
 
+INVALID_URL = 11100
 DOCUMENT_TOO_LARGE = 11750
 PARSE_FAILURE = 12100
 SCHEMA_WARNING = 12200
@@ -40,7 +42,7 @@ INVALID_CONTENT_TYPE = 12300
 
 TITLES: Mapping[int, str] = {
     DOCUMENT_TOO_LARGE: "TwiML response body too large",
-    11100: "Invalid URL format",
+    INVALID_URL: "Invalid URL format",
     PARSE_FAILURE: "Document parse failure",
     SCHEMA_WARNING: "Schema validation warning",
     INVALID_CONTENT_TYPE: "Invalid Content-Type",
@@ -56,6 +58,9 @@ XML_TYPES = frozenset({"text/xml", "application/xml", "text/html"})
 """Media types parsed as TwiML. Twilio accepts text/html too, as long as it is well-formed XML."""
 
 PLAIN_TEXT = "text/plain"
+
+METHODS = frozenset({"GET", "POST"})
+"""The methods a verb's ``method`` attribute may name."""
 
 
 class TwimlError(TelephonistError):
@@ -229,3 +234,40 @@ def _build(
         warnings.append((SCHEMA_WARNING, f"<{verb.name}> takes no text; ignored"))
         text = ""
     return Node(verb.name, attrs, text, tuple(children))
+
+
+# -- attribute values, the same for every vocabulary ----------------------------------------
+
+
+def attribute(node: Node, name: str) -> str | None:
+    """An attribute's value, stripped; absent and blank are the same (use the default)."""
+    value = node.attrs.get(name, "").strip(XML_WHITESPACE)
+    return value or None
+
+
+def method_of(node: Node, code: int, warnings: list[TwimlWarning]) -> str:
+    """The verb's ``method``: GET or POST (any case); anything else warns ``code``, POST."""
+    written = attribute(node, "method")
+    if written is None:
+        return "POST"
+    method = written.upper()
+    if method not in METHODS:
+        warnings.append((code, f"<{node.tag}> method {written!r}; using POST"))
+        return "POST"
+    return method
+
+
+def resolve_url(url: str, document_url: str) -> str | None:
+    """``url`` made absolute against the document's URL, or None unless it is http(s).
+
+    The caller will fetch these URLs (redirects, actions, media, callbacks); refusing ``file:``,
+    ``data:`` and host-less URLs here means no TwiML can point it at anything but the web.
+    """
+    try:
+        resolved = urljoin(document_url, url)
+        parts = urlsplit(resolved)
+    except ValueError:  # e.g. an unbalanced "[" in an IPv6 host
+        return None
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        return None
+    return resolved

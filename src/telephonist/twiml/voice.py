@@ -22,9 +22,18 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import TypeAlias
-from urllib.parse import urljoin
 
-from telephonist.twiml.parse import SCHEMA_WARNING, XML_WHITESPACE, Node, TwimlWarning, capped
+from telephonist.twiml.parse import (
+    INVALID_URL,
+    SCHEMA_WARNING,
+    XML_WHITESPACE,
+    Node,
+    TwimlWarning,
+    attribute,
+    capped,
+    method_of,
+    resolve_url,
+)
 from telephonist.twiml.vocabulary import UNSUPPORTED_VOICE
 
 MICROS = 1_000_000
@@ -32,7 +41,6 @@ SAY_MICROS_PER_WORD = 400_000
 PLAY_MICROS_PER_LOOP = MICROS
 PAUSE_DIGIT_MICROS = MICROS // 2
 FOREVER_LOOPS = 1000
-METHODS = frozenset({"GET", "POST"})
 DEFAULT_CONFIDENCE = "0.9"
 
 VERB_NOT_SUPPORTED = 13750
@@ -197,13 +205,15 @@ def compile_voice(root: Node, document_url: str | None) -> Program:
     out: list[Instruction] = []
     warnings: list[TwimlWarning] = []
     for node in root.children:
-        _compile(node, document_url, out, warnings)
+        if not _compile(node, document_url, out, warnings):
+            break
     return Program(tuple(out), capped(warnings))
 
 
 def _compile(
     node: Node, base: str | None, out: list[Instruction], warnings: list[TwimlWarning]
-) -> None:
+) -> bool:
+    """Add ``node``'s instructions; False when nothing after it can run."""
     tag = node.tag
     if tag in ("Say", "Play", "Pause"):
         out.append(_prompt(node, warnings, in_gather=False))
@@ -215,9 +225,11 @@ def _compile(
         out[opening] = GatherOpen(len(out))
         out.append(_gather(node, base, warnings))
     elif tag == "Redirect":
-        method = _method(node, REDIRECT_INVALID_METHOD, warnings)
-        target = node.text.strip(XML_WHITESPACE)
-        out.append(Redirect(_resolve(base, target), method))
+        method = method_of(node, REDIRECT_INVALID_METHOD, warnings)
+        target = _url(node.text.strip(XML_WHITESPACE), base, "<Redirect> to", warnings)
+        if target is None:  # as for messaging: the document stops here
+            return False
+        out.append(Redirect(target, method))
     elif tag == "Dial":
         out.append(_dial(node, base, warnings))
     elif tag == "Record":
@@ -232,6 +244,7 @@ def _compile(
         out.append(Reject(reason))
     else:  # the vocabulary admits nothing else but verbs not simulated (or not yet)
         out.append(Unsupported(tag))
+    return True
 
 
 def _prompt(node: Node, warnings: list[TwimlWarning], *, in_gather: bool) -> Instruction:
@@ -275,10 +288,9 @@ def _gather(node: Node, base: str | None, warnings: list[TwimlWarning]) -> Gathe
     if empty not in ("true", "false"):
         warnings.append((GATHER_INVALID_ACTION_ON_EMPTY, f"actionOnEmptyResult={empty!r}"))
         empty = "false"
-    action = attrs.get("action", "").strip(XML_WHITESPACE)
     return GatherWait(
-        action=_resolve(base, action) if action else (base or ""),
-        method=_method(node, GATHER_INVALID_METHOD, warnings),
+        action=_url(attribute(node, "action"), base, "<Gather> action", warnings) or (base or ""),
+        method=method_of(node, GATHER_INVALID_METHOD, warnings),
         dtmf="dtmf" in kinds,
         speech="speech" in kinds,
         timeout=_number(node, "timeout", 5, GATHER_INVALID_TIMEOUT, warnings) * MICROS,
@@ -294,12 +306,11 @@ def _dial(node: Node, base: str | None, warnings: list[TwimlWarning]) -> Instruc
     for child in node.children:
         if child.tag in ("Conference", "Queue"):
             return Unsupported(f"Dial><{child.tag}")
-        url = child.attrs.get("url")
         targets.append(
             Target(
                 child.tag.lower(),
                 child.text.strip(XML_WHITESPACE),
-                _resolve(base, url) if url else None,
+                _url(attribute(child, "url"), base, f"<{child.tag}> url", warnings),
                 child.attrs.get("sendDigits"),
             )
         )
@@ -316,12 +327,11 @@ def _dial(node: Node, base: str | None, warnings: list[TwimlWarning]) -> Instruc
     if record not in DIAL_RECORD:
         warnings.append((DIAL_INVALID_RECORD, f"<Dial record={record!r}>"))
         record = "do-not-record"
-    action = attrs.get("action", "").strip(XML_WHITESPACE)
     limit = _number(node, "timeLimit", DEFAULT_DIAL_TIME_LIMIT, DIAL_INVALID_TIME_LIMIT, warnings)
     return DialVerb(
         targets=tuple(targets),
-        action=_resolve(base, action) if action else None,
-        method=_method(node, DIAL_INVALID_METHOD, warnings),
+        action=_url(attribute(node, "action"), base, "<Dial> action", warnings),
+        method=method_of(node, DIAL_INVALID_METHOD, warnings),
         timeout=_number(node, "timeout", 30, DIAL_INVALID_TIMEOUT, warnings) * MICROS,
         time_limit=limit * MICROS,
         caller_id=attrs.get("callerId") or None,
@@ -344,12 +354,12 @@ def _record(node: Node, base: str | None, warnings: list[TwimlWarning]) -> Recor
     if trim not in ("trim-silence", "do-not-trim"):
         warnings.append((RECORD_INVALID_TRIM, f"<Record trim={trim!r}>"))
         trim = "trim-silence"
-    action = attrs.get("action", "").strip(XML_WHITESPACE)
+    action = _url(attribute(node, "action"), base, "<Record> action", warnings)
     max_length = _number(node, "maxLength", 3600, RECORD_INVALID_MAX_LENGTH, warnings)
     return RecordVerb(
         # Without action, Twilio requests the current document again (which loops).
-        action=_resolve(base, action) if action else (base or ""),
-        method=_method(node, RECORD_INVALID_METHOD, warnings),
+        action=action or (base or ""),
+        method=method_of(node, RECORD_INVALID_METHOD, warnings),
         timeout=_number(node, "timeout", 5, RECORD_INVALID_TIMEOUT, warnings) * MICROS,
         max_length=(max_length or 3600) * MICROS,
         finish_on_key=finish,
@@ -374,16 +384,17 @@ def _loops(node: Node, code: int, warnings: list[TwimlWarning]) -> int:
     return FOREVER_LOOPS if loops == 0 else min(loops, FOREVER_LOOPS)
 
 
-def _method(node: Node, code: int, warnings: list[TwimlWarning]) -> str:
-    method = node.attrs.get("method", "POST").strip(XML_WHITESPACE).upper()
-    if method not in METHODS:
-        warnings.append((code, f"<{node.tag} method={node.attrs['method']!r}>; POST used"))
-        return "POST"
-    return method
-
-
-def _resolve(base: str | None, url: str) -> str:
-    return urljoin(base, url) if base else url
+def _url(
+    written: str | None, base: str | None, what: str, warnings: list[TwimlWarning]
+) -> str | None:
+    """An http(s) URL resolved against the document's; one that is not warns 11100 and is
+    treated as absent (the verb's default applies)."""
+    if not written:
+        return None
+    url = resolve_url(written, base or "")
+    if url is None:
+        warnings.append((INVALID_URL, f"{what} {written!r} is not an http(s) URL; ignored"))
+    return url
 
 
 # -- running it ----------------------------------------------------------------------------
@@ -456,13 +467,12 @@ class StartRecording:
 @dataclass(frozen=True)
 class Recorded:
     """A ``<Record>`` ended with ``micros`` of audio (silence trimmed as asked) and the key that
-    ended it ("" if none). ``request`` is the action to fetch (None: an empty recording, which
-    falls through); the runner stores the recording and adds RecordingUrl, RecordingSid and
-    RecordingDuration to it."""
+    ended it ("" if none). Unless the recording is empty (``micros`` 0, which falls through),
+    the :class:`Request` for the action follows it: the runner stores the recording and adds
+    RecordingUrl, RecordingSid and RecordingDuration to that request."""
 
     micros: int
     digits: str
-    request: Request | None
 
 
 Effect: TypeAlias = Heard | Request | End | Alert | PlaceDial | EndDial | StartRecording | Recorded
@@ -612,7 +622,7 @@ def _enter(program: Program, pos: Position, at: int, effects: list[Effect]) -> P
         if isinstance(ins, RecordVerb):
             effects.append(Heard(at, "record-start", {"beep": str(ins.play_beep).lower()}))
             effects.append(StartRecording(ins.play_beep))
-            return replace(pos, digits="", heard_at=None)
+            return replace(pos, heard_at=None)
         if isinstance(ins, Hangup):
             effects.append(Heard(at, "hangup", {"by": "twiml"}))
             effects.append(End("hangup"))
@@ -676,16 +686,13 @@ def _speech(program: Program, pos: Position, event: Speech, effects: list[Effect
         # Speech is what a recording holds (as long as it takes to say, at the Say rate);
         # the recording goes on until the silence after it.
         spoken_until = event.at + max(1, len(event.text.split())) * SAY_MICROS_PER_WORD
-        return replace(pos, heard_at=spoken_until, digits=_SPOKEN)
+        return replace(pos, heard_at=spoken_until)
     found = None if pos.done else _gather_of(program, pos)
     if found is None or not found[1].speech:
         return pos
     index, gather = found
     params = {"SpeechResult": event.text, "Confidence": DEFAULT_CONFIDENCE}
     return _submit(gather, replace(pos, pc=index), event.at, effects, params)
-
-
-_SPOKEN = "\x00spoken"  # Position.digits while a recording has heard speech
 
 
 def _dial_ended(
@@ -716,18 +723,16 @@ def _recorded(
 ) -> Position:
     """End a recording. Its audio runs from the start to the last speech (trim-silence) or to
     now; one that heard nothing is empty and falls through to the next verb, as on Twilio."""
-    spoken = pos.digits == _SPOKEN
-    if not spoken:
+    # A recording is entered with heard_at None; speech sets it to when the speech ended.
+    if pos.heard_at is None:
         effects.append(Heard(at, "record", {"seconds": "0"}))
-        effects.append(Recorded(0, key, None))
-        return _next(program, replace(pos, digits="", heard_at=None), at, effects)
-    last = pos.heard_at if pos.heard_at is not None else at
-    micros = (last if ins.trim == "trim-silence" else at) - pos.since
+        effects.append(Recorded(0, key))
+        return _next(program, pos, at, effects)
+    micros = (pos.heard_at if ins.trim == "trim-silence" else at) - pos.since
     effects.append(Heard(at, "record", {"seconds": _seconds(micros)}))
-    request = Request(ins.action, ins.method, {"Digits": key} if key else {})
-    effects.append(Recorded(micros, key, request))
-    effects.append(request)
-    return replace(pos, since=at, digits="", heard_at=None, done=True)
+    effects.append(Recorded(micros, key))
+    effects.append(Request(ins.action, ins.method, {"Digits": key} if key else {}))
+    return replace(pos, since=at, heard_at=None, done=True)
 
 
 def _submit(
