@@ -9,8 +9,9 @@ import pytest
 
 import telephonist
 from telephonist.api.errors import render, twilio_error
+from telephonist.domain.calls import CallRejected
 from telephonist.domain.error_codes import HTTP_STATUS, catalog_message, http_status
-from telephonist.domain.errors import TelephonistError, TwilioError
+from telephonist.domain.errors import Rejected, TelephonistError, TwilioError
 from telephonist.domain.inventory import InvalidSearch
 from telephonist.domain.messages import MessageRejected
 from telephonist.storage.repositories.numbers import NumberTaken
@@ -104,6 +105,8 @@ def test_every_error_raised_on_purpose_is_in_the_tree() -> None:
     assert issubclass(BadCredentialsSetting, TelephonistError)
     assert issubclass(BadCredentialsSetting, ValueError)
     assert issubclass(InvalidSearch, ValueError)
+    for cls in (MessageRejected, CallRejected):
+        assert issubclass(cls, Rejected), cls
 
 
 def test_foreign_errors_are_translated_once() -> None:
@@ -117,6 +120,9 @@ def test_foreign_errors_are_translated_once() -> None:
         400,
         "The 'To' number x is not valid.",
     )
+    call = twilio_error(CallRejected(21210))
+    assert call.body() == TwilioError(21210).body()
+    assert str(CallRejected(21210)) == f"21210: {catalog_message(21210)}"
     search = twilio_error(InvalidSearch(20001, "Contains is too short"))
     assert (search.code, search.status, search.message) == (20001, 400, "Contains is too short")
     setting = twilio_error(BadCredentialsSetting("TELEPHONIST_AUTH_TOKEN must be 32 characters"))

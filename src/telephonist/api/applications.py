@@ -13,7 +13,8 @@ from telephonist.api.context import scoped
 from telephonist.api.forms import Form, query_form, read_form
 from telephonist.api.numbers import api_version_change, friendly_name, method_changes, url_changes
 from telephonist.api.paging import PageRequest, listing_response
-from telephonist.api.render import API_VERSION, JSONResponse, account_uri, rfc2822
+from telephonist.api.render import JSONResponse, account_uri, rfc2822
+from telephonist.domain import API_VERSION
 from telephonist.domain.sids import new_sid
 from telephonist.errors import found, not_found
 from telephonist.storage.repositories import applications as repo

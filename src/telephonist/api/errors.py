@@ -15,8 +15,8 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from telephonist.api.render import JSONResponse
+from telephonist.domain.errors import Rejected
 from telephonist.domain.inventory import InvalidSearch
-from telephonist.domain.messages import MessageRejected
 from telephonist.errors import TelephonistError, TwilioError, not_found
 
 log = logging.getLogger("telephonist.api")
@@ -32,7 +32,7 @@ def twilio_error(exc: TelephonistError) -> TwilioError:
     """
     if isinstance(exc, TwilioError):
         return exc
-    if isinstance(exc, MessageRejected):
+    if isinstance(exc, Rejected):
         return TwilioError(exc.code, exc.message)
     if isinstance(exc, InvalidSearch):
         return TwilioError(exc.code, str(exc))

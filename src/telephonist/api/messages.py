@@ -15,9 +15,9 @@ from starlette.responses import Response
 from telephonist.api.context import context, scoped
 from telephonist.api.forms import Form, query_form, read_form
 from telephonist.api.paging import PageRequest, day_range, listing_response
-from telephonist.api.render import API_VERSION, JSONResponse, account_uri, rfc2822
+from telephonist.api.render import JSONResponse, account_uri, rfc2822
 from telephonist.dispatch.pipeline import send_message
-from telephonist.domain import phone
+from telephonist.domain import API_VERSION, phone
 from telephonist.domain.commands import SendMessage
 from telephonist.domain.messages import can_move, validate
 from telephonist.errors import TwilioError, found, invalid_parameter, not_found

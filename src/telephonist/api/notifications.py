@@ -10,7 +10,8 @@ from starlette.responses import Response
 from telephonist.api.context import scoped
 from telephonist.api.forms import query_form
 from telephonist.api.paging import PageRequest, day_range, listing_response
-from telephonist.api.render import API_VERSION, JSONResponse, account_uri, rfc2822
+from telephonist.api.render import JSONResponse, account_uri, rfc2822
+from telephonist.domain import API_VERSION
 from telephonist.errors import found
 from telephonist.storage.repositories import alerts
 

@@ -16,8 +16,8 @@ from telephonist.api.context import Context, scoped
 from telephonist.api.errors import twilio_error
 from telephonist.api.forms import Form, query_form, read_form
 from telephonist.api.paging import PageRequest, envelope, listing_response
-from telephonist.api.render import API_VERSION, JSONResponse, account_uri, rfc2822
-from telephonist.domain import inventory
+from telephonist.api.render import JSONResponse, account_uri, rfc2822
+from telephonist.domain import API_VERSION, inventory
 from telephonist.domain.accounts import can_reach
 from telephonist.domain.countries import country_name
 from telephonist.domain.phone import parse_e164

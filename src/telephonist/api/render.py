@@ -11,7 +11,6 @@ from starlette.responses import Response
 
 from telephonist.clock import from_micros
 
-API_VERSION = "2010-04-01"
 PREFIX = "/2010-04-01"
 
 

@@ -17,8 +17,8 @@ from sqlalchemy import Connection, bindparam, insert, select
 
 from telephonist.clock import Clock, to_micros
 from telephonist.dispatch import queue
-from telephonist.dispatch.pipeline import API_VERSION, Outbox, price_for
-from telephonist.domain import phone
+from telephonist.dispatch.pipeline import Outbox, price_for
+from telephonist.domain import API_VERSION, phone
 from telephonist.domain.encoding import segment
 from telephonist.domain.sids import new_sid
 from telephonist.errors import TwilioError

@@ -24,7 +24,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 
 from telephonist.dispatch import queue
 from telephonist.dispatch.ratelimit import DEFAULT_MPS, release, reserve
-from telephonist.domain import phone
+from telephonist.domain import API_VERSION, phone
 from telephonist.domain.commands import SendMessage
 from telephonist.domain.error_codes import catalog_message
 from telephonist.domain.messages import (
@@ -38,7 +38,6 @@ from telephonist.domain.sids import new_sid
 from telephonist.storage.prepared import Prepared
 from telephonist.storage.schema import accounts, incoming_numbers, media, messages
 
-API_VERSION = "2010-04-01"
 # Simulated list price of one outbound SMS segment, in USD (Twilio's US long-code rate).
 PRICE_PER_SEGMENT = 0.0079
 

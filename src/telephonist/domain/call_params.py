@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from telephonist.domain import phone
+from telephonist.domain import API_VERSION, phone
 
-API_VERSION = "2010-04-01"
 CALLBACK_SOURCE = "call-progress-events"
 
 
@@ -118,7 +117,6 @@ def _place(number: str) -> tuple[str, str, str, str]:
 
 
 __all__ = [
-    "API_VERSION",
     "CALLBACK_SOURCE",
     "CallFacts",
     "billed_minutes",

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from telephonist.domain import phone, scripts
-from telephonist.domain.errors import TelephonistError
+from telephonist.domain.errors import Rejected, TelephonistError
 from telephonist.domain.messages import is_http_url
 
 STATUSES: tuple[str, ...] = (
@@ -153,13 +153,8 @@ _APPLICATION_SID = re.compile(r"AP[0-9a-fA-F]{32}")
 _SEND_DIGITS = re.compile(r"[0-9A-D#*wW]*")
 
 
-class CallRejected(TelephonistError):
+class CallRejected(Rejected):
     """A call create refused with Twilio's ``code`` (and the message Twilio words, if any)."""
-
-    def __init__(self, code: int, message: str | None = None) -> None:
-        self.code = code
-        self.message = message
-        super().__init__(f"{code}: {message}")
 
 
 @dataclass(frozen=True, slots=True)

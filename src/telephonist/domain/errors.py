@@ -4,9 +4,10 @@ Our exception hierarchy::
 
     * TelephonistError            everything telephonist raises on purpose
       + TwilioError               a failure a client sees: code, HTTP status, message, detail
-      + MessageRejected           (domain.messages) a message create failed validation; code
+      + Rejected                  the core refused a request with a Twilio code (no status)
+      |  + MessageRejected        (domain.messages) a message create failed validation
+      |  + CallRejected           (domain.calls) a call create failed validation
       + InvalidSearch             (domain.inventory) a number search Twilio would refuse; code
-      + CallRejected              (domain.calls) a call create failed validation; code
       + InvalidScript             (domain.scripts) a caller script that cannot run; step, reason
       + InvalidBehavior           (domain.calls) a handset behaviour that cannot be set
       + TwimlError                (twiml.parse) a document that cannot run at all; code
@@ -110,4 +111,15 @@ class TwilioError(TelephonistError):
         return out
 
 
-__all__ = ["TelephonistError", "TwilioError"]
+class Rejected(TelephonistError):
+    """The core refused a request with Twilio's ``code``, and the message Twilio words for it
+    (None: the catalogue's title). No HTTP status: the edge that reports it decides -- the API
+    through the catalogue, the dispatcher as an alert, the CLI as an exit status."""
+
+    def __init__(self, code: int, message: str | None = None) -> None:
+        self.code = code
+        self.message = message
+        super().__init__(f"{code}: {message or catalog_message(code)}")
+
+
+__all__ = ["Rejected", "TelephonistError", "TwilioError"]

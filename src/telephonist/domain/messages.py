@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from telephonist.domain import phone
 from telephonist.domain.commands import SendMessage
 from telephonist.domain.encoding import segment
-from telephonist.domain.errors import TelephonistError
+from telephonist.domain.errors import Rejected
 
 MAX_BODY_CHARS = 1600
 MAX_MEDIA = 10
@@ -80,13 +80,8 @@ MAGIC_TO_ERRORS: dict[str, int] = {
 }
 
 
-class MessageRejected(TelephonistError):
+class MessageRejected(Rejected):
     """Create-time validation failed with a Twilio error code and message."""
-
-    def __init__(self, code: int, message: str | None = None) -> None:
-        self.code = code
-        self.message = message
-        super().__init__(f"{code}: {message}")
 
 
 @dataclass(frozen=True, slots=True)
