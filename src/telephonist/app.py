@@ -21,6 +21,7 @@ from telephonist.api.errors import (
 )
 from telephonist.api.routes import routes
 from telephonist.clock import Clock, FakeClock, SystemClock, to_micros
+from telephonist.dispatch.handlers.call import CallHandler
 from telephonist.dispatch.handlers.inbound import InboundHandler
 from telephonist.dispatch.handlers.send import SendHandler
 from telephonist.dispatch.handlers.sweep import SweepHandler, ensure_scheduled
@@ -98,6 +99,7 @@ def build_dispatch(
                 media_timeout=settings.webhook_timeout,
             ),
             CallbackHandler(webhooks),
+            CallHandler(webhooks, clock),
             InboundHandler(webhooks, clock, mps=settings.mps),
             SweepHandler(),
         ]

@@ -26,6 +26,7 @@ DELIBERATE_STATUSES = {
     # be texted (404), and a clock that only moves forward refuses to go back (409).
     ("dispatch/inbound.py", 21211, 404),
     ("api/simulator.py", 21211, 404),
+    ("api/handset_calls.py", 21211, 404),
     ("api/simulator.py", 20422, 409),
     # What the HTTP layer refuses before the app sees it: the status names the limit.
     ("server.py", 20413, 414),

@@ -7,6 +7,8 @@ from starlette.routing import Route
 from telephonist.api import (
     accounts,
     applications,
+    calls,
+    handset_calls,
     messages,
     notifications,
     numbers,
@@ -46,6 +48,11 @@ routes = [
     Route(
         f"{A}/Messages/{{message_sid}}/Media/{{sid}}", messages.media_content_file, methods=["GET"]
     ),
+    Route(f"{A}/Calls.json", calls.list_calls, methods=["GET"]),
+    Route(f"{A}/Calls.json", calls.create_call, methods=["POST"]),
+    Route(f"{A}/Calls/{{sid}}.json", calls.fetch_call, methods=["GET"]),
+    Route(f"{A}/Calls/{{sid}}.json", calls.update_call, methods=["POST"]),
+    Route(f"{A}/Calls/{{sid}}.json", calls.delete_call, methods=["DELETE"]),
     Route(f"{A}/Applications.json", applications.list_applications, methods=["GET"]),
     Route(f"{A}/Applications.json", applications.create_application, methods=["POST"]),
     Route(f"{A}/Applications/{{sid}}.json", applications.fetch_application, methods=["GET"]),
@@ -56,6 +63,12 @@ routes = [
     Route(f"{S}/Handsets/{{number}}/Messages", simulator.send_from_handset, methods=["POST"]),
     Route(f"{S}/Handsets/{{number}}/Messages", simulator.handset_inbox, methods=["GET"]),
     Route(f"{S}/Handsets/{{number}}/Scenario", simulator.set_rule, methods=["POST"]),
+    Route(f"{S}/Handsets/{{number}}/Calls", handset_calls.dial_in, methods=["POST"]),
+    Route(f"{S}/Handsets/{{number}}/CallBehavior", handset_calls.set_behavior, methods=["POST"]),
+    Route(f"{S}/Calls/{{sid}}/Digits", handset_calls.press, methods=["POST"]),
+    Route(f"{S}/Calls/{{sid}}/Speech", handset_calls.speak, methods=["POST"]),
+    Route(f"{S}/Calls/{{sid}}/Hangup", handset_calls.hang_up, methods=["POST"]),
+    Route(f"{S}/Calls/{{sid}}/Transcript", handset_calls.transcript, methods=["GET"]),
     Route(f"{S}/Scenarios", simulator.list_scenarios, methods=["GET"]),
     Route(f"{S}/Scenarios/Rules", simulator.set_rule, methods=["POST"]),
     Route(f"{S}/Scenarios/Rules", simulator.delete_rule, methods=["DELETE"]),

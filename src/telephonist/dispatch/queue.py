@@ -43,12 +43,13 @@ SEND = "send"
 RECEIPT = "receipt"
 WEBHOOK = "webhook"
 INBOUND = "inbound"
+CALL = "call"
 
 # Each task belongs to a lane, and each lane has its own capacity in the worker: hand-overs to
 # the carrier (and carrier timers) never wait behind webhooks to slow apps.
 SEND_LANE = "send"
 WEBHOOK_LANE = "webhook"
-_WEBHOOK_KINDS = frozenset({WEBHOOK, INBOUND})
+_WEBHOOK_KINDS = frozenset({WEBHOOK, INBOUND, CALL})
 
 
 def lane_of(kind: str) -> str:

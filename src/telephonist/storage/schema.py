@@ -259,3 +259,73 @@ Index(
     applications.c.date_created,
     applications.c.sid,
 )
+
+# -- Voice ------------------------------------------------------------------------------------
+
+calls = Table(
+    "calls",
+    metadata,
+    # v2010 Calls. A call is a row advanced by due ``call`` tasks, never a coroutine: its
+    # runtime (the TwiML it runs, where it stands, what the handset will do) is ``state``.
+    Column("sid", SID, primary_key=True),
+    Column("account_sid", SID, ForeignKey("accounts.sid"), nullable=False),
+    Column("parent_call_sid", SID, nullable=True),
+    Column("direction", String(16), nullable=False),
+    Column("from_", String(64), nullable=False),
+    Column("to", String(64), nullable=False),
+    Column("phone_number_sid", SID, nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("answered_by", String(24), nullable=True),
+    Column("caller_name", String(64), nullable=True),
+    Column("forwarded_from", String(64), nullable=True),
+    Column("date_created", MICROS, nullable=False),
+    Column("date_updated", MICROS, nullable=False),
+    Column("start_time", MICROS, nullable=True),
+    Column("answered_at", MICROS, nullable=True),
+    Column("end_time", MICROS, nullable=True),
+    Column("duration", Integer, nullable=True),
+    Column("price", String(16), nullable=True),
+    Column("price_unit", String(3), nullable=False),
+    # What the create asked for (URLs, methods, callbacks, limits), as JSON.
+    Column("config", Text, nullable=False),
+    # Where the call stands (JSON); ``version`` guards every write of it, so a task run twice
+    # (its lease ran out) can never apply its step twice.
+    Column("state", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+)
+Index("ix_calls_account_created", calls.c.account_sid, calls.c.date_created, calls.c.sid)
+Index("ix_calls_parent", calls.c.parent_call_sid)
+
+call_events = Table(
+    "call_events",
+    metadata,
+    # A call's transcript: what the caller heard and did, in order, at seconds from the answer.
+    Column("call_sid", SID, primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("at", MICROS, nullable=False),
+    Column("kind", String(24), nullable=False),
+    Column("detail", Text, nullable=False),
+)
+
+call_inputs = Table(
+    "call_inputs",
+    metadata,
+    # Live input for a call not yet taken by its next step: digits, speech, a hang-up from the
+    # handset's side, a redirect or hang-up through the API.
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("call_sid", SID, nullable=False, index=True),
+    Column("at", MICROS, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("value", Text, nullable=False),
+)
+
+call_behaviors = Table(
+    "call_behaviors",
+    metadata,
+    # The simulated carrier's: how a handset (a number or a glob pattern on E.164) answers
+    # calls of an account placed to it (JSON: behavior, answer_after, script).
+    Column("account_sid", SID, primary_key=True),
+    Column("pattern", String(64), primary_key=True),
+    Column("behavior", Text, nullable=False),
+    Column("date_updated", MICROS, nullable=False),
+)

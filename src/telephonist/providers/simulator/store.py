@@ -1,6 +1,7 @@
-"""The simulated carrier's own tables: what handsets received (``carrier_log``) and the
-scenario rules accounts attached to handset numbers. Nothing outside the simulator reads or
-writes them; the control API goes through these functions.
+"""The simulated carrier's own tables: what handsets received (``carrier_log``), the
+scenario rules accounts attached to handset numbers and how handsets answer calls
+(``call_behaviors``). Nothing outside the simulator reads or writes them; the control API and
+the call steps go through these functions.
 
 Both are scoped to accounts: a rule is its account's (and applies to its subaccounts' traffic
 too), and a handset's inbox is read per account, so no account sees or changes another's.
@@ -8,12 +9,17 @@ too), and a handset's inbox is read per account, so no account sees or changes a
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, insert, null, or_, select, union_all
 
+from telephonist.domain.calls import Behavior
+from telephonist.domain.scripts import format_script
+from telephonist.domain.scripts import parse as parse_script
 from telephonist.storage.prepared import Prepared
 from telephonist.storage.repositories.accounts import reachable_sids
 from telephonist.storage.schema import (
@@ -21,6 +27,9 @@ from telephonist.storage.schema import (
     carrier_log,
     messages,
     scenario_rules,
+)
+from telephonist.storage.schema import (
+    call_behaviors as call_behaviors_table,
 )
 
 _LOG = Prepared(
@@ -152,3 +161,82 @@ def inbox(conn: Connection, handset: str, account_sid: str) -> list[Any]:
             .order_by(carrier_log.c.id)
         ).mappings()
     )
+
+
+# -- how handsets answer calls -------------------------------------------------------------
+
+
+def set_call_behavior(
+    conn: Connection, account_sid: str, pattern: str, behavior: Behavior, now: int
+) -> None:
+    """Attach (or replace) how the account's calls to ``pattern`` are answered."""
+    mine = (call_behaviors_table.c.account_sid == account_sid) & (
+        call_behaviors_table.c.pattern == pattern
+    )
+    conn.execute(delete(call_behaviors_table).where(mine))
+    conn.execute(
+        insert(call_behaviors_table).values(
+            account_sid=account_sid,
+            pattern=pattern,
+            behavior=json.dumps(
+                {
+                    "kind": behavior.kind,
+                    "answer_after": behavior.answer_after,
+                    "script": format_script(behavior.script),
+                }
+            ),
+            date_updated=now,
+        )
+    )
+
+
+def call_behaviors(conn: Connection, account_sids: Collection[str]) -> dict[str, CallBehaviors]:
+    """The handset behaviours in force for each account: its own and its parent's."""
+    if not account_sids:
+        return {}
+    parents = dict(
+        conn.execute(
+            select(accounts.c.sid, accounts.c.owner_account_sid).where(
+                accounts.c.sid.in_(sorted(account_sids))
+            )
+        ).all()
+    )
+    owners = set(parents) | {p for p in parents.values() if p}
+    by_owner: dict[str, list[tuple[str, Behavior]]] = {}
+    rows = conn.execute(
+        select(
+            call_behaviors_table.c.account_sid,
+            call_behaviors_table.c.pattern,
+            call_behaviors_table.c.behavior,
+        ).where(call_behaviors_table.c.account_sid.in_(sorted(owners)))
+    )
+    for account, pattern, raw in rows:
+        spec = json.loads(raw)
+        steps = parse_script(spec["script"]) if spec["script"] else ()
+        by_owner.setdefault(account, []).append(
+            (pattern, Behavior(spec["kind"], spec["answer_after"], steps))
+        )
+    return {
+        sid: CallBehaviors(by_owner.get(parent or "", []), by_owner.get(sid, []))
+        for sid, parent in parents.items()
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class CallBehaviors:
+    """How an account's calls are answered: the parent's rules, then its own (which win)."""
+
+    inherited: list[tuple[str, Behavior]] = field(default_factory=list)
+    own: list[tuple[str, Behavior]] = field(default_factory=list)
+
+    def of(self, number: str) -> Behavior:
+        """The longest matching pattern's behaviour (the account's own on a tie), else the
+        default: answer after one ring, silent."""
+        best: tuple[int, int, Behavior] | None = None
+        for rank, rules in enumerate((self.inherited, self.own)):
+            for pattern, found in rules:
+                if fnmatchcase(number, pattern) and (
+                    best is None or (len(pattern), rank) > (best[0], best[1])
+                ):
+                    best = (len(pattern), rank, found)
+        return best[2] if best else Behavior()

@@ -1,0 +1,568 @@
+"""One step of a call's life, as a pure function of its stored state and the clock.
+
+A call is a row; each due ``call`` task runs one *step*: :class:`Session` takes the row (its
+``state`` JSON), the handsets' behaviours, the live input waiting for it and *now*, and plays
+everything that happens up to now in call-clock order -- ringing, the answer, the interpreter's
+timers (:mod:`telephonist.twiml.voice`), the handset's script, digits and speech sent from
+outside, a ``<Dial>``'s second leg, the time limit, a hang-up. When the call needs TwiML it
+stops and answers a :class:`Fetch`; the handler fetches it (outside any transaction) and hands
+the compiled program back with :meth:`Session.fetched`, and the step goes on. What the step
+did comes out as plain data (column changes, transcript entries, status callbacks owed,
+alerts, child calls) for the handler to write in one guarded transaction, and
+:meth:`Session.wake_at` says when the next step is due.
+
+Nothing here does I/O, so every rule of a call's timing is unit-tested on plain values, and a
+restart resumes a call from exactly the state its last step wrote.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from telephonist.domain import scripts
+from telephonist.domain.call_params import CallFacts
+from telephonist.domain.calls import (
+    DEFAULT_GREETING_MICROS,
+    FINAL_STATUSES,
+    Behavior,
+    can_move,
+    event_of,
+)
+from telephonist.domain.sids import new_sid
+from telephonist.twiml import voice
+from telephonist.twiml.voice import Position, Program
+
+MICROS = 1_000_000
+APPLICATION_ERROR = "We are sorry, an application error has occurred. Goodbye."
+MAX_FETCHES_PER_INSTANT = 10
+"""Documents fetched at one instant of the call clock before the loop is cut (11215)."""
+TOO_MANY_REDIRECTS = 11215
+DIAL_CLIENT_UNSUPPORTED = 13227
+REJECT_DELAY_MICROS = MICROS  # a declined call rings once, then reads busy
+
+
+@dataclass(frozen=True, slots=True)
+class Fetch:
+    """The call needs TwiML from ``url`` (``params`` beyond the common voice ones) at ``at``.
+    ``fallback`` is tried if it fails; ``initial`` marks the call's first document."""
+
+    at: int
+    url: str
+    method: str
+    params: tuple[tuple[str, str], ...] = ()
+    fallback_url: str | None = None
+    fallback_method: str = "POST"
+    initial: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Callback:
+    """A status callback owed: the event's CallStatus, its sequence number and time."""
+
+    status: str
+    sequence: int
+    at: int
+    duration: int | None = None
+
+
+@dataclass
+class Child:
+    """A ``<Dial>``'s second leg, written as its own call (direction ``outbound-dial``)."""
+
+    sid: str
+    to: str
+    from_: str
+    created_at: int
+    status: str = "ringing"
+    answered_at: int | None = None
+    end_time: int | None = None
+    duration: int | None = None
+
+
+def position_of(raw: list[Any] | None) -> Position:
+    if not raw:
+        return Position()
+    pc, since, digits, heard_at, done = raw
+    return Position(pc, since, digits, heard_at, bool(done))
+
+
+def position_json(pos: Position) -> list[Any]:
+    return [pos.pc, pos.since, pos.digits, pos.heard_at, pos.done]
+
+
+def initial_state(phase: str) -> dict[str, Any]:
+    return {"phase": phase, "seq": 0, "events": 0}
+
+
+@dataclass
+class Session:
+    """A call's step. ``behavior_of(number)`` answers how a handset answers; ``compile``
+    turns stored TwiML back into a program (the handler caches it)."""
+
+    call: Mapping[str, Any]
+    behavior_of: Callable[[str], Behavior]
+    compile: Callable[[str, str | None], Program]
+    inputs: list[tuple[int, int, str, str]]
+    now: int
+    changes: dict[str, Any] = field(default_factory=dict)
+    transcript: list[tuple[int, str, dict[str, str]]] = field(default_factory=list)
+    callbacks: list[Callback] = field(default_factory=list)
+    alerts: list[tuple[int, str]] = field(default_factory=list)
+    children: dict[str, Child] = field(default_factory=dict)
+    used_inputs: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.config: dict[str, Any] = json.loads(self.call["config"])
+        self.state: dict[str, Any] = json.loads(self.call["state"])
+        self.status: str = self.call["status"]
+        self.answered_at: int | None = self.call["answered_at"]
+        self._program: Program | None = None
+        self._fetches_at: tuple[int, int] = (-1, 0)
+        self._pending = [i for i in self.inputs if i[1] <= self.now]
+        self._first_event: int = self.state.get("events", 0)
+
+    # -- what the handler reads ----------------------------------------------------------
+
+    @property
+    def ended(self) -> bool:
+        return bool(self.state["phase"] == "ended")
+
+    def facts(self, status: str | None = None) -> CallFacts:
+        return CallFacts(
+            sid=self.call["sid"],
+            account_sid=self.call["account_sid"],
+            from_=self.call["from_"],
+            to=self.call["to"],
+            status=status or self.status,
+            direction=self.call["direction"],
+            parent_call_sid=self.call["parent_call_sid"],
+            forwarded_from=self.call["forwarded_from"],
+            caller_name=self.call["caller_name"],
+            answered_by=self.changes.get("answered_by", self.call["answered_by"]),
+        )
+
+    def wake_at(self) -> int | None:
+        """When the next step is due (None: only outside input can move the call)."""
+        if self.ended:
+            return None
+        times = [t for t in self._times() if t is not None]
+        return min(times) if times else None
+
+    def state_json(self) -> str:
+        self.state["events"] = self._first_event + len(self.transcript)
+        return json.dumps(self.state, separators=(",", ":"))
+
+    def transcript_rows(self) -> list[dict[str, Any]]:
+        """This step's transcript entries, numbered after the ones already stored."""
+        sid = self.call["sid"]
+        return [
+            {
+                "call_sid": sid,
+                "position": self._first_event + n,
+                "at": at,
+                "kind": kind,
+                "detail": detail,
+            }
+            for n, (at, kind, detail) in enumerate(self.transcript)
+        ]
+
+    def cancel(self, at: int) -> None:
+        """End a call that was never answered as ``canceled`` (an API update)."""
+        self._end(at, "canceled", answered=False)
+
+    # -- running ------------------------------------------------------------------------
+
+    def run(self) -> Fetch | None:
+        """Play everything due by now; stop at the first document the call needs."""
+        while not self.ended:
+            phase = self.state["phase"]
+            if phase == "queued":
+                self._dial_out(min(self.call["date_created"], self.now))
+                continue
+            if phase == "ringing":
+                if self.state["ring_end"] > self.now:
+                    return None
+                fetch = self._ring_ends(self.state["ring_end"])
+                if fetch is not None:
+                    return fetch
+                continue
+            if phase == "inbound":
+                return self._first_fetch(self.call["date_created"])
+            fetch = self._live()
+            return fetch
+        return None
+
+    def fetched(self, fetch: Fetch, document: tuple[str, str | None] | None) -> None:
+        """The TwiML ``fetch`` asked for: ``(twiml, url)``, or None when it could not be had
+        (the fetch recorded why); the call then hears Twilio's application error and ends."""
+        at = fetch.at
+        if self._count_fetch(at):
+            document = None
+        if self.state["phase"] == "inbound":
+            # Twilio answers an inbound call by running its first document.
+            self._answer(at)
+        if document is None:
+            self._hear(at, "say", {"text": APPLICATION_ERROR, "voice": "man", "language": "en-US"})
+            self._hear(at, "hangup", {"by": "twiml", "reason": "application error"})
+            self._end(at, "completed")
+            return
+        twiml, url = document
+        program = self.compile(twiml, url)
+        self._program = program
+        self.state["doc"] = [twiml, url]
+        for code, detail in program.warnings:
+            self.alerts.append((code, detail))
+        if fetch.initial and self.call["direction"] == "inbound" and _rejects(program):
+            reject = program.instructions[0]
+            assert isinstance(reject, voice.Reject)
+            self._hear(at, "hangup", {"by": "twiml", "reason": reject.reason})
+            self._end(at, "busy" if reject.reason == "busy" else "no-answer", answered=False)
+            return
+        self._effects(voice.advance(program, Position(), voice.Start(at)))
+
+    # -- ringing ------------------------------------------------------------------------
+
+    def _dial_out(self, at: int) -> None:
+        """An outbound call leaves the queue: it is initiated and rings the callee."""
+        self._callback("initiated", at)
+        self.changes["start_time"] = at
+        callee = self.behavior_of(self.call["to"])
+        if not callee.rings():
+            # Busy (or failing) at once: the call never rings, and reports only its end.
+            self.status = "ringing"
+            self._end(at, callee.outcome(), answered=False)
+            return
+        self._move("ringing", at)
+        timeout = int(self.config.get("timeout", 60)) * MICROS
+        outcome = callee.outcome()
+        if callee.kind == "reject":
+            ring_end = at + REJECT_DELAY_MICROS
+        elif outcome == "in-progress":
+            ring_end = at + callee.answer_after
+            if callee.answer_after > timeout:
+                ring_end, outcome = at + timeout, "no-answer"
+        else:
+            ring_end = at + timeout
+        self.state.update(phase="ringing", ring_end=ring_end, outcome=outcome)
+
+    def _ring_ends(self, at: int) -> Fetch | None:
+        outcome = self.state["outcome"]
+        if outcome != "in-progress":
+            self._end(at, outcome, answered=False)
+            return None
+        callee = self.behavior_of(self.call["to"])
+        amd = self.config.get("machine_detection")
+        if amd:
+            if callee.kind == "machine":
+                answered_by = "machine_end_beep" if amd == "DetectMessageEnd" else "machine_start"
+            else:
+                answered_by = "human"
+            self.changes["answered_by"] = answered_by
+        start = at
+        if callee.kind == "machine" and amd == "DetectMessageEnd":
+            start = at + DEFAULT_GREETING_MICROS  # the TwiML runs after the beep
+        self._answer(at)
+        self._plan_script(callee.script, at)
+        if callee.kind == "machine":
+            self._hear(at, "machine-greeting", {"seconds": "5"})
+        if self.config.get("send_digits"):
+            self._hear(at, "send-digits", {"digits": self.config["send_digits"]})
+        return self._first_fetch(start)
+
+    def _first_fetch(self, at: int) -> Fetch | None:
+        config = self.config
+        if config.get("url"):
+            return Fetch(
+                at,
+                config["url"],
+                config.get("method", "POST"),
+                fallback_url=config.get("fallback_url"),
+                fallback_method=config.get("fallback_method", "POST"),
+                initial=True,
+            )
+        if config.get("twiml"):
+            self.fetched(Fetch(at, "", "POST", initial=True), (config["twiml"], None))
+            return None
+        self.fetched(Fetch(at, "", "POST", initial=True), None)
+        return None
+
+    def _answer(self, at: int) -> None:
+        self._move("in-progress", at)
+        self.answered_at = at
+        self.changes["answered_at"] = at
+        if self.call["direction"] == "inbound":
+            self.changes.setdefault("start_time", at)
+            self._plan_script(
+                scripts.parse(self.config["caller_script"])
+                if self.config.get("caller_script")
+                else (),
+                at,
+            )
+        self.state["phase"] = "live"
+
+    def _plan_script(self, steps: tuple[scripts.Step, ...], at: int) -> None:
+        self.state["script"] = [[at + a.at, a.kind, a.value] for a in scripts.timeline(steps)]
+
+    # -- a live call --------------------------------------------------------------------
+
+    def program(self) -> Program:
+        if self._program is None:
+            twiml, url = self.state["doc"]
+            self._program = self.compile(twiml, url)
+        return self._program
+
+    def _times(self) -> list[int | None]:
+        phase = self.state["phase"]
+        if phase == "queued" or phase == "inbound":
+            return [self.call["date_created"]]
+        if phase == "ringing":
+            return [self.state["ring_end"]]
+        script = self.state.get("script") or []
+        dial = self.state.get("dial")
+        times: list[int | None] = [
+            self.state.get("wake"),
+            script[0][0] if script else None,
+            self._pending[0][1] if self._pending else None,
+            self._limit(),
+        ]
+        if dial:
+            times.append(dial.get("answer_at") if dial["status"] == "ringing" else None)
+            times.append(dial.get("end_at"))
+        return times
+
+    def _limit(self) -> int | None:
+        if self.answered_at is None:
+            return None
+        return self.answered_at + int(self.config.get("time_limit", 14400)) * MICROS
+
+    def _live(self) -> Fetch | None:
+        while not self.ended:
+            times = [t for t in self._times() if t is not None]
+            if not times or min(times) > self.now:
+                return None
+            at = min(times)
+            fetch = self._next_event(at)
+            if fetch is not None:
+                return fetch
+        return None
+
+    def _next_event(self, at: int) -> Fetch | None:
+        state = self.state
+        script = state.get("script") or []
+        dial = state.get("dial")
+        if self._limit() == at:
+            self._hear(at, "hangup", {"by": "time-limit"})
+            self._hang_up(at)
+            return None
+        if self._pending and self._pending[0][1] == at:
+            ident, _, kind, value = self._pending.pop(0)
+            self.used_inputs.append(ident)
+            return self._input(at, kind, value)
+        if script and script[0][0] == at:
+            _, kind, value = script.pop(0)
+            return self._input(at, kind, value)
+        if dial and dial["status"] == "ringing" and dial.get("answer_at") == at:
+            self._dial_answered(at)
+            return None
+        if dial and dial.get("end_at") == at:
+            return self._dial_over(at, dial["end_status"])
+        # the interpreter's own timer
+        return self._advance(voice.Tick(at))
+
+    def _input(self, at: int, kind: str, value: str) -> Fetch | None:
+        if kind == "digits":
+            return self._advance(voice.Digits(at, value))
+        if kind == "speech":
+            return self._advance(voice.Speech(at, value))
+        if kind == "hangup":
+            self._hear(at, "hangup", {"by": value or "caller"})
+            self._hang_up(at)
+            return None
+        if kind == "redirect":  # an API update: new TwiML now
+            target = json.loads(value)
+            self._hear(at, "redirect", {"url": target.get("url") or "twiml"})
+            self.state["wake"] = None
+            if target.get("url"):
+                return Fetch(at, target["url"], target.get("method", "POST"))
+            self.fetched(Fetch(at, "", "POST"), (target["twiml"], None))
+            return None
+        return None
+
+    def _advance(self, event: voice.Event) -> Fetch | None:
+        pos = position_of(self.state.get("pos"))
+        outcome = voice.advance(self.program(), pos, event)
+        return self._effects(outcome)
+
+    def _effects(self, outcome: voice.Outcome) -> Fetch | None:
+        self.state["pos"] = position_json(outcome.position)
+        self.state["wake"] = outcome.wake_at
+        fetch: Fetch | None = None
+        for effect in outcome.effects:
+            if isinstance(effect, voice.Heard):
+                self._hear(effect.at, effect.kind, dict(effect.detail))
+            elif isinstance(effect, voice.Alert):
+                self.alerts.append((effect.code, effect.detail))
+            elif isinstance(effect, voice.End):
+                at = self.transcript[-1][0] if self.transcript else self.now
+                self._end(at, "completed")
+            elif isinstance(effect, voice.Request):
+                at = self.transcript[-1][0] if self.transcript else self.now
+                fetch = Fetch(at, effect.url, effect.method, tuple(effect.params.items()))
+            elif isinstance(effect, voice.PlaceDial):
+                self._place_dial(effect.dial)
+            elif isinstance(effect, voice.EndDial):
+                dial = self.state.get("dial")
+                if dial and dial["status"] == "in-progress":
+                    dial.update(end_at=self._last_at(), end_status="completed")
+        return fetch
+
+    def _last_at(self) -> int:
+        return self.transcript[-1][0] if self.transcript else self.now
+
+    # -- <Dial> -------------------------------------------------------------------------
+
+    def _place_dial(self, dial: voice.DialVerb) -> None:
+        at = self._last_at()
+        target = dial.targets[0] if dial.targets else None
+        if target is None or target.kind != "number":
+            kind = target.kind if target else "nothing"
+            status = "no-answer" if kind == "client" else "failed"
+            self.alerts.append(
+                (DIAL_CLIENT_UNSUPPORTED, f"<Dial><{kind.capitalize()}> is not simulated; {status}")
+            )
+            end_at = at + dial.timeout if status == "no-answer" else at
+            self.state["dial"] = {
+                "sid": None,
+                "status": "ringing",
+                "end_at": end_at,
+                "end_status": status,
+            }
+            return
+        child = Child(
+            sid=new_sid("CA"),
+            to=target.address,
+            # Twilio's default caller ID for a <Dial> is the calling party's number.
+            from_=dial.caller_id or self.call["from_"],
+            created_at=at,
+        )
+        if self.transcript and self.transcript[-1][1] == "dial":
+            self.transcript[-1][2]["call_sid"] = child.sid
+        callee = self.behavior_of(target.address)
+        state: dict[str, Any] = {
+            "sid": child.sid,
+            "to": child.to,
+            "from": child.from_,
+            "status": "ringing",
+            "created": at,
+        }
+        outcome = callee.outcome()
+        if not callee.rings():
+            state.update(end_at=at, end_status=outcome)
+        elif callee.kind == "reject":
+            state.update(end_at=at + REJECT_DELAY_MICROS, end_status="busy")
+        elif outcome == "in-progress" and callee.answer_after <= dial.timeout:
+            state.update(answer_at=at + callee.answer_after, end_at=None, end_status="completed")
+            state["limit"] = dial.time_limit
+        else:
+            state.update(end_at=at + dial.timeout, end_status="no-answer")
+        self.children[child.sid] = child
+        self.state["dial"] = state
+
+    def _dial_answered(self, at: int) -> None:
+        dial = self.state["dial"]
+        dial.update(status="in-progress", answered=at)
+        callee = self.behavior_of(dial["to"])
+        hangup = next((a.at for a in scripts.timeline(callee.script) if a.kind == "hangup"), None)
+        limit = at + int(dial.get("limit") or 14400 * MICROS)
+        dial["end_at"] = min(limit, at + hangup) if hangup is not None else limit
+        dial["end_status"] = "completed"
+        self._hear(at, "dial-answered", {"call_sid": dial["sid"]})
+
+    def _dial_over(self, at: int, status: str) -> Fetch | None:
+        dial = self.state.pop("dial")
+        duration = 0
+        if dial.get("answered") is not None:
+            duration = _whole_seconds(at - dial["answered"])
+        if dial.get("sid"):
+            self.children[dial["sid"]] = Child(
+                sid=dial["sid"],
+                to=dial["to"],
+                from_=dial["from"],
+                created_at=dial["created"],
+                status=status,
+                answered_at=dial.get("answered"),
+                end_time=at,
+                duration=duration,
+            )
+        event = voice.DialEnded(at, status, dial.get("sid"), duration)
+        fetch = self._advance(event)
+        if self.transcript and self.transcript[-1][1] == "dial-end" and dial.get("sid"):
+            self.transcript[-1][2].update(call_sid=dial["sid"], duration=str(duration))
+        return fetch
+
+    # -- ending -------------------------------------------------------------------------
+
+    def _hang_up(self, at: int) -> None:
+        """The call ends now (caller, API or time limit); a leg being dialed ends with it, and
+        whatever TwiML its ``<Dial>`` action would answer is never run."""
+        dial = self.state.get("dial")
+        if dial:
+            self._dial_over(at, "completed" if dial["status"] == "in-progress" else "canceled")
+        self._end(at, "completed")
+
+    def _end(self, at: int, status: str, *, answered: bool = True) -> None:
+        if self.ended:
+            return
+        duration = 0
+        if answered and self.answered_at is not None:
+            duration = _whole_seconds(at - self.answered_at)
+        self._move(status, at, duration=duration)
+        self.changes.update(end_time=at, duration=duration)
+        self.changes.setdefault("start_time", self.call["start_time"] or at)
+        self.state = {"phase": "ended", "seq": self.state["seq"], "events": self.state["events"]}
+
+    def _move(self, status: str, at: int, *, duration: int | None = None) -> None:
+        if not can_move(self.status, status):
+            return
+        self.status = status
+        self.changes["status"] = status
+        self.changes["date_updated"] = max(at, self.call["date_updated"])
+        self._callback(status, at, duration)
+
+    def _callback(self, status: str, at: int, duration: int | None = None) -> None:
+        event = "initiated" if status == "initiated" else event_of(status)
+        if not self.config.get("status_callback") or event not in self.config.get("events", ()):
+            return
+        final = status in FINAL_STATUSES
+        self.callbacks.append(Callback(status, self.state["seq"], at, duration if final else None))
+        self.state["seq"] += 1
+
+    def _hear(self, at: int, kind: str, detail: dict[str, str]) -> None:
+        self.transcript.append((at, kind, detail))
+
+    def _count_fetch(self, at: int) -> bool:
+        """Count a document fetched at ``at``; True once too many came at one instant."""
+        last, count = self._fetches_at
+        count = count + 1 if last == at else 1
+        self._fetches_at = (at, count)
+        if count > MAX_FETCHES_PER_INSTANT:
+            self.alerts.append(
+                (
+                    TOO_MANY_REDIRECTS,
+                    f"more than {MAX_FETCHES_PER_INSTANT} documents with no time between them",
+                )
+            )
+            return True
+        return False
+
+
+def _rejects(program: Program) -> bool:
+    return bool(program.instructions) and isinstance(program.instructions[0], voice.Reject)
+
+
+def _whole_seconds(micros: int) -> int:
+    """Twilio reports a call's duration in whole seconds, a started second counting."""
+    return -(-micros // MICROS) if micros > 0 else 0

@@ -1,0 +1,344 @@
+"""How calls are placed, received, changed from outside, and what their status callbacks owe.
+
+The one create path for calls: the REST API (``Calls.json``) and a handset dialing one of the
+server's numbers both store the row here and queue its first ``call`` task in the same
+transaction, so an accepted call is a stored call. Input from outside a call's own steps
+(digits, speech, a hang-up from the handset's side; a redirect or hang-up through the API) is
+stored as pending input and the call's step is made due at once (:func:`poke`); the step
+reads it in order with everything else on the call clock.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from email.utils import format_datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, bindparam, select, update
+
+from telephonist.clock import from_micros
+from telephonist.dispatch import queue
+from telephonist.dispatch.call_session import Callback, Session, initial_state
+from telephonist.domain.call_params import CallFacts, billed_minutes, status_params
+from telephonist.domain.calls import FINAL_STATUSES, Behavior, CallRejected, CallRequest, event_of
+from telephonist.domain.sids import new_sid
+from telephonist.errors import TwilioError
+from telephonist.storage.prepared import Prepared
+from telephonist.storage.repositories import applications as applications_repo
+from telephonist.storage.repositories import calls as repo
+from telephonist.storage.repositories import numbers as numbers_repo
+from telephonist.storage.schema import incoming_numbers, tasks
+from telephonist.twiml.voice import Program
+
+CALL = queue.CALL
+INVALID_CALL_STATE = 21220
+
+
+def place_call(
+    conn: Connection, account_sid: str, request: CallRequest, *, now: int
+) -> dict[str, Any]:
+    """Store an outbound-api call and queue its first step; raises :class:`CallRejected`.
+
+    ``From`` must be one of the account's numbers (Twilio also takes a verified caller ID;
+    telephonist has none, so anything else is 21210). An ``ApplicationSid`` stands in for the
+    Url, Method and fallback, which Twilio then ignores.
+    """
+    if not request.from_.startswith("client:") and request.from_ not in numbers_repo.owned_within(
+        conn, [request.from_], account_sid
+    ):
+        raise CallRejected(
+            21210,
+            f"The source phone number provided, {request.from_}, is not yet verified for your "
+            "account. You may only make calls from phone numbers that you've verified or "
+            "purchased from Twilio.",
+        )
+    config: dict[str, Any] = {
+        "url": request.url,
+        "method": request.method,
+        "fallback_url": request.fallback_url,
+        "fallback_method": request.fallback_method,
+        "twiml": request.twiml if request.url is None else None,
+        "status_callback": request.status_callback,
+        "status_callback_method": request.status_callback_method,
+        "events": sorted(request.events),
+        "timeout": request.timeout,
+        "time_limit": request.time_limit,
+        "send_digits": request.send_digits,
+        "machine_detection": request.machine_detection,
+    }
+    if request.application_sid is not None:
+        app = applications_repo.get_application(conn, account_sid, request.application_sid)
+        if app is None:
+            raise CallRejected(21218)
+        voice = json.loads(app["config"])
+        config.update(
+            url=voice.get("voice_url"),
+            method=voice.get("voice_method") or "POST",
+            fallback_url=voice.get("voice_fallback_url"),
+            fallback_method=voice.get("voice_fallback_method") or "POST",
+            twiml=None,
+            application_sid=request.application_sid,
+        )
+    row = _row(
+        account_sid,
+        direction="outbound-api",
+        from_=request.from_,
+        to=request.to,
+        status="queued",
+        config=config,
+        phase="queued",
+        now=now,
+    )
+    repo.insert_call(conn, row)
+    queue.enqueue(conn, CALL, row["sid"], now, {"account_sid": account_sid}, now)
+    return row
+
+
+_NUMBER = Prepared(
+    select(incoming_numbers).where(incoming_numbers.c.phone_number == bindparam("n"))
+)
+
+WELCOME = (
+    '<?xml version="1.0" encoding="UTF-8"?><Response><Say>Thanks for the call. Configure your '
+    'number\'s voice U R L to change this message.</Say><Pause length="1"/><Say>Let us know '
+    "if we can help you in any way during your development, or email support at twilio dot "
+    "com. Thank you, and have a nice day!</Say></Response>"
+)
+"""What a number with no VoiceUrl answers: Twilio's demo greeting, run without a fetch."""
+
+
+def receive_call(
+    conn: Connection, account_sid: str, handset: str, to: str, *, now: int, script: str | None
+) -> dict[str, Any] | None:
+    """A handset dials ``to``: store the inbound call (ringing) and queue its first step. None
+    when ``to`` is not one of ``account_sid``'s numbers (or its subaccounts')."""
+    if to not in numbers_repo.owned_within(conn, [to], account_sid):
+        return None
+    number = _NUMBER.records(conn, {"n": to})[0]
+    settings = json.loads(number["config"])
+    if settings.get("voice_application_sid"):
+        app = applications_repo.get_application(
+            conn, number["account_sid"], settings["voice_application_sid"]
+        )
+        if app is not None:
+            settings = {**settings, **json.loads(app["config"])}
+    config: dict[str, Any] = {
+        "url": settings.get("voice_url") or None,
+        "method": settings.get("voice_method") or "POST",
+        "fallback_url": settings.get("voice_fallback_url") or None,
+        "fallback_method": settings.get("voice_fallback_method") or "POST",
+        "twiml": None if settings.get("voice_url") else WELCOME,
+        "status_callback": settings.get("status_callback") or None,
+        "status_callback_method": settings.get("status_callback_method") or "POST",
+        "events": ["completed"],
+        "caller_script": script,
+    }
+    row = _row(
+        number["account_sid"],
+        direction="inbound",
+        from_=handset,
+        to=to,
+        status="ringing",
+        config=config,
+        phase="inbound",
+        now=now,
+    )
+    row["phone_number_sid"] = number["sid"]
+    row["start_time"] = now
+    repo.insert_call(conn, row)
+    queue.enqueue(conn, CALL, row["sid"], now, {"account_sid": row["account_sid"]}, now)
+    return row
+
+
+def _row(
+    account_sid: str,
+    *,
+    direction: str,
+    from_: str,
+    to: str,
+    status: str,
+    config: Mapping[str, Any],
+    phase: str,
+    now: int,
+) -> dict[str, Any]:
+    return {
+        "sid": new_sid("CA"),
+        "account_sid": account_sid,
+        "parent_call_sid": None,
+        "direction": direction,
+        "from_": from_,
+        "to": to,
+        "phone_number_sid": None,
+        "status": status,
+        "answered_by": None,
+        "caller_name": None,
+        "forwarded_from": None,
+        "date_created": now,
+        "date_updated": now,
+        "start_time": None,
+        "answered_at": None,
+        "end_time": None,
+        "duration": None,
+        "price": None,
+        "price_unit": "USD",
+        "config": json.dumps(config, separators=(",", ":")),
+        "state": json.dumps(initial_state(phase), separators=(",", ":")),
+        "version": 0,
+    }
+
+
+# -- from outside the call ------------------------------------------------------------------
+
+_POKE = Prepared(
+    update(tasks)
+    .where(and_(tasks.c.kind == CALL, tasks.c.ref == bindparam("ref")))
+    .where(tasks.c.lease_owner.is_(None))
+    .where(tasks.c.due_at > bindparam("now"))
+    .values(due_at=bindparam("now"))
+)
+_HAS_TASK = Prepared(
+    select(tasks.c.id).where(tasks.c.kind == CALL).where(tasks.c.ref == bindparam("ref")).limit(1)
+)
+
+
+def poke(conn: Connection, call: Mapping[str, Any], now: int) -> None:
+    """Make the call's next step due now (a call waits in one task at a time)."""
+    _POKE.execute(conn, {"ref": call["sid"], "now": now})
+    if not _HAS_TASK.rows(conn, {"ref": call["sid"]}):
+        queue.enqueue(conn, CALL, call["sid"], now, {"account_sid": call["account_sid"]}, now)
+
+
+def send_input(conn: Connection, call: Mapping[str, Any], kind: str, value: str, now: int) -> None:
+    """Digits, speech or a hang-up for a live call; 21220 for a call that is not live."""
+    if call["status"] in FINAL_STATUSES:
+        raise TwilioError(INVALID_CALL_STATE, f"Call is not in-progress. Cannot {kind}.")
+    if call["status"] != "in-progress" and kind != "hangup":
+        raise TwilioError(INVALID_CALL_STATE, f"Call is {call['status']}: not answered yet")
+    if kind == "digits":  # each ``w`` waits half a second before the keys after it
+        at = now
+        for n, keys in enumerate(value.split("w")):
+            at += 500_000 if n else 0
+            if keys:
+                repo.add_input(conn, call["sid"], at, kind, keys)
+    else:
+        repo.add_input(conn, call["sid"], now, kind, value)
+    poke(conn, call, now)
+
+
+def redirect(
+    conn: Connection, call: Mapping[str, Any], target: Mapping[str, str], now: int
+) -> None:
+    """Run new TwiML (``url`` + ``method``, or ``twiml``) on a live call from now on."""
+    if call["status"] in FINAL_STATUSES:
+        raise TwilioError(INVALID_CALL_STATE, "Call is not in-progress. Cannot redirect.")
+    if call["status"] == "in-progress":
+        repo.add_input(conn, call["sid"], now, "redirect", json.dumps(dict(target)))
+        poke(conn, call, now)
+        return
+    # Not answered yet: the new TwiML is what runs when it is.
+    config = json.loads(call["config"])
+    config.update(
+        url=target.get("url"), method=target.get("method", "POST"), twiml=target.get("twiml")
+    )
+    repo.update_call(conn, call["sid"], {"config": json.dumps(config, separators=(",", ":"))})
+
+
+def cancel(conn: Connection, call: Mapping[str, Any], now: int) -> bool:
+    """End a call that is queued or ringing as ``canceled`` (False: it had moved on)."""
+    if call["status"] not in ("queued", "ringing"):
+        return False
+    session = Session(call, _no_handsets, _no_twiml, [], now)
+    session.cancel(now)
+    values = {**session.changes, "state": session.state_json()}
+    if not repo.save_step(conn, call["sid"], call["version"], values):
+        return False
+    enqueue_callbacks(conn, call, session, now)
+    return True
+
+
+def _no_handsets(number: str) -> Behavior:
+    raise AssertionError("a cancel rings no handset")
+
+
+def _no_twiml(twiml: str, url: str | None) -> Program:
+    raise AssertionError("a cancel runs no TwiML")
+
+
+PRICE_PER_MINUTE = {"inbound": 0.0085, "outbound-api": 0.0140, "outbound-dial": 0.0140}
+"""US list prices per started minute, by direction (negative in the resource, as Twilio)."""
+
+
+def price(direction: str, duration_seconds: int) -> str | None:
+    """What a call costs: per started minute; a call that never connected costs nothing."""
+    minutes = billed_minutes(duration_seconds)
+    if not minutes:
+        return None
+    return f"-{PRICE_PER_MINUTE.get(direction, 0.014) * minutes:.5f}"
+
+
+# -- status callbacks ---------------------------------------------------------------------------
+
+
+def timestamp(micros: int) -> str:
+    return format_datetime(from_micros(micros // 1_000_000 * 1_000_000))
+
+
+def enqueue_callbacks(
+    conn: Connection, call: Mapping[str, Any], session: Session, now: int
+) -> None:
+    """Queue the status callbacks a step owes, in order, as one webhook task (so they are
+    posted one after another, the final one last)."""
+    if not session.callbacks:
+        return
+    config = session.config
+    queue.enqueue(
+        conn,
+        queue.WEBHOOK,
+        call["sid"],
+        now,
+        {
+            "purpose": "status_callback",
+            "account_sid": call["account_sid"],
+            "url": config["status_callback"],
+            "method": config.get("status_callback_method", "POST"),
+            "calls": [_callback(session, c) for c in session.callbacks],
+        },
+        now,
+    )
+
+
+def _callback(session: Session, callback: Callback) -> dict[str, Any]:
+    facts: CallFacts = session.facts(callback.status)
+    return {
+        "event": f"{facts.sid}:{event_of(callback.status)}:{callback.sequence}",
+        "params": status_params(
+            facts,
+            sequence=callback.sequence,
+            timestamp=timestamp(callback.at),
+            duration_seconds=callback.duration,
+        ),
+    }
+
+
+def transcript_json(call: Mapping[str, Any], events: list[dict[str, Any]]) -> dict[str, Any]:
+    """The transcript as the control API answers it: times in seconds from the answer."""
+    zero = call["answered_at"] if call["answered_at"] is not None else call["date_created"]
+    out = []
+    for event in events:
+        at = event.pop("at")
+        out.append({"at": round((at - zero) / 1_000_000, 6), **event})
+    return {"call_sid": call["sid"], "status": call["status"], "events": out}
+
+
+def set_status_callback(
+    conn: Connection, call: Mapping[str, Any], url: str, method: str | None
+) -> None:
+    """Point a call's later status callbacks somewhere else (an API update)."""
+    config = json.loads(call["config"])
+    config["status_callback"] = url
+    if method:
+        config["status_callback_method"] = method
+    if not config.get("events"):
+        config["events"] = ["completed"]
+    repo.update_call(conn, call["sid"], {"config": json.dumps(config, separators=(",", ":"))})

@@ -1,0 +1,244 @@
+"""``call`` tasks: one step of a call -- everything due on its clock, with the TwiML it needs.
+
+A call waits in one ``call`` task at a time, due when its next thing happens (the answer, the
+end of a prompt, a Gather's timeout, a scripted key press). The step loads the row, its waiting
+input and how the handsets answer; plays everything due (:class:`~telephonist.dispatch.
+call_session.Session`), fetching TwiML as the call asks for it through the shared fetcher
+(fallback URL, alerts, cookies as data); and records the step in one transaction, guarded by
+the call's version: the transcript, the status change and the callbacks it owes, child legs,
+alerts, and the task for the next step.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection
+
+from telephonist.clock import Clock
+from telephonist.dispatch import queue
+from telephonist.dispatch.alerts import record_alert
+from telephonist.dispatch.call_session import Child, Fetch, Session
+from telephonist.dispatch.calls import enqueue_callbacks, price
+from telephonist.dispatch.handlers.webhook import Attempts, load_tokens, record_attempts
+from telephonist.dispatch.pipeline import Outbox
+from telephonist.dispatch.tasks import Done, Handler
+from telephonist.domain.call_params import voice_params
+from telephonist.providers.simulator.store import CallBehaviors, call_behaviors
+from telephonist.storage.repositories import calls as repo
+from telephonist.twiml.parse import INVALID_CONTENT_TYPE, Parsed, TwimlError, parse_document
+from telephonist.twiml.vocabulary import VOICE
+from telephonist.twiml.voice import Program, compile_voice
+from telephonist.webhooks.delivery import WebhookClient
+from telephonist.webhooks.fetcher import fetch_twiml
+
+EMPTY = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
+
+
+@functools.lru_cache(maxsize=1024)
+def compiled(twiml: str, url: str | None) -> Program:
+    """A stored document as a program (the same menu runs for many calls: parse it once)."""
+    document = parse_document(
+        twiml.encode("utf-8", "surrogateescape"), "text/xml", vocabulary=VOICE
+    )
+    assert isinstance(document, Parsed)
+    program = compile_voice(document.root, url)
+    return Program(program.instructions, (*document.warnings, *program.warnings))
+
+
+@dataclass(frozen=True, slots=True)
+class _Document:
+    twiml: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What the fetcher wants of a planner: the document, no redirect (voice redirects are
+    instructions, run on the call clock), warnings left for the step to record once."""
+
+    actions: tuple[_Document, ...]
+    redirect: None = None
+    warnings: tuple[()] = ()
+
+
+def voice_planner(body: bytes, content_type: str | None, url: str) -> _Plan:
+    """Check that an answer can run as voice TwiML (raising the fetcher's TwimlError codes)
+    and keep its text; the step compiles it (cached)."""
+    document = parse_document(body, content_type, vocabulary=VOICE)
+    if isinstance(document, str):  # text/plain is a messaging answer, never voice
+        raise TwimlError(INVALID_CONTENT_TYPE, "cannot execute 'text/plain' as voice TwiML")
+    return _Plan((_Document(body.decode("utf-8", "surrogateescape"), url),))
+
+
+@dataclass
+class CallState:
+    calls: dict[str, Mapping[str, Any]]
+    inputs: dict[str, list[tuple[int, int, str, str]]]
+    tokens: dict[str, str]
+    behaviors: dict[str, CallBehaviors]
+    now: int
+
+
+@dataclass
+class Step:
+    session: Session
+    attempts: Attempts
+
+
+class CallHandler(Handler):
+    kind = queue.CALL
+    lane = queue.WEBHOOK_LANE
+
+    def __init__(self, webhooks: WebhookClient, clock: Clock) -> None:
+        self.webhooks = webhooks
+        self.clock = clock
+
+    def load(self, conn: Connection, tasks: Sequence[queue.Task], now: int) -> CallState:
+        refs = [t.ref for t in tasks]
+        calls = repo.calls_by_sid(conn, refs)
+        accounts = {row["account_sid"] for row in calls.values()}
+        return CallState(
+            calls,
+            repo.pending_inputs(conn, refs),
+            load_tokens(conn, tasks),
+            call_behaviors(conn, accounts),
+            now,
+        )
+
+    async def work(self, tasks: Sequence[queue.Task], state: CallState) -> list[Done]:
+        results = []
+        for task in tasks:
+            call = state.calls.get(task.ref)
+            if call is None:
+                results.append(Done(task))
+                continue
+            behaviors = state.behaviors.get(call["account_sid"], CallBehaviors())
+            session = Session(
+                call, behaviors.of, compiled, state.inputs.get(task.ref, []), state.now
+            )
+            attempts: Attempts = []
+            token = state.tokens.get(call["account_sid"])
+            fetch = session.run()
+            count = 0
+            while fetch is not None:
+                document = None
+                if token is not None:
+                    document = await self._fetch(session, fetch, token, count, attempts)
+                count += 1
+                session.fetched(fetch, document)
+                fetch = session.run()
+            results.append(Done(task, value=Step(session, attempts)))
+        return results
+
+    async def _fetch(
+        self, session: Session, fetch: Fetch, token: str, count: int, attempts: Attempts
+    ) -> tuple[str, str | None] | None:
+        sid = session.call["sid"]
+        result = await fetch_twiml(
+            self.webhooks,
+            voice_planner,
+            url=fetch.url,
+            method=fetch.method,
+            params=[*voice_params(session.facts()), *fetch.params],
+            auth_token=token,
+            event=f"{sid}:{session.call['version']}:{count}",
+            now=fetch.at,
+            fallback_url=fetch.fallback_url,
+            fallback_method=fetch.fallback_method,
+        )
+        attempts.extend(result.attempts)
+        if result.code is not None:
+            return None
+        if not result.actions:  # an empty answer: nothing more to do, the call ends
+            return (EMPTY, fetch.url)
+        document = result.actions[-1]
+        try:
+            compiled(document.twiml, document.url)
+        except TwimlError:  # pragma: no cover - the planner parsed the same bytes
+            return None
+        return (document.twiml, document.url)
+
+    def apply(self, conn: Connection, results: Sequence[Done], state: Any, outbox: Outbox) -> None:
+        now = outbox.now
+        for done in results:
+            step: Step | None = done.value
+            if step is None:
+                continue
+            session, call = step.session, step.session.call
+            sid = call["sid"]
+            values = {**session.changes, "state": session.state_json()}
+            if session.ended:
+                values["price"] = price(call["direction"], values.get("duration") or 0)
+            if not repo.save_step(conn, sid, call["version"], values):
+                continue  # another run of this step (or a cancel) got there first
+            record_attempts(conn, done.task, step.attempts, now)
+            for code, detail in session.alerts:
+                record_alert(
+                    conn,
+                    account_sid=call["account_sid"],
+                    code=code,
+                    now=now,
+                    resource_sid=sid,
+                    text=detail,
+                )
+            repo.add_events(conn, session.transcript_rows())
+            self._children(conn, call, session.children.values(), now)
+            enqueue_callbacks(conn, call, session, now)
+            pending = repo.pending_inputs(conn, [sid]).get(sid, [])
+            used = set(session.used_inputs)
+            if session.ended:
+                repo.drop_inputs(conn, [i[0] for i in pending])
+                continue
+            repo.drop_inputs(conn, sorted(used))
+            wake = session.wake_at()
+            if any(i[0] not in used for i in pending):
+                wake = now  # input that came while this step ran
+            if wake is not None:
+                outbox.enqueue(
+                    queue.CALL, sid, max(wake, now), {"account_sid": call["account_sid"]}
+                )
+
+    def _children(
+        self, conn: Connection, parent: Mapping[str, Any], children: Any, now: int
+    ) -> None:
+        existing = repo.calls_by_sid(conn, [c.sid for c in children])
+        for child in children:
+            assert isinstance(child, Child)
+            ended = child.end_time is not None
+            values: dict[str, Any] = {
+                "status": child.status,
+                "date_updated": max(now, child.end_time or child.created_at),
+                "answered_at": child.answered_at,
+                "end_time": child.end_time,
+                "duration": child.duration if ended else None,
+                "price": price("outbound-dial", child.duration or 0) if ended else None,
+            }
+            if child.sid in existing:
+                repo.update_call(conn, child.sid, values)
+                continue
+            repo.insert_call(
+                conn,
+                {
+                    "sid": child.sid,
+                    "account_sid": parent["account_sid"],
+                    "parent_call_sid": parent["sid"],
+                    "direction": "outbound-dial",
+                    "from_": child.from_,
+                    "to": child.to,
+                    "phone_number_sid": None,
+                    "answered_by": None,
+                    "caller_name": None,
+                    "forwarded_from": None,
+                    "date_created": child.created_at,
+                    "start_time": child.created_at,
+                    "price_unit": "USD",
+                    "config": "{}",
+                    "state": '{"phase":"ended","seq":0}' if ended else '{"phase":"leg","seq":0}',
+                    "version": 0,
+                    **values,
+                },
+            )
