@@ -39,6 +39,22 @@ def kinds(events: list[dict[str, Any]]) -> list[str]:
     return [e["kind"] for e in events]
 
 
+def say(*texts: str, hangup: bool = False) -> str:
+    """A document that says ``texts`` (and hangs up), built with the SDK."""
+    response = VoiceResponse()
+    for text in texts:
+        response.say(text)
+    if hangup:
+        response.hangup()
+    return str(response)
+
+
+def dial(number: str, action: str) -> str:
+    response = VoiceResponse()
+    response.dial(number, action=action)
+    return str(response)
+
+
 def menu(action: str) -> str:
     response = VoiceResponse()
     gather = Gather(num_digits=1, action=action, timeout=5)
@@ -94,3 +110,301 @@ def test_outbound_ivr_digits_action_say_hangup(sim: Sim) -> None:
     status = [h for h in sim.app.at("/ivr/status") if h.params["CallSid"] == call.sid]
     assert [h.params["CallStatus"] for h in status] == ["completed"]
     assert status[0].signature_valid and status[0].params["CallDuration"] == fetched.duration
+
+
+def test_wrong_digit_redirects_back_to_the_menu(sim: Sim) -> None:
+    """A wrong key sends the caller back to the menu (Redirect); the right one goes on."""
+    sender, callee = sim.number(), handset()
+    behave(sim, callee, Script="wait 1; press 9; wait 5; press 2")
+
+    def chosen(hit: Hit) -> str:
+        response = VoiceResponse()
+        if hit.params["Digits"] not in ("1", "2"):
+            response.say("Sorry, that is not an option.")
+            response.redirect(sim.app.url("/loop/menu"))
+        else:
+            response.say("Connecting you to support.")
+        return str(response)
+
+    sim.app.on("/loop/menu", lambda hit: menu(sim.app.url("/loop/chosen")))
+    sim.app.on("/loop/chosen", chosen)
+    call = sim.client.calls.create(to=callee, from_=sender, url=sim.app.url("/loop/menu"))
+    sim.advance(0)
+    sim.advance(1)
+    sim.advance(30)
+    assert sim.client.calls(call.sid).fetch().status == "completed"
+    digits = [
+        h.params["Digits"] for h in sim.app.at("/loop/chosen") if h.params["CallSid"] == call.sid
+    ]
+    assert digits == ["9", "2"]
+    assert len([h for h in sim.app.at("/loop/menu") if h.params["CallSid"] == call.sid]) == 2
+    events = transcript(sim, call.sid)
+    assert [e["text"] for e in events if e["kind"] == "say"] == [
+        "Press 1 for sales, 2 for support.",
+        "Sorry, that is not an option.",
+        "Press 1 for sales, 2 for support.",
+        "Connecting you to support.",
+    ]
+    assert "redirect" in kinds(events)
+
+
+def test_speech_input_reaches_the_action(sim: Sim) -> None:
+    sender, callee = sim.number(), handset()
+    behave(sim, callee, Script='wait 0.5; say "billing please"')
+
+    def ask(hit: Hit) -> str:
+        response = VoiceResponse()
+        gather = Gather(input="speech", action=sim.app.url("/speech/heard"))
+        gather.say("How can we help?")
+        response.append(gather)
+        return str(response)
+
+    sim.app.on("/speech/ask", ask)
+    sim.app.on("/speech/heard", lambda hit: say("Thanks"))
+    call = sim.client.calls.create(to=callee, from_=sender, url=sim.app.url("/speech/ask"))
+    sim.advance(0)
+    sim.advance(1)
+    sim.advance(10)
+    heard = [h for h in sim.app.at("/speech/heard") if h.params["CallSid"] == call.sid]
+    assert [h.params["SpeechResult"] for h in heard] == ["billing please"]
+    assert heard[0].signature_valid and float(heard[0].params["Confidence"]) > 0
+    assert sim.client.calls(call.sid).fetch().status == "completed"
+
+
+def test_inbound_call_from_a_handset(sim: Sim) -> None:
+    """A handset dials one of the app's numbers: its VoiceUrl is asked (ringing), its TwiML
+    runs, the caller presses digits from its script, and the number's StatusCallback hears
+    the end."""
+    caller = handset()
+    number = sim.number(
+        voice_url=sim.app.url("/in/voice"), status_callback=sim.app.url("/in/status")
+    )
+    sim.app.on("/in/voice", lambda hit: menu(sim.app.url("/in/chosen")))
+    sim.app.on("/in/chosen", lambda hit: say("Bye", hangup=True))
+    response = sim.http.post(
+        f"/telephonist/v1/Handsets/{caller}/Calls", data={"To": number, "Script": "wait 1; press 1"}
+    )
+    assert response.status_code == 201, response.text
+    sid = response.json()["sid"]
+    assert response.json()["direction"] == "inbound"
+    sim.advance(0)
+    sim.advance(5)
+    first = [h for h in sim.app.at("/in/voice") if h.params["CallSid"] == sid]
+    assert len(first) == 1 and first[0].signature_valid
+    params = first[0].params
+    assert (params["CallStatus"], params["Direction"], params["From"], params["To"]) == (
+        "ringing",
+        "inbound",
+        caller,
+        number,
+    )
+    assert params["FromState"] == "CA" and params["ToCountry"] == "US"
+    assert [h.params["Digits"] for h in sim.app.at("/in/chosen") if h.params["CallSid"] == sid] == [
+        "1"
+    ]
+    call = sim.client.calls(sid).fetch()
+    assert call.status == "completed" and call.direction == "inbound"
+    assert call.price is not None and call.price.startswith("-")
+    ended = [h for h in sim.app.at("/in/status") if h.params["CallSid"] == sid]
+    assert [h.params["CallStatus"] for h in ended] == ["completed"]
+
+
+def test_a_number_without_voice_url_plays_the_welcome(sim: Sim) -> None:
+    caller, number = handset(), sim.number()
+    response = sim.http.post(f"/telephonist/v1/Handsets/{caller}/Calls", data={"To": number})
+    sid = response.json()["sid"]
+    sim.advance(0)
+    sim.advance(30)
+    events = transcript(sim, sid)
+    assert events[0]["kind"] == "say" and "Configure your number's voice U R L" in events[0]["text"]
+    assert events[-1]["kind"] == "hangup"
+
+
+def test_dial_to_a_busy_handset_reports_busy_to_the_action(sim: Sim) -> None:
+    sender, callee, busy = sim.number(), handset(), handset()
+    behave(sim, busy, "busy")
+
+    def dial(hit: Hit) -> str:
+        response = VoiceResponse()
+        response.dial(busy, action=sim.app.url("/dialbusy/after"))
+        return str(response)
+
+    sim.app.on("/dialbusy/start", dial)
+    sim.app.on("/dialbusy/after", lambda hit: say("They are busy"))
+    call = sim.client.calls.create(to=callee, from_=sender, url=sim.app.url("/dialbusy/start"))
+    sim.advance(0)
+    sim.advance(1)
+    sim.advance(5)
+    after = [h for h in sim.app.at("/dialbusy/after") if h.params["CallSid"] == call.sid]
+    assert len(after) == 1
+    assert after[0].params["DialCallStatus"] == "busy"
+    child_sid = after[0].params["DialCallSid"]
+    child = sim.client.calls(child_sid).fetch()
+    assert (child.parent_call_sid, child.direction, child.status, child.to) == (
+        call.sid,
+        "outbound-dial",
+        "busy",
+        busy,
+    )
+    assert [c.sid for c in sim.client.calls.list(parent_call_sid=call.sid)] == [child_sid]
+
+
+def test_dial_bridges_two_handsets(sim: Sim) -> None:
+    """The dialed handset answers after 2 s and hangs up 10 s later: the action sees
+    completed with the bridged duration, and both legs end completed."""
+    sender, callee, agent = sim.number(), handset(), handset()
+    behave(sim, agent, AnswerAfter="2", Script="wait 10; hangup")
+    sim.app.on(
+        "/bridge/start",
+        lambda hit: dial(agent, sim.app.url("/bridge/after")),
+    )
+    sim.app.on("/bridge/after", lambda hit: say(hangup=True))
+    call = sim.client.calls.create(to=callee, from_=sender, url=sim.app.url("/bridge/start"))
+    sim.advance(0)
+    sim.advance(1)
+    sim.advance(2)
+    assert sim.client.calls(call.sid).fetch().status == "in-progress"
+    sim.advance(10)
+    after = [h for h in sim.app.at("/bridge/after") if h.params["CallSid"] == call.sid]
+    assert len(after) == 1
+    params = after[0].params
+    assert (params["DialCallStatus"], params["DialCallDuration"], params["DialBridged"]) == (
+        "completed",
+        "10",
+        "true",
+    )
+    child = sim.client.calls(params["DialCallSid"]).fetch()
+    assert (child.status, child.duration, child._from) == ("completed", "10", sender)
+    parent = sim.client.calls(call.sid).fetch()
+    assert parent.status == "completed" and parent.duration == "12"
+    events = transcript(sim, call.sid)
+    assert kinds(events) == ["dial", "dial-answered", "dial-end", "hangup"]
+
+
+def test_the_api_redirects_a_live_call(sim: Sim) -> None:
+    sender, callee = sim.number(), handset()
+    hold = VoiceResponse()
+    hold.pause(length=60)
+    sim.app.on("/redirect/hold", lambda hit: str(hold))
+    sim.app.on("/redirect/new", lambda hit: say("You were moved"))
+    call = sim.client.calls.create(to=callee, from_=sender, url=sim.app.url("/redirect/hold"))
+    sim.advance(0)
+    sim.advance(1)
+    sim.advance(5)
+    updated = sim.client.calls(call.sid).update(url=sim.app.url("/redirect/new"), method="POST")
+    assert updated.status == "in-progress"
+    sim.advance(0)
+    sim.advance(5)
+    assert sim.client.calls(call.sid).fetch().status == "completed"
+    events = transcript(sim, call.sid)
+    assert kinds(events) == ["pause", "redirect", "say", "hangup"]
+    assert events[1]["at"] == 5.0
+
+
+def test_a_call_canceled_while_ringing(sim: Sim) -> None:
+    sender, callee = sim.number(), handset()
+    behave(sim, callee, AnswerAfter="20")
+    call = sim.client.calls.create(
+        to=callee,
+        from_=sender,
+        url=sim.app.url("/cancel/never"),
+        status_callback=sim.app.url("/cancel/status"),
+        status_callback_event=["initiated", "ringing", "answered", "completed"],
+    )
+    sim.advance(0)
+    sim.advance(3)
+    assert sim.client.calls(call.sid).fetch().status == "ringing"
+    canceled = sim.client.calls(call.sid).update(status="canceled")
+    assert canceled.status == "canceled"
+    sim.advance(30)
+    assert sim.client.calls(call.sid).fetch().status == "canceled"
+    assert not [h for h in sim.app.at("/cancel/never") if h.params.get("CallSid") == call.sid]
+    hits = [h for h in sim.app.at("/cancel/status") if h.params["CallSid"] == call.sid]
+    assert [(h.params["CallStatus"], h.params["SequenceNumber"]) for h in hits] == [
+        ("initiated", "0"),
+        ("ringing", "1"),
+        ("canceled", "2"),
+    ]
+    assert all(h.signature_valid for h in hits)
+
+
+def test_machine_detection_reports_answered_by(sim: Sim) -> None:
+    sender, machine, person = sim.number(), handset(), handset()
+    behave(sim, machine, "machine")
+    sim.app.on("/amd/voice", lambda hit: say("Hello"))
+    calls = {
+        who: sim.client.calls.create(
+            to=who, from_=sender, url=sim.app.url("/amd/voice"), machine_detection="Enable"
+        )
+        for who in (machine, person)
+    }
+    sim.advance(0)
+    sim.advance(1)
+    sim.advance(5)
+    answered = {
+        h.params["To"]: h.params["AnsweredBy"]
+        for h in sim.app.at("/amd/voice")
+        if h.params["CallSid"] in {c.sid for c in calls.values()}
+    }
+    assert answered == {machine: "machine_start", person: "human"}
+    assert sim.client.calls(calls[machine].sid).fetch().answered_by == "machine_start"
+
+
+def test_all_status_events_in_order_and_the_final_one_once(sim: Sim) -> None:
+    sender, callee = sim.number(), handset()
+    sim.app.on("/events/voice", lambda hit: say("one two three four five"))
+    call = sim.client.calls.create(
+        to=callee,
+        from_=sender,
+        url=sim.app.url("/events/voice"),
+        status_callback=sim.app.url("/events/status"),
+        status_callback_event="initiated ringing answered completed",
+    )
+    sim.advance(0)
+    sim.advance(1)
+    sim.advance(5)
+    sim.advance(60)
+    hits = [h for h in sim.app.at("/events/status") if h.params["CallSid"] == call.sid]
+    assert [h.params["CallStatus"] for h in hits] == [
+        "initiated",
+        "ringing",
+        "in-progress",
+        "completed",
+    ]
+    assert [h.params["SequenceNumber"] for h in hits] == ["0", "1", "2", "3"]
+    final = hits[-1].params
+    assert (final["CallDuration"], final["Duration"], final["CallbackSource"]) == (
+        "2",
+        "1",
+        "call-progress-events",
+    )
+    assert "CallDuration" not in hits[2].params
+
+
+def test_an_app_that_fails_plays_the_application_error(sim: Sim) -> None:
+    sender, callee = sim.number(), handset()
+    sim.app.on("/broken/voice", lambda hit: "<Response><Say>unclosed")
+    call = sim.client.calls.create(to=callee, from_=sender, url=sim.app.url("/broken/voice"))
+    sim.advance(0)
+    sim.advance(1)
+    events = transcript(sim, call.sid)
+    assert kinds(events) == ["say", "hangup"]
+    assert "application error" in events[0]["text"]
+    assert sim.client.calls(call.sid).fetch().status == "completed"
+    alerts = [n.error_code for n in sim.client.notifications.list() if n.call_sid == call.sid]
+    assert alerts == ["12100"]
+
+
+def test_busy_and_no_answer_callees(sim: Sim) -> None:
+    sender, busy, silent = sim.number(), handset(), handset()
+    behave(sim, busy, "busy")
+    behave(sim, silent, "no-answer")
+    a = sim.client.calls.create(to=busy, from_=sender, url=sim.app.url("/none"))
+    b = sim.client.calls.create(to=silent, from_=sender, url=sim.app.url("/none"), timeout=15)
+    sim.advance(0)
+    assert sim.client.calls(a.sid).fetch().status == "busy"
+    sim.advance(14)
+    assert sim.client.calls(b.sid).fetch().status == "ringing"
+    sim.advance(1)
+    ended = sim.client.calls(b.sid).fetch()
+    assert (ended.status, ended.duration, ended.price) == ("no-answer", "0", None)

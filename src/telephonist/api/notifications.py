@@ -20,7 +20,8 @@ def notification_json(row: Any, *, instance: bool = False) -> dict[str, Any]:
     out = {
         "account_sid": row["account_sid"],
         "api_version": API_VERSION,
-        "call_sid": None,
+        # An alert about a call names it (a message's alert names no call).
+        "call_sid": row["resource_sid"] if (row["resource_sid"] or "").startswith("CA") else None,
         "date_created": rfc2822(row["date_created"]),
         "date_updated": rfc2822(row["date_created"]),
         "error_code": row["error_code"],
