@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+from starlette.responses import Response
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from tests.e2e.app import Hit
@@ -408,3 +409,130 @@ def test_busy_and_no_answer_callees(sim: Sim) -> None:
     sim.advance(1)
     ended = sim.client.calls(b.sid).fetch()
     assert (ended.status, ended.duration, ended.price) == ("no-answer", "0", None)
+
+
+def test_a_redirect_loop_is_cut_with_11215(sim: Sim) -> None:
+    """A document that only redirects to itself takes no call time: after ten documents at one
+    instant the loop is cut, alert 11215, and the call ends with the application error."""
+    sender, callee = sim.number(), handset()
+
+    def again(hit: Hit) -> str:
+        response = VoiceResponse()
+        response.redirect(sim.app.url("/spin/again"))
+        return str(response)
+
+    sim.app.on("/spin/again", again)
+    call = sim.client.calls.create(to=callee, from_=sender, url=sim.app.url("/spin/again"))
+    sim.advance(0)
+    sim.advance(1)
+    assert sim.client.calls(call.sid).fetch().status == "completed"
+    hits = [h for h in sim.app.at("/spin/again") if h.params["CallSid"] == call.sid]
+    assert len(hits) == 11
+    codes = [n.error_code for n in sim.client.notifications.list() if n.call_sid == call.sid]
+    assert codes == ["11215"]
+    assert kinds(transcript(sim, call.sid))[-2:] == ["say", "hangup"]
+
+
+def test_fallback_url_answers_when_the_url_fails(sim: Sim) -> None:
+    sender, callee = sim.number(), handset()
+    sim.app.on("/fb/voice", lambda hit: Response("boom", status_code=500))
+    sim.app.on("/fb/fallback", lambda hit: say("Fallback speaking"))
+    call = sim.client.calls.create(
+        to=callee,
+        from_=sender,
+        url=sim.app.url("/fb/voice"),
+        fallback_url=sim.app.url("/fb/fallback"),
+    )
+    sim.advance(0)
+    sim.advance(1)
+    fallback = [h for h in sim.app.at("/fb/fallback") if h.params["CallSid"] == call.sid]
+    assert len(fallback) == 1 and fallback[0].signature_valid
+    assert fallback[0].params["ErrorCode"] == "11200"
+    assert fallback[0].params["ErrorUrl"] == sim.app.url("/fb/voice")
+    assert transcript(sim, call.sid)[0]["text"] == "Fallback speaking"
+
+
+def test_an_app_that_fails_mid_call_ends_it_once(sim: Sim) -> None:
+    """The menu works, the action answers 500: the caller hears the application error, the
+    call ends completed, and the final status callback is posted exactly once."""
+    sender, callee = sim.number(), handset()
+    behave(sim, callee, Script="wait 1; press 1")
+    sim.app.on("/mid/menu", lambda hit: menu(sim.app.url("/mid/broken")))
+    sim.app.on("/mid/broken", lambda hit: Response("no", status_code=500))
+    call = sim.client.calls.create(
+        to=callee,
+        from_=sender,
+        url=sim.app.url("/mid/menu"),
+        status_callback=sim.app.url("/mid/status"),
+    )
+    sim.advance(0)
+    sim.advance(1)
+    sim.advance(60)
+    events = transcript(sim, call.sid)
+    assert kinds(events)[-2:] == ["say", "hangup"] and "application error" in events[-2]["text"]
+    statuses = [
+        h.params["CallStatus"] for h in sim.app.at("/mid/status") if h.params["CallSid"] == call.sid
+    ]
+    assert statuses == ["completed"]
+    codes = [n.error_code for n in sim.client.notifications.list() if n.call_sid == call.sid]
+    assert codes == ["11200"]
+
+
+def test_live_digits_and_hangup_through_the_control_api(sim: Sim) -> None:
+    sender, callee = sim.number(), handset()
+    sim.app.on("/live/menu", lambda hit: menu(sim.app.url("/live/chosen")))
+    sim.app.on("/live/chosen", lambda hit: say("Please hold") + "")
+    hold = VoiceResponse()
+    hold.say("Please hold")
+    hold.pause(length=600)
+    sim.app.on("/live/chosen", lambda hit: str(hold))
+    call = sim.client.calls.create(to=callee, from_=sender, url=sim.app.url("/live/menu"))
+    sim.advance(0)
+    sim.advance(1)
+    sim.advance(0.5)
+    pressed = sim.http.post(f"/telephonist/v1/Calls/{call.sid}/Digits", data={"Digits": "2"})
+    assert pressed.status_code == 200, pressed.text
+    sim.advance(0)
+    digits = [
+        h.params["Digits"] for h in sim.app.at("/live/chosen") if h.params["CallSid"] == call.sid
+    ]
+    assert digits == ["2"]
+    sim.advance(30)
+    hung = sim.http.post(f"/telephonist/v1/Calls/{call.sid}/Hangup")
+    assert hung.status_code == 200
+    sim.advance(0)
+    ended = sim.client.calls(call.sid).fetch()
+    assert (ended.status, ended.duration) == ("completed", "31")
+    events = transcript(sim, call.sid)
+    assert events[-1] == {"at": 30.5, "kind": "hangup", "by": "caller"}
+    late = sim.http.post(f"/telephonist/v1/Calls/{call.sid}/Digits", data={"Digits": "1"})
+    assert late.status_code == 400 and late.json()["code"] == 21220
+
+
+def test_a_malformed_script_is_refused_naming_the_step(sim: Sim) -> None:
+    response = sim.http.post(
+        f"/telephonist/v1/Handsets/{handset()}/CallBehavior",
+        data={"Behavior": "answer", "Script": "wait 1; press 12x; hangup"},
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert set(body) == {"code", "message", "more_info", "status"}
+    assert "step 2" in body["message"] and "press 12x" in body["message"]
+
+
+def test_a_long_ivr_runs_on_the_manual_clock(sim: Sim) -> None:
+    """Three hundred verbs and an hour of pauses: the call runs to its end in one advance."""
+    sender, callee = sim.number(), handset()
+    long = VoiceResponse()
+    for n in range(150):
+        long.say(f"Step {n}")
+        long.pause(length=24)
+    sim.app.on("/long/voice", lambda hit: str(long))
+    call = sim.client.calls.create(to=callee, from_=sender, url=sim.app.url("/long/voice"))
+    sim.advance(0)
+    sim.advance(1)
+    sim.advance(4 * 3600)
+    ended = sim.client.calls(call.sid).fetch()
+    assert ended.status == "completed"
+    assert ended.duration == "3720"  # 150 x (24 s of pause + 0.8 s to say "Step n")
+    assert len(transcript(sim, call.sid)) == 301

@@ -23,8 +23,12 @@ def record_alert(
     attempt: Attempt | None = None,
     params: list[tuple[str, str]] | None = None,
     text: str = "",
+    request: tuple[str, str] | None = None,
 ) -> str:
-    """Store one alert; its text is form-encoded like Twilio's ``alert_text``."""
+    """Store one alert; its text is form-encoded like Twilio's ``alert_text``.
+
+    ``request`` (URL, method) names the request an alert is about when no ``attempt`` of
+    this moment is at hand (a verb of a document fetched earlier)."""
     sid = new_sid("NO")
     message = urlencode(
         [
@@ -47,8 +51,8 @@ def record_alert(
             log="1" if log_level(code) == "WARNING" else "0",
             message_text=message,
             more_info=more_info(code),
-            request_method=attempt.method if attempt else None,
-            request_url=attempt.url if attempt else None,
+            request_method=attempt.method if attempt else (request[1] if request else None),
+            request_url=attempt.url if attempt else (request[0] if request else None),
             request_variables=urlencode(params) if params else None,
             response_body=attempt.body[:4096].decode("utf-8", "replace") if attempt else None,
             response_headers=json.dumps(attempt.headers) if attempt else None,

@@ -123,6 +123,7 @@ class Session:
         self._fetches_at: tuple[int, int] = (-1, 0)
         self._pending = [i for i in self.inputs if i[1] <= self.now]
         self._first_event: int = self.state.get("events", 0)
+        self._owed: Fetch | None = None
 
     # -- what the handler reads ----------------------------------------------------------
 
@@ -151,6 +152,13 @@ class Session:
         times = [t for t in self._times() if t is not None]
         return min(times) if times else None
 
+    def document_request(self) -> tuple[str, str] | None:
+        """The URL and method that fetched the document running now (None: inline TwiML)."""
+        doc = self.state.get("doc")
+        if not doc or not doc[1]:
+            return None
+        return (doc[1], doc[2] or "POST")
+
     def state_json(self) -> str:
         self.state["events"] = self._first_event + len(self.transcript)
         return json.dumps(self.state, separators=(",", ":"))
@@ -177,6 +185,8 @@ class Session:
 
     def run(self) -> Fetch | None:
         """Play everything due by now; stop at the first document the call needs."""
+        if self._owed is not None:
+            return self._take_owed()
         while not self.ended:
             phase = self.state["phase"]
             if phase == "queued":
@@ -212,7 +222,7 @@ class Session:
         twiml, url = document
         program = self.compile(twiml, url)
         self._program = program
-        self.state["doc"] = [twiml, url]
+        self.state["doc"] = [twiml, url, fetch.method if url else None]
         for code, detail in program.warnings:
             self.alerts.append((code, detail))
         if fetch.initial and self.call["direction"] == "inbound" and _rejects(program):
@@ -221,9 +231,14 @@ class Session:
             self._hear(at, "hangup", {"by": "twiml", "reason": reject.reason})
             self._end(at, "busy" if reject.reason == "busy" else "no-answer", answered=False)
             return
-        self._effects(voice.advance(program, Position(), voice.Start(at)))
+        # The document may ask for another at once (a <Redirect> first): run() hands it out.
+        self._owed = self._effects(voice.advance(program, Position(), voice.Start(at)))
 
     # -- ringing ------------------------------------------------------------------------
+
+    def _take_owed(self) -> Fetch | None:
+        owed, self._owed = self._owed, None
+        return owed
 
     def _dial_out(self, at: int) -> None:
         """An outbound call leaves the queue: it is initiated and rings the callee."""
@@ -285,9 +300,9 @@ class Session:
             )
         if config.get("twiml"):
             self.fetched(Fetch(at, "", "POST", initial=True), (config["twiml"], None))
-            return None
+            return self._take_owed()
         self.fetched(Fetch(at, "", "POST", initial=True), None)
-        return None
+        return self._take_owed()
 
     def _answer(self, at: int) -> None:
         self._move("in-progress", at)
@@ -310,7 +325,7 @@ class Session:
 
     def program(self) -> Program:
         if self._program is None:
-            twiml, url = self.state["doc"]
+            twiml, url = self.state["doc"][:2]
             self._program = self.compile(twiml, url)
         return self._program
 
@@ -388,7 +403,7 @@ class Session:
             if target.get("url"):
                 return Fetch(at, target["url"], target.get("method", "POST"))
             self.fetched(Fetch(at, "", "POST"), (target["twiml"], None))
-            return None
+            return self._take_owed()
         return None
 
     def _advance(self, event: voice.Event) -> Fetch | None:

@@ -176,6 +176,8 @@ class CallHandler(Handler):
             if not repo.save_step(conn, sid, call["version"], values):
                 continue  # another run of this step (or a cancel) got there first
             record_attempts(conn, done.task, step.attempts, now)
+            # Alerts about the TwiML name the request that fetched it.
+            answer = step.attempts[-1][0] if step.attempts else None
             for code, detail in session.alerts:
                 record_alert(
                     conn,
@@ -183,7 +185,9 @@ class CallHandler(Handler):
                     code=code,
                     now=now,
                     resource_sid=sid,
+                    attempt=answer,
                     text=detail,
+                    request=session.document_request(),
                 )
             repo.add_events(conn, session.transcript_rows())
             self._children(conn, call, session.children.values(), now)
