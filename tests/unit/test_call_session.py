@@ -279,4 +279,4 @@ def test_transcript_positions_continue_across_steps() -> None:
     assert [r["position"] for r in rows] == [0]
     second = Session(line.call, lambda n: Behavior(), compiled, [], T0 + 2 * S)
     second.run()
-    assert [r["position"] for r in second.transcript_rows()][0] == 1
+    assert second.transcript_rows()[0]["position"] == 1
