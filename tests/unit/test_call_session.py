@@ -280,3 +280,40 @@ def test_transcript_positions_continue_across_steps() -> None:
     second = Session(line.call, lambda n: Behavior(), compiled, [], T0 + 2 * S)
     second.run()
     assert second.transcript_rows()[0]["position"] == 1
+
+
+def _dial_many(behaviors: dict[str, Behavior], *numbers: str, timeout: int = 10) -> Line:
+    from twilio.twiml.voice_response import Dial
+
+    response = VoiceResponse()
+    dial = Dial(action="/after", timeout=timeout)
+    for number in numbers:
+        dial.number(number)
+    response.append(dial)
+    line = Line(row(), behaviors)
+    line.docs[URL] = doc(response)
+    line.docs["https://app.example/after"] = doc(VoiceResponse())
+    line.run(T0 + 3600 * S)
+    return line
+
+
+def test_a_dial_rings_every_number_and_bridges_the_first_to_answer() -> None:
+    a, b = "+14155550171", "+14155550172"
+    line = _dial_many(
+        {a: behavior("answer", "5"), b: behavior("answer", "3", "wait 4; hangup")}, a, b
+    )
+    params = dict(line.fetched[-1].params)
+    legs = {child.to: child for child in line.children.values()}
+    assert params["DialCallSid"] == legs[b].sid and params["DialCallDuration"] == "4"
+    assert (legs[a].status, legs[a].end_time) == ("canceled", T0 + S + 3 * S)
+    assert legs[b].status == "completed"
+
+
+def test_a_dial_nobody_answers_reports_what_the_legs_did() -> None:
+    a, b = "+14155550173", "+14155550174"
+    mixed = _dial_many({a: behavior("busy"), b: behavior("no-answer")}, a, b)
+    assert dict(mixed.fetched[-1].params)["DialCallStatus"] == "no-answer"
+    assert mixed.fetched[-1].at == T0 + S + 10 * S
+    both = _dial_many({a: behavior("busy"), b: behavior("busy")}, a, b)
+    assert dict(both.fetched[-1].params)["DialCallStatus"] == "busy"
+    assert sorted(c.status for c in both.children.values()) == ["busy", "busy"]

@@ -440,14 +440,23 @@ class Session:
     # -- <Dial> -------------------------------------------------------------------------
 
     def _place_dial(self, dial: voice.DialVerb) -> None:
+        """Ring every ``<Number>`` of the Dial at once: the first to answer is bridged and the
+        others are canceled; if none answers, the Dial ends when the last leg does (busy if
+        every one was busy, failed if every one failed, else no-answer)."""
         at = self._last_at()
-        target = dial.targets[0] if dial.targets else None
-        if target is None or target.kind != "number":
-            kind = target.kind if target else "nothing"
+        numbers = [t for t in dial.targets if t.kind == "number"]
+        for target in dial.targets:
+            if target.kind != "number":
+                status = "no-answer" if target.kind == "client" else "failed"
+                self.alerts.append(
+                    (
+                        DIAL_CLIENT_UNSUPPORTED,
+                        f"<Dial><{target.kind.capitalize()}> is not simulated; {status}",
+                    )
+                )
+        if not numbers:
+            kind = dial.targets[0].kind if dial.targets else "nothing"
             status = "no-answer" if kind == "client" else "failed"
-            self.alerts.append(
-                (DIAL_CLIENT_UNSUPPORTED, f"<Dial><{kind.capitalize()}> is not simulated; {status}")
-            )
             end_at = at + dial.timeout if status == "no-answer" else at
             self.state["dial"] = {
                 "sid": None,
@@ -456,35 +465,39 @@ class Session:
                 "end_status": status,
             }
             return
-        child = Child(
-            sid=new_sid("CA"),
-            to=target.address,
-            # Twilio's default caller ID for a <Dial> is the calling party's number.
-            from_=dial.caller_id or self.call["from_"],
-            created_at=at,
-        )
+        # Twilio's default caller ID for a <Dial> is the calling party's number.
+        from_ = dial.caller_id or self.call["from_"]
+        legs = [self._leg(target.address, from_, at, dial) for target in numbers]
         if self.transcript and self.transcript[-1][1] == "dial":
-            self.transcript[-1][2]["call_sid"] = child.sid
-        callee = self.behavior_of(target.address)
-        state: dict[str, Any] = {
-            "sid": child.sid,
-            "to": child.to,
-            "from": child.from_,
-            "status": "ringing",
-            "created": at,
-        }
+            self.transcript[-1][2]["call_sid"] = legs[0]["sid"]
+        answering = [leg for leg in legs if leg.get("answer_at") is not None]
+        if answering:
+            winner = min(answering, key=lambda leg: int(leg["answer_at"]))
+        else:
+            last = max(int(leg["end_at"]) for leg in legs)
+            statuses = {leg["end_status"] for leg in legs}
+            status = statuses.pop() if len(statuses) == 1 else "no-answer"
+            winner = {**legs[0], "end_at": last, "end_status": status}
+        winner = {**winner, "status": "ringing", "limit": dial.time_limit}
+        winner["others"] = [leg for leg in legs if leg["sid"] != winner["sid"]]
+        self.state["dial"] = winner
+
+    def _leg(self, to: str, from_: str, at: int, dial: voice.DialVerb) -> dict[str, Any]:
+        """One dialed leg, and how its handset will answer it."""
+        child = Child(sid=new_sid("CA"), to=to, from_=from_, created_at=at)
+        self.children[child.sid] = child
+        callee = self.behavior_of(to)
+        leg: dict[str, Any] = {"sid": child.sid, "to": to, "from": from_, "created": at}
         outcome = callee.outcome()
         if not callee.rings():
-            state.update(end_at=at, end_status=outcome)
+            leg.update(end_at=at, end_status=outcome)
         elif callee.kind == "reject":
-            state.update(end_at=at + REJECT_DELAY_MICROS, end_status="busy")
+            leg.update(end_at=at + REJECT_DELAY_MICROS, end_status="busy")
         elif outcome == "in-progress" and callee.answer_after <= dial.timeout:
-            state.update(answer_at=at + callee.answer_after, end_at=None, end_status="completed")
-            state["limit"] = dial.time_limit
+            leg.update(answer_at=at + callee.answer_after, end_at=None, end_status="completed")
         else:
-            state.update(end_at=at + dial.timeout, end_status="no-answer")
-        self.children[child.sid] = child
-        self.state["dial"] = state
+            leg.update(end_at=at + dial.timeout, end_status="no-answer")
+        return leg
 
     def _dial_answered(self, at: int) -> None:
         dial = self.state["dial"]
@@ -511,6 +524,24 @@ class Session:
                 answered_at=dial.get("answered"),
                 end_time=at,
                 duration=duration,
+            )
+        for other in dial.get("others", ()):
+            # A leg nobody bridged: it ended on its own, or was canceled when another
+            # answered (or when the Dial itself ended first).
+            ends = other.get("end_at")
+            cut = dial.get("answered", at)
+            if ends is not None and ends <= cut:
+                other_status, other_end = other["end_status"], ends
+            else:
+                other_status, other_end = "canceled", cut
+            self.children[other["sid"]] = Child(
+                sid=other["sid"],
+                to=other["to"],
+                from_=other["from"],
+                created_at=other["created"],
+                status=other_status,
+                end_time=other_end,
+                duration=0,
             )
         event = voice.DialEnded(at, status, dial.get("sid"), duration)
         fetch = self._advance(event)
