@@ -261,14 +261,22 @@ class Session:
                 ring_end, outcome = at + timeout, "no-answer"
         else:
             ring_end = at + timeout
-        self.state.update(phase="ringing", ring_end=ring_end, outcome=outcome)
+        # What the carrier planned is kept: the answer (a later step, maybe another worker's)
+        # follows it, and the leg is never handed over twice.
+        self.state.update(
+            phase="ringing",
+            ring_end=ring_end,
+            outcome=outcome,
+            callee=[callee.kind, scripts.format_script(callee.script)],
+        )
 
     def _ring_ends(self, at: int) -> Fetch | None:
         outcome = self.state["outcome"]
         if outcome != "in-progress":
             self._end(at, outcome, answered=False)
             return None
-        callee = self.behavior_of(self.call["to"])
+        kind, script = self.state["callee"]
+        callee = Behavior(kind, 0, scripts.parse(script) if script else ())
         amd = self.config.get("machine_detection")
         if amd:
             if callee.kind == "machine":
@@ -495,6 +503,8 @@ class Session:
             leg.update(end_at=at + REJECT_DELAY_MICROS, end_status="busy")
         elif outcome == "in-progress" and callee.answer_after <= dial.timeout:
             leg.update(answer_at=at + callee.answer_after, end_at=None, end_status="completed")
+            hangup = [a.at for a in scripts.timeline(callee.script) if a.kind == "hangup"]
+            leg["hangup_after"] = hangup[0] if hangup else None
         else:
             leg.update(end_at=at + dial.timeout, end_status="no-answer")
         return leg
@@ -502,8 +512,7 @@ class Session:
     def _dial_answered(self, at: int) -> None:
         dial = self.state["dial"]
         dial.update(status="in-progress", answered=at)
-        callee = self.behavior_of(dial["to"])
-        hangup = next((a.at for a in scripts.timeline(callee.script) if a.kind == "hangup"), None)
+        hangup = dial.get("hangup_after")
         limit = at + int(dial.get("limit") or 14400 * MICROS)
         dial["end_at"] = min(limit, at + hangup) if hangup is not None else limit
         dial["end_status"] = "completed"

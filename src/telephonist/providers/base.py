@@ -17,6 +17,19 @@ its lease runs out and the message is submitted again *with the same key*. A pro
 answer a key it has seen with its first answer and not send again: the simulator keeps the key
 in ``carrier_log`` (unique per message); an upstream adapter passes it to the carrier's own
 idempotency mechanism, or keeps a submit record of its own.
+
+**Call legs.** A call step asks the provider how the far end of each party it may ring will
+answer (:meth:`Provider.plan_calls`): a :class:`~telephonist.domain.calls.Behavior` -- ring for
+so long, then answer as a person or a machine and follow a script; or be busy, not answer,
+fail. The step asks before it needs the answer (for the callee when the call is placed, for a
+document's ``<Dial>`` targets as soon as the document is fetched) and keeps what the plan said
+in the call's state once the leg rings, so a call runs on the call clock with no round trips
+and a restarted step follows the plan already made. The simulator always knows the plan (its
+handset behaviours). A real carrier only learns it as the call progresses; its adapter will
+need the other half of this seam, not built yet: a hand-over when the leg is actually placed
+(recorded before it, as messages are) and progress (ringing, the answer, digits, the hang-up)
+reported through the inbox and read by the step as input on the call clock, the way it reads
+a handset's live input today.
 """
 
 from __future__ import annotations
@@ -27,6 +40,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 if TYPE_CHECKING:
     from telephonist.dispatch.tasks import TaskHandler
+    from telephonist.domain.calls import Behavior
 
 ReceiptStatus = Literal["delivered", "undelivered", "failed", "read"]
 
@@ -104,6 +118,15 @@ class MobileOriginated:
     provider_sid: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class CallLeg:
+    """One party to ring: a call placed for ``account_sid`` from ``from_`` to ``to``."""
+
+    account_sid: str
+    from_: str
+    to: str
+
+
 class CarrierInbox(Protocol):
     """Where providers hand over what the carrier reports."""
 
@@ -131,6 +154,10 @@ class Provider(Protocol):
 
     def task_handlers(self) -> Sequence[TaskHandler]:
         """Handlers for the provider's own timers (its kinds of task), if it has any."""
+        ...
+
+    async def plan_calls(self, legs: Sequence[CallLeg]) -> list[Behavior]:
+        """How the far end of each leg will answer, in order (asked before it rings)."""
         ...
 
     async def close(self) -> None:

@@ -11,8 +11,10 @@ alerts, and the task for the next step.
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Mapping, Sequence
+import json
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,11 +29,12 @@ from telephonist.dispatch.handlers.webhook import Attempts, load_tokens, record_
 from telephonist.dispatch.pipeline import Outbox
 from telephonist.dispatch.tasks import Done, Handler
 from telephonist.domain.call_params import voice_params
-from telephonist.providers.simulator.store import CallBehaviors, call_behaviors
+from telephonist.domain.calls import Behavior
+from telephonist.providers.base import CallLeg, Provider
 from telephonist.storage.repositories import calls as repo
 from telephonist.twiml.parse import INVALID_CONTENT_TYPE, Parsed, TwimlError, parse_document
 from telephonist.twiml.vocabulary import VOICE
-from telephonist.twiml.voice import Program, compile_voice
+from telephonist.twiml.voice import DialVerb, Program, compile_voice
 from telephonist.webhooks.delivery import WebhookClient
 from telephonist.webhooks.fetcher import fetch_twiml
 
@@ -74,12 +77,52 @@ def voice_planner(body: bytes, content_type: str | None, url: str) -> _Plan:
     return _Plan((_Document(body.decode("utf-8", "surrogateescape"), url),))
 
 
+def dialed(program: Program) -> set[str]:
+    """The numbers a program's ``<Dial>``s may ring (known as soon as it is compiled)."""
+    return {
+        target.address
+        for ins in program.instructions
+        if isinstance(ins, DialVerb)
+        for target in ins.targets
+        if target.kind == "number"
+    }
+
+
+def numbers_to_plan(
+    call: Mapping[str, Any], inputs: Sequence[tuple[int, int, str, str]]
+) -> set[str]:
+    """The parties a step of ``call`` may ring before it fetches anything: the callee of a
+    call not yet placed, and the Dial targets of the TwiML it already holds."""
+    config = json.loads(call["config"])
+    state = json.loads(call["state"])
+    numbers: set[str] = set()
+    if state.get("phase") == "queued":
+        numbers.add(call["to"])
+    documents = [config.get("twiml")]
+    if state.get("doc"):
+        documents.append(state["doc"][0])
+    documents += [
+        json.loads(value).get("twiml") for _, _, kind, value in inputs if kind == "redirect"
+    ]
+    for twiml in documents:
+        if twiml:
+            # A document that cannot run rings nobody; the step itself reports it.
+            with contextlib.suppress(TwimlError):
+                numbers |= dialed(compiled(twiml, None))
+    return numbers
+
+
+def _planned(plans: dict[str, Behavior]) -> Callable[[str], Behavior]:
+    """How a party answers, as the carrier planned it (one that was never handed over, the
+    default: one ring, then silence)."""
+    return lambda number: plans.get(number, Behavior())
+
+
 @dataclass
 class CallState:
     calls: dict[str, Mapping[str, Any]]
     inputs: dict[str, list[tuple[int, int, str, str]]]
     tokens: dict[str, str]
-    behaviors: dict[str, CallBehaviors]
     now: int
 
 
@@ -93,21 +136,31 @@ class CallHandler(Handler):
     kind = queue.CALL
     lane = queue.WEBHOOK_LANE
 
-    def __init__(self, webhooks: WebhookClient, clock: Clock) -> None:
+    def __init__(
+        self, webhooks: WebhookClient, clock: Clock, provider: Callable[[], Provider]
+    ) -> None:
         self.webhooks = webhooks
         self.clock = clock
+        self.provider = provider
 
     def load(self, conn: Connection, tasks: Sequence[queue.Task], now: int) -> CallState:
         refs = [t.ref for t in tasks]
-        calls = repo.calls_by_sid(conn, refs)
-        accounts = {row["account_sid"] for row in calls.values()}
         return CallState(
-            calls,
+            repo.calls_by_sid(conn, refs),
             repo.pending_inputs(conn, refs),
             load_tokens(conn, tasks),
-            call_behaviors(conn, accounts),
             now,
         )
+
+    async def _plan(
+        self, call: Mapping[str, Any], numbers: set[str], plans: dict[str, Behavior]
+    ) -> None:
+        """Hand the legs this call may ring to the carrier, once each, for how they answer."""
+        new = sorted(numbers - plans.keys())
+        if not new:
+            return
+        legs = [CallLeg(call["account_sid"], call["from_"], number) for number in new]
+        plans.update(zip(new, await self.provider().plan_calls(legs), strict=True))
 
     async def work(self, tasks: Sequence[queue.Task], state: CallState) -> list[Done]:
         results = []
@@ -116,10 +169,10 @@ class CallHandler(Handler):
             if call is None:
                 results.append(Done(task))
                 continue
-            behaviors = state.behaviors.get(call["account_sid"], CallBehaviors())
-            session = Session(
-                call, behaviors.of, compiled, state.inputs.get(task.ref, []), state.now
-            )
+            inputs = state.inputs.get(task.ref, [])
+            plans: dict[str, Behavior] = {}
+            await self._plan(call, numbers_to_plan(call, inputs), plans)
+            session = Session(call, _planned(plans), compiled, inputs, state.now)
             attempts: Attempts = []
             token = state.tokens.get(call["account_sid"])
             fetch = session.run()
@@ -128,6 +181,8 @@ class CallHandler(Handler):
                 document = None
                 if token is not None:
                     document = await self._fetch(session, fetch, token, count, attempts)
+                if document is not None:
+                    await self._plan(call, dialed(compiled(*document)), plans)
                 count += 1
                 session.fetched(fetch, document)
                 fetch = session.run()

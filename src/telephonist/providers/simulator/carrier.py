@@ -27,8 +27,10 @@ from sqlalchemy import Connection
 
 from telephonist.clock import Clock, to_micros
 from telephonist.dispatch import queue
+from telephonist.domain.calls import Behavior
 from telephonist.providers.base import (
     Accepted,
+    CallLeg,
     CarrierInbox,
     MobileOriginated,
     Outbound,
@@ -92,6 +94,16 @@ class Simulator:
         """The receipts due at once for these messages, whose hand-over is being recorded."""
         held = self._settling
         return [held.pop(sid)[1] for sid in sids if sid in held]
+
+    # -- calls ---------------------------------------------------------------------------------
+
+    async def plan_calls(self, legs: Sequence[CallLeg]) -> list[Behavior]:
+        """How each handset answers: the behaviour its account (or the account's parent) set
+        for the number or a pattern matching it, else one ring and silence."""
+        if not legs:
+            return []
+        behaviors = await self.db.read(store.call_behaviors, {leg.account_sid for leg in legs})
+        return [behaviors.get(leg.account_sid, store.CallBehaviors()).of(leg.to) for leg in legs]
 
     # -- outbound ------------------------------------------------------------------------------
 
