@@ -536,3 +536,29 @@ def test_a_long_ivr_runs_on_the_manual_clock(sim: Sim) -> None:
     assert ended.status == "completed"
     assert ended.duration == "3720"  # 150 x (24 s of pause + 0.8 s to say "Step n")
     assert len(transcript(sim, call.sid)) == 301
+
+
+def test_cookies_an_app_sets_travel_with_the_rest_of_the_call(sim: Sim) -> None:
+    """Twilio keeps an app's cookies for the duration of a call: a session-based IVR works."""
+    sender, callee, other = sim.number(), handset(), handset()
+    behave(sim, callee, Script="wait 1; press 1")
+    behave(sim, other, Script="wait 1; press 1")
+
+    def start(hit: Hit) -> Response:
+        response = Response(menu(sim.app.url("/cookie/next")), media_type="application/xml")
+        response.set_cookie("ivr", f"session-{hit.params['To'][-4:]}")
+        return response
+
+    sim.app.on("/cookie/start", start)
+    sim.app.on("/cookie/next", lambda hit: say("ok"))
+    first = sim.client.calls.create(to=callee, from_=sender, url=sim.app.url("/cookie/start"))
+    second = sim.client.calls.create(to=other, from_=sender, url=sim.app.url("/cookie/start"))
+    sim.advance(0)
+    sim.advance(1)
+    sim.advance(5)
+    cookies = {h.params["CallSid"]: h.headers.get("cookie") for h in sim.app.at("/cookie/next")}
+    assert cookies == {
+        first.sid: f"ivr=session-{callee[-4:]}",
+        second.sid: f"ivr=session-{other[-4:]}",
+    }
+    assert all("cookie" not in h.headers for h in sim.app.at("/cookie/start"))

@@ -152,6 +152,20 @@ class Session:
         times = [t for t in self._times() if t is not None]
         return min(times) if times else None
 
+    @property
+    def cookies(self) -> str | None:
+        """The cookies the app set during this call (a jar as JSON), sent with each later
+        request of the call, as Twilio keeps them for a call's duration."""
+        jar = self.state.get("cookies")
+        return str(jar) if jar else None
+
+    @cookies.setter
+    def cookies(self, jar: str | None) -> None:
+        if jar and not self.ended:
+            self.state["cookies"] = jar
+        else:
+            self.state.pop("cookies", None)
+
     def document_request(self) -> tuple[str, str] | None:
         """The URL and method that fetched the document running now (None: inline TwiML)."""
         doc = self.state.get("doc")

@@ -35,6 +35,7 @@ from telephonist.storage.repositories import calls as repo
 from telephonist.twiml.parse import INVALID_CONTENT_TYPE, Parsed, TwimlError, parse_document
 from telephonist.twiml.vocabulary import VOICE
 from telephonist.twiml.voice import DialVerb, Program, compile_voice
+from telephonist.webhooks.cookies import NO_COOKIES, CookieJar
 from telephonist.webhooks.delivery import WebhookClient
 from telephonist.webhooks.fetcher import fetch_twiml
 
@@ -193,6 +194,7 @@ class CallHandler(Handler):
         self, session: Session, fetch: Fetch, token: str, count: int, attempts: Attempts
     ) -> tuple[str, str | None] | None:
         sid = session.call["sid"]
+        jar = CookieJar.from_json(session.cookies) if session.cookies else NO_COOKIES
         result = await fetch_twiml(
             self.webhooks,
             voice_planner,
@@ -204,7 +206,10 @@ class CallHandler(Handler):
             now=fetch.at,
             fallback_url=fetch.fallback_url,
             fallback_method=fetch.fallback_method,
+            cookies=jar,
         )
+        if result.cookies != jar:
+            session.cookies = result.cookies.to_json() if result.cookies else None
         attempts.extend(result.attempts)
         if result.code is not None:
             return None
