@@ -99,7 +99,7 @@ def build_dispatch(
                 media_timeout=settings.webhook_timeout,
             ),
             CallbackHandler(webhooks),
-            CallHandler(webhooks, clock, registry_of_providers.get),
+            CallHandler(webhooks, clock, registry_of_providers.get, db),
             InboundHandler(webhooks, clock, mps=settings.mps),
             SweepHandler(),
         ]

@@ -562,3 +562,64 @@ def test_cookies_an_app_sets_travel_with_the_rest_of_the_call(sim: Sim) -> None:
         second.sid: f"ivr=session-{other[-4:]}",
     }
     assert all("cookie" not in h.headers for h in sim.app.at("/cookie/start"))
+
+
+def test_dial_to_one_of_the_servers_numbers_runs_its_voice_url(sim: Sim) -> None:
+    """The dialed number's own app answers (an inbound call there, signed, Direction inbound),
+    talks for 2 s and hangs up: the dialing call's action hears completed, bridged."""
+    sender, callee = sim.number(), handset()
+    desk = sim.number(voice_url=sim.app.url("/desk/voice"))
+    sim.app.on("/owned/start", lambda hit: dial(desk, sim.app.url("/owned/after")))
+    sim.app.on("/desk/voice", lambda hit: say("Front desk speaking", hangup=True))
+    sim.app.on("/owned/after", lambda hit: say("Thanks for waiting"))
+    call = sim.client.calls.create(to=callee, from_=sender, url=sim.app.url("/owned/start"))
+    sim.advance(0)
+    sim.advance(1)
+    sim.advance(10)
+    desk_hits = [h for h in sim.app.at("/desk/voice") if h.params["From"] == sender]
+    assert len(desk_hits) == 1 and desk_hits[0].signature_valid
+    assert (desk_hits[0].params["Direction"], desk_hits[0].params["To"]) == ("inbound", desk)
+    after = [h for h in sim.app.at("/owned/after") if h.params["CallSid"] == call.sid]
+    assert len(after) == 1
+    params = after[0].params
+    assert (params["DialCallStatus"], params["DialBridged"], params["DialCallDuration"]) == (
+        "completed",
+        "true",
+        "2",  # "Front desk speaking": 1.2 s, a started second counting
+    )
+    leg = sim.client.calls(params["DialCallSid"]).fetch()
+    assert (leg.direction, leg.parent_call_sid, leg.status) == (
+        "outbound-dial",
+        call.sid,
+        "completed",
+    )
+    inbound = sim.client.calls(desk_hits[0].params["CallSid"]).fetch()
+    assert (inbound.direction, inbound.status, inbound.to) == ("inbound", "completed", desk)
+    assert kinds(transcript(sim, call.sid)) == [
+        "dial",
+        "dial-answered",
+        "dial-end",
+        "say",
+        "hangup",
+    ]
+
+
+def test_hanging_up_on_a_dialed_number_hangs_up_its_app_too(sim: Sim) -> None:
+    sender, callee = sim.number(), handset()
+    behave(sim, callee, Script="wait 5; hangup")
+    desk = sim.number(voice_url=sim.app.url("/hold/voice"))
+    hold = VoiceResponse()
+    hold.pause(length=600)
+    sim.app.on("/hold/start", lambda hit: dial(desk, sim.app.url("/hold/after")))
+    sim.app.on("/hold/voice", lambda hit: str(hold))
+    call = sim.client.calls.create(to=callee, from_=sender, url=sim.app.url("/hold/start"))
+    sim.advance(0)
+    sim.advance(1)
+    sim.advance(10)
+    inbound_sid = next(
+        h.params["CallSid"] for h in sim.app.at("/hold/voice") if h.params["From"] == sender
+    )
+    inbound = sim.client.calls(inbound_sid).fetch()
+    assert (inbound.status, inbound.duration) == ("completed", "5")
+    assert transcript(sim, inbound_sid)[-1] == {"at": 5.0, "kind": "hangup", "by": "remote"}
+    assert sim.client.calls(call.sid).fetch().status == "completed"

@@ -80,6 +80,13 @@ class Child:
     answered_at: int | None = None
     end_time: int | None = None
     duration: int | None = None
+    # A leg to one of the server's own numbers: the inbound call it makes there (which runs
+    # that number's VoiceUrl and tells this call when it answers and ends).
+    inbound_sid: str | None = None
+
+
+APP = "app"
+"""The plan for a party that is one of the server's numbers: its app answers, not a handset."""
 
 
 def position_of(raw: list[Any] | None) -> Position:
@@ -112,6 +119,9 @@ class Session:
     callbacks: list[Callback] = field(default_factory=list)
     alerts: list[tuple[int, str]] = field(default_factory=list)
     children: dict[str, Child] = field(default_factory=dict)
+    notices: list[tuple[str, int, str, str]] = field(default_factory=list)
+    """Input for other calls, ``(call sid, at, kind, value)``: the two ends of a ``<Dial>`` to
+    one of the server's numbers tell each other when they answer and hang up."""
     used_inputs: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -259,6 +269,8 @@ class Session:
         self._callback("initiated", at)
         self.changes["start_time"] = at
         callee = self.behavior_of(self.call["to"])
+        if callee.kind == APP:  # one of the server's numbers, called through the API
+            callee = Behavior()  # (not bridged to its app: it answers as a plain handset)
         if not callee.rings():
             # Busy (or failing) at once: the call never rings, and reports only its end.
             self.status = "ringing"
@@ -338,6 +350,9 @@ class Session:
                 else (),
                 at,
             )
+            bridge = self.config.get("bridge")
+            if bridge:
+                self.notices.append((bridge["parent"], at, "leg-answered", bridge["leg"]))
         self.state["phase"] = "live"
 
     def _plan_script(self, steps: tuple[scripts.Step, ...], at: int) -> None:
@@ -418,6 +433,8 @@ class Session:
             self._hear(at, "hangup", {"by": value or "caller"})
             self._hang_up(at)
             return None
+        if kind in ("leg-answered", "leg-ended"):
+            return self._leg_news(at, kind, value)
         if kind == "redirect":  # an API update: new TwiML now
             target = json.loads(value)
             self._hear(at, "redirect", {"url": target.get("url") or "twiml"})
@@ -427,6 +444,21 @@ class Session:
             self.fetched(Fetch(at, "", "POST"), (target["twiml"], None))
             return self._take_owed()
         return None
+
+    def _leg_news(self, at: int, kind: str, value: str) -> Fetch | None:
+        """The call a ``<Dial>`` made to one of the server's numbers answered or ended."""
+        dial = self.state.get("dial")
+        leg = value if kind == "leg-answered" else json.loads(value)["leg"]
+        if not dial or dial.get("sid") != leg:
+            return None  # news of a leg this call no longer waits for
+        if kind == "leg-answered":
+            if dial["status"] == "ringing":
+                self._dial_answered(at)
+            return None
+        news = json.loads(value)
+        status = "completed" if dial["status"] == "in-progress" else news["status"]
+        dial["inbound"] = None  # that end is over: nothing to tell it
+        return self._dial_over(at, status)
 
     def _advance(self, event: voice.Event) -> Fetch | None:
         pos = position_of(self.state.get("pos"))
@@ -493,7 +525,10 @@ class Session:
         if self.transcript and self.transcript[-1][1] == "dial":
             self.transcript[-1][2]["call_sid"] = legs[0]["sid"]
         answering = [leg for leg in legs if leg.get("answer_at") is not None]
-        if answering:
+        apps = [leg for leg in legs if leg.get("inbound")]
+        if apps:  # an app answers as soon as its TwiML runs: before any handset
+            winner = apps[0]
+        elif answering:
             winner = min(answering, key=lambda leg: int(leg["answer_at"]))
         else:
             last = max(int(leg["end_at"]) for leg in legs)
@@ -510,6 +545,12 @@ class Session:
         self.children[child.sid] = child
         callee = self.behavior_of(to)
         leg: dict[str, Any] = {"sid": child.sid, "to": to, "from": from_, "created": at}
+        if callee.kind == APP:
+            # One of the server's numbers: an inbound call there runs its VoiceUrl, and says
+            # when it answers and ends; unanswered, the Dial times out as for a handset.
+            child.inbound_sid = new_sid("CA")
+            leg.update(inbound=child.inbound_sid, end_at=at + dial.timeout, end_status="no-answer")
+            return leg
         outcome = callee.outcome()
         if not callee.rings():
             leg.update(end_at=at, end_status=outcome)
@@ -531,9 +572,20 @@ class Session:
         dial["end_at"] = min(limit, at + hangup) if hangup is not None else limit
         dial["end_status"] = "completed"
         self._hear(at, "dial-answered", {"call_sid": dial["sid"]})
+        self.children[dial["sid"]] = Child(
+            sid=dial["sid"],
+            to=dial["to"],
+            from_=dial["from"],
+            created_at=dial["created"],
+            status="in-progress",
+            answered_at=at,
+        )
 
     def _dial_over(self, at: int, status: str) -> Fetch | None:
         dial = self.state.pop("dial")
+        for leg in (dial, *dial.get("others", ())):
+            if leg.get("inbound"):  # the call at the server's number hangs up with this end
+                self.notices.append((leg["inbound"], at, "hangup", "remote"))
         duration = 0
         if dial.get("answered") is not None:
             duration = _whole_seconds(at - dial["answered"])
@@ -590,6 +642,10 @@ class Session:
             duration = _whole_seconds(at - self.answered_at)
         self._move(status, at, duration=duration)
         self.changes.update(end_time=at, duration=duration)
+        bridge = self.config.get("bridge")
+        if bridge:
+            told = json.dumps({"leg": bridge["leg"], "status": status, "answered": answered})
+            self.notices.append((bridge["parent"], at, "leg-ended", told))
         self.changes.setdefault("start_time", self.call["start_time"] or at)
         self.state = {"phase": "ended", "seq": self.state["seq"], "events": self.state["events"]}
 

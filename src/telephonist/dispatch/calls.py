@@ -115,7 +115,33 @@ def receive_call(
     when ``to`` is not one of ``account_sid``'s numbers (or its subaccounts')."""
     if to not in numbers_repo.owned_within(conn, [to], account_sid):
         return None
-    number = _NUMBER.records(conn, {"n": to})[0]
+    return _inbound(conn, handset, to, now=now, extra={"caller_script": script})
+
+
+def receive_dialed(
+    conn: Connection, sid: str, from_: str, to: str, *, parent: str, leg: str, now: int
+) -> dict[str, Any] | None:
+    """A ``<Dial>`` rings one of the server's numbers: the inbound call there (``sid``), which
+    runs that number's VoiceUrl and tells the dialing call (``parent``, its leg ``leg``) when
+    it answers and ends. None if nobody owns ``to`` any more."""
+    return _inbound(
+        conn, from_, to, now=now, sid=sid, extra={"bridge": {"parent": parent, "leg": leg}}
+    )
+
+
+def _inbound(
+    conn: Connection,
+    from_: str,
+    to: str,
+    *,
+    now: int,
+    extra: Mapping[str, Any],
+    sid: str | None = None,
+) -> dict[str, Any] | None:
+    found = _NUMBER.records(conn, {"n": to})
+    if not found:
+        return None
+    number = found[0]
     settings = json.loads(number["config"])
     if settings.get("voice_application_sid"):
         app = applications_repo.get_application(
@@ -132,18 +158,20 @@ def receive_call(
         "status_callback": settings.get("status_callback") or None,
         "status_callback_method": settings.get("status_callback_method") or "POST",
         "events": ["completed"],
-        "caller_script": script,
+        **extra,
     }
     row = _row(
         number["account_sid"],
         direction="inbound",
-        from_=handset,
+        from_=from_,
         to=to,
         status="ringing",
         config=config,
         phase="inbound",
         now=now,
     )
+    if sid is not None:
+        row["sid"] = sid
     row["phone_number_sid"] = number["sid"]
     row["start_time"] = now
     repo.insert_call(conn, row)

@@ -23,15 +23,17 @@ from sqlalchemy import Connection
 from telephonist.clock import Clock
 from telephonist.dispatch import queue
 from telephonist.dispatch.alerts import record_alert
-from telephonist.dispatch.call_session import Child, Fetch, Session
-from telephonist.dispatch.calls import enqueue_callbacks, price
+from telephonist.dispatch.call_session import APP, Child, Fetch, Session
+from telephonist.dispatch.calls import enqueue_callbacks, poke, price, receive_dialed
 from telephonist.dispatch.handlers.webhook import Attempts, load_tokens, record_attempts
 from telephonist.dispatch.pipeline import Outbox
 from telephonist.dispatch.tasks import Done, Handler
 from telephonist.domain.call_params import voice_params
-from telephonist.domain.calls import Behavior
+from telephonist.domain.calls import FINAL_STATUSES, Behavior
 from telephonist.providers.base import CallLeg, Provider
+from telephonist.storage.database import Database
 from telephonist.storage.repositories import calls as repo
+from telephonist.storage.repositories import numbers as numbers_repo
 from telephonist.twiml.parse import INVALID_CONTENT_TYPE, Parsed, TwimlError, parse_document
 from telephonist.twiml.vocabulary import VOICE
 from telephonist.twiml.voice import DialVerb, Program, compile_voice
@@ -138,11 +140,16 @@ class CallHandler(Handler):
     lane = queue.WEBHOOK_LANE
 
     def __init__(
-        self, webhooks: WebhookClient, clock: Clock, provider: Callable[[], Provider]
+        self,
+        webhooks: WebhookClient,
+        clock: Clock,
+        provider: Callable[[], Provider],
+        db: Database,
     ) -> None:
         self.webhooks = webhooks
         self.clock = clock
         self.provider = provider
+        self.db = db
 
     def load(self, conn: Connection, tasks: Sequence[queue.Task], now: int) -> CallState:
         refs = [t.ref for t in tasks]
@@ -158,6 +165,12 @@ class CallHandler(Handler):
     ) -> None:
         """Hand the legs this call may ring to the carrier, once each, for how they answer."""
         new = sorted(numbers - plans.keys())
+        if not new:
+            return
+        # The server's own numbers answer with their app, not through the carrier.
+        ours = await self.db.read(numbers_repo.owned_among, new)
+        plans.update(dict.fromkeys(ours, Behavior(APP)))
+        new = [number for number in new if number not in ours]
         if not new:
             return
         legs = [CallLeg(call["account_sid"], call["from_"], number) for number in new]
@@ -252,6 +265,7 @@ class CallHandler(Handler):
             repo.add_events(conn, session.transcript_rows())
             self._children(conn, call, session.children.values(), now)
             enqueue_callbacks(conn, call, session, now)
+            self._notify(conn, session.notices, now)
             pending = repo.pending_inputs(conn, [sid]).get(sid, [])
             used = set(session.used_inputs)
             if session.ended:
@@ -265,6 +279,20 @@ class CallHandler(Handler):
                 outbox.enqueue(
                     queue.CALL, sid, max(wake, now), {"account_sid": call["account_sid"]}
                 )
+
+    def _notify(
+        self, conn: Connection, notices: Sequence[tuple[str, int, str, str]], now: int
+    ) -> None:
+        """Hand the other end of a bridged ``<Dial>`` what this step did (answered, ended)."""
+        if not notices:
+            return
+        targets = repo.calls_by_sid(conn, [sid for sid, *_ in notices])
+        for sid, at, kind, value in notices:
+            target = targets.get(sid)
+            if target is None or target["status"] in FINAL_STATUSES:
+                continue
+            repo.add_input(conn, sid, at, kind, value)
+            poke(conn, target, now)
 
     def _children(
         self, conn: Connection, parent: Mapping[str, Any], children: Any, now: int
@@ -284,6 +312,16 @@ class CallHandler(Handler):
             if child.sid in existing:
                 repo.update_call(conn, child.sid, values)
                 continue
+            if child.inbound_sid is not None:
+                receive_dialed(
+                    conn,
+                    child.inbound_sid,
+                    child.from_,
+                    child.to,
+                    parent=parent["sid"],
+                    leg=child.sid,
+                    now=child.created_at,
+                )
             repo.insert_call(
                 conn,
                 {
