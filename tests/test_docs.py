@@ -154,3 +154,61 @@ def test_documented_command_exists(doc: str, invocation: str) -> None:
     """Every `telephonist …` command (and flag) the docs show is one the CLI has."""
     problem = check_invocation(invocation)
     assert problem is None, f"{doc}: `{invocation}`: {problem}"
+
+
+def documented_paths() -> list[tuple[str, str | None]]:
+    """Every (concrete path, method or None) README.md and docs/*.md name, relative paths
+    after a method tried under each root."""
+    found: list[tuple[str, str | None]] = []
+    for _, named, method in documented_routes():
+        method_and_path = METHOD_PATH.match(named)
+        paths = [root + method_and_path.group(2) for root in ROOTS] if method_and_path else [named]
+        for path in paths:
+            concrete = re.sub(r"\{[^}/]*\}", "x1", path.split("?", 1)[0]).rstrip(".:")
+            found.append((concrete, method))
+    return found
+
+
+def control_routes() -> list[tuple[str, str, re.Pattern[str]]]:
+    """(path as in the route table, method, regex) for every route of the control API (and
+    /healthz), HEAD aside. The REST API's are listed by resource in docs/api.md's table."""
+
+    def walk(items: list[Any], prefix: str) -> Iterator[tuple[str, str, re.Pattern[str]]]:
+        for item in items:
+            if isinstance(item, Mount):
+                yield from walk(list(item.routes), prefix + item.path)
+            elif isinstance(item, Route):
+                regex, _, _ = compile_path(prefix + item.path)
+                for method in sorted(set(item.methods or ()) - {"HEAD"}):
+                    yield prefix + item.path, method, regex
+
+    return [r for r in walk(routes, "") if r[0].startswith(("/telephonist/v1/", "/healthz"))]
+
+
+DOCUMENTED = documented_paths()
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "regex"), control_routes(), ids=[f"{m} {p}" for p, m, _ in control_routes()]
+)
+def test_every_control_route_is_documented(path: str, method: str, regex: re.Pattern[str]) -> None:
+    """Every control-API route is named in the docs, with its method or without any."""
+    assert any(regex.match(p) and m in (None, method) for p, m in DOCUMENTED), f"{method} {path}"
+
+
+def leaf_commands() -> list[str]:
+    def walk(command: Any, path: list[str]) -> Iterator[str]:
+        if not hasattr(command, "commands"):
+            yield " ".join(path)
+            return
+        for name, sub in command.commands.items():
+            yield from walk(sub, [*path, name])
+
+    return list(walk(typer.main.get_command(cli), ["telephonist"]))
+
+
+@pytest.mark.parametrize("command", leaf_commands())
+def test_every_command_is_documented(command: str) -> None:
+    """Every command the CLI has is shown in the docs."""
+    shown = {invocation for _, invocation in documented_commands()}
+    assert any(i == command or i.startswith(command + " ") for i in shown), command

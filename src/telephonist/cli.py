@@ -12,6 +12,7 @@ import contextlib
 import enum
 import gc
 import inspect
+import json
 import logging
 import shlex
 import signal
@@ -29,6 +30,7 @@ from rich.markup import escape
 from telephonist import shims
 from telephonist.app import build_dispatch, create_app, prepare
 from telephonist.clock import SystemClock
+from telephonist.domain.calls import BEHAVIORS
 from telephonist.server import uvicorn_config
 from telephonist.settings import SERVE, SETTINGS, WORKER, Setting, SettingError, Settings, lookup
 from telephonist.storage.seed import BadCredentialsSetting, DefaultAccount
@@ -467,6 +469,175 @@ def sim_scenario(
             typer.echo(f"{item['name']:<18} {item['description']}")
         for rule in listing["rules"]:
             typer.echo(f"rule: {rule['pattern']} -> {rule['scenario']} ({rule['source']})")
+
+
+def _control(url: str | None, account_sid: str | None, auth_token: str | None) -> httpx.Client:
+    """An HTTP client for the control API of the server the flags or TELEPHONIST_* name."""
+    base, sid, token = _client_settings(url, account_sid, auth_token)
+    return httpx.Client(base_url=base, auth=(sid, token), timeout=30)
+
+
+def _post(http: httpx.Client, path: str, data: list[tuple[str, str]], ok: int) -> Any:
+    """POST a form to the control API; the JSON answer, or the server's error and exit 1."""
+    response = http.post(path, content=urlencode(data), headers=FORM)
+    if response.status_code != ok:
+        _fail(response)
+    return response.json()
+
+
+def _segment(value: str) -> str:
+    """One path segment: ``+``, ``*`` and ``/`` are escaped so that the server sees them."""
+    return quote(value, safe="")
+
+
+@sim.command("call")
+def sim_call(
+    from_: str = typer.Argument(..., metavar="FROM", help="The handset's number (E.164)"),
+    to: str = typer.Argument(..., help="One of the server's numbers"),
+    script: str = typer.Option(
+        None,
+        "--script",
+        help='What the handset does once answered: wait 2; press 1; say "yes"; hangup',
+    ),
+    url: str = URL_OPT,
+    account_sid: str = SID_OPT,
+    auth_token: str = TOKEN_OPT,
+) -> None:
+    """Call one of the server's numbers from a handset (the number's VoiceUrl answers) and
+    print the call's SID."""
+    data = [("To", to)] + ([("Script", script)] if script else [])
+    with _control(url, account_sid, auth_token) as http:
+        call = _post(http, f"/telephonist/v1/Handsets/{_segment(from_)}/Calls", data, 201)
+    typer.echo(call["sid"])
+
+
+@sim.command("answer")
+def sim_answer(
+    number: str = typer.Argument(..., help="The handset's number (E.164), or a glob (+1555*)"),
+    behavior: str = typer.Option(
+        ...,
+        "--behavior",
+        metavar="BEHAVIOR",
+        help=f"How the handset answers calls: {', '.join(BEHAVIORS)}",
+    ),
+    after: float = typer.Option(
+        None, "--after", help="Seconds of ringing before it answers (default 1: one ring)"
+    ),
+    script: str = typer.Option(
+        None,
+        "--script",
+        help="What it does once answered (answer and machine only): wait 1; press 1; hangup",
+    ),
+    url: str = URL_OPT,
+    account_sid: str = SID_OPT,
+    auth_token: str = TOKEN_OPT,
+) -> None:
+    """Choose how a handset answers the calls your numbers place to it."""
+    data = [("Behavior", behavior)]
+    if after is not None:
+        data.append(("AnswerAfter", repr(after)))
+    if script:
+        data.append(("Script", script))
+    with _control(url, account_sid, auth_token) as http:
+        set_ = _post(http, f"/telephonist/v1/Handsets/{_segment(number)}/CallBehavior", data, 200)
+    line = f"{set_['number']} -> {set_['behavior']}"
+    if set_["behavior"] in ("answer", "machine"):
+        line += f" after {set_['answer_after']:g}s"
+    if set_.get("script"):
+        line += f"; script: {set_['script']}"
+    typer.echo(line)
+
+
+def _live_input(
+    call_sid: str, what: str, data: list[tuple[str, str]], flags: tuple[Any, Any, Any]
+) -> None:
+    with _control(*flags) as http:
+        _post(http, f"/telephonist/v1/Calls/{_segment(call_sid)}/{what}", data, 200)
+
+
+@sim.command("press")
+def sim_press(
+    call_sid: str = typer.Argument(..., metavar="CALLSID", help="A live call (CA…)"),
+    digits: str = typer.Argument(..., help="Keys 0-9, *, #, and w for a half-second pause"),
+    url: str = URL_OPT,
+    account_sid: str = SID_OPT,
+    auth_token: str = TOKEN_OPT,
+) -> None:
+    """Press keys on the handset's side of a live call."""
+    _live_input(call_sid, "Digits", [("Digits", digits)], (url, account_sid, auth_token))
+    typer.echo(f"{call_sid}: pressed {digits}")
+
+
+@sim.command("say")
+def sim_say(
+    call_sid: str = typer.Argument(..., metavar="CALLSID", help="A live call (CA…)"),
+    text: str = typer.Argument(..., help="What the handset says (a <Gather> hears it)"),
+    url: str = URL_OPT,
+    account_sid: str = SID_OPT,
+    auth_token: str = TOKEN_OPT,
+) -> None:
+    """Speak on the handset's side of a live call."""
+    _live_input(call_sid, "Speech", [("Text", text)], (url, account_sid, auth_token))
+    typer.echo(f"{call_sid}: said {text!r}")
+
+
+@sim.command("hangup")
+def sim_hangup(
+    call_sid: str = typer.Argument(..., metavar="CALLSID", help="A call (CA…)"),
+    url: str = URL_OPT,
+    account_sid: str = SID_OPT,
+    auth_token: str = TOKEN_OPT,
+) -> None:
+    """Hang up the handset's side of a call."""
+    _live_input(call_sid, "Hangup", [], (url, account_sid, auth_token))
+    typer.echo(f"{call_sid}: hung up")
+
+
+@sim.command("transcript")
+def sim_transcript(
+    call_sid: str = typer.Argument(..., metavar="CALLSID", help="A call (CA…)"),
+    as_json: bool = typer.Option(False, "--json", help="Print the JSON the control API answers"),
+    url: str = URL_OPT,
+    account_sid: str = SID_OPT,
+    auth_token: str = TOKEN_OPT,
+) -> None:
+    """What the caller heard and did on a call, in order, in seconds from the answer."""
+    with _control(url, account_sid, auth_token) as http:
+        response = http.get(f"/telephonist/v1/Calls/{_segment(call_sid)}/Transcript")
+        if response.status_code != 200:
+            _fail(response)
+    body = response.json()
+    if as_json:
+        typer.echo(json.dumps(body, indent=2))
+        return
+    for line in transcript_lines(body):
+        typer.echo(line)
+
+
+# The field a transcript line leads with, shown bare; the others follow as name=value.
+_LEAD = {"say": "text", "speech": "text", "play": "url", "digits": "digits", "dial": "to"}
+_QUOTED = {"say", "speech"}
+
+
+def transcript_lines(transcript: Mapping[str, Any]) -> list[str]:
+    """A transcript as a table: seconds from the answer, the kind, then its fields."""
+    events = transcript.get("events") or []
+    lines = [f"{transcript['call_sid']}  {transcript['status']}"]
+    if not events:
+        return [*lines, "  (nothing yet)"]
+    width = max(len("kind"), *(len(e["kind"]) for e in events))
+    lines.append(f"{'at':>9}  {'kind':<{width}}  detail")
+    for event in events:
+        kind = event["kind"]
+        fields = {k: v for k, v in event.items() if k not in ("at", "kind")}
+        words = []
+        lead = _LEAD.get(kind)
+        if lead in fields:
+            value = str(fields.pop(lead))
+            words.append(json.dumps(value, ensure_ascii=False) if kind in _QUOTED else value)
+        words += [f"{name}={value}" for name, value in fields.items()]
+        lines.append(f"{event['at']:>9.3f}  {kind:<{width}}  {'  '.join(words)}".rstrip())
+    return lines
 
 
 @cli.command("env")

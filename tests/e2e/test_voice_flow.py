@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+import httpx
 from starlette.responses import Response
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
@@ -623,3 +624,73 @@ def test_hanging_up_on_a_dialed_number_hangs_up_its_app_too(sim: Sim) -> None:
     assert (inbound.status, inbound.duration) == ("completed", "5")
     assert transcript(sim, inbound_sid)[-1] == {"at": 5.0, "kind": "hangup", "by": "remote"}
     assert sim.client.calls(call.sid).fetch().status == "completed"
+
+
+def dial_in(sim: Sim, handset_number: str, to: str, **extra: str) -> str:
+    response = sim.http.post(
+        f"/telephonist/v1/Handsets/{handset_number}/Calls", data={"To": to, **extra}
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["sid"])
+
+
+def test_an_inbound_call_rejected_busy_by_its_first_document_is_busy(sim: Sim) -> None:
+    def reject(hit: Hit) -> str:
+        response = VoiceResponse()
+        response.reject(reason="busy")
+        return str(response)
+
+    sim.app.on("/reject/busy", reject)
+    number = sim.number(voice_url=sim.app.url("/reject/busy"))
+    sid = dial_in(sim, handset(), number)
+    sim.advance(0)
+    events = transcript(sim, sid)
+    assert kinds(events) == ["hangup"] and events[0]["reason"] == "busy"
+    call = sim.client.calls(sid).fetch()
+    assert (call.status, call.duration, call.price) == ("busy", "0", None)
+
+
+def test_dial_end_names_the_leg_when_the_document_goes_on(sim: Sim) -> None:
+    sender, callee = sim.number(), handset()
+    behave(sim, callee, "answer", Script="wait 2; hangup")
+    twiml = VoiceResponse()
+    twiml.dial(callee)
+    twiml.say("The other side hung up.")
+    call = sim.client.calls.create(to=handset(), from_=sender, twiml=str(twiml))
+    sim.advance(0)
+    sim.advance(10)
+    events = transcript(sim, call.sid)
+    assert kinds(events) == ["dial", "dial-answered", "dial-end", "say", "hangup"]
+    dial, end = events[0], events[2]
+    assert (end["status"], end.get("call_sid"), end.get("duration")) == (
+        "completed",
+        dial["call_sid"],
+        "2",
+    )
+
+
+def enqueue_alerts(sim: Sim) -> str:
+    """A call whose document holds an <Enqueue> (skipped with alert 13750); its SID."""
+    call = sim.client.calls.create(
+        to=handset(), from_=sim.number(), twiml="<Response><Enqueue>support</Enqueue></Response>"
+    )
+    sim.advance(0)
+    sim.advance(2)
+    return str(call.sid)
+
+
+def test_a_calls_alerts_name_the_call(sim: Sim) -> None:
+    sid = enqueue_alerts(sim)
+    server = sim.server
+    # Read without the contract check, which these alerts fail on their own (below).
+    listing = httpx.get(
+        f"{server.base_url}/2010-04-01/Accounts/{server.account_sid}/Notifications.json",
+        auth=(server.account_sid, server.auth_token),
+    ).json()["notifications"]
+    mine = [n for n in listing if n["error_code"] == "13750" and "Enqueue" in n["message_text"]]
+    assert [n["call_sid"] for n in mine] == [sid]
+
+
+def test_a_calls_alerts_keep_the_notification_contract(sim: Sim) -> None:
+    enqueue_alerts(sim)
+    assert any(n.error_code == "13750" for n in sim.client.notifications.list())

@@ -23,7 +23,7 @@ def record_alert(
     attempt: Attempt | None = None,
     params: list[tuple[str, str]] | None = None,
     text: str = "",
-    request: tuple[str, str] | None = None,
+    request: tuple[str | None, str] | None = None,
 ) -> str:
     """Store one alert; its text is form-encoded like Twilio's ``alert_text``.
 

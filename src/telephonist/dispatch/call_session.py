@@ -176,11 +176,12 @@ class Session:
         else:
             self.state.pop("cookies", None)
 
-    def document_request(self) -> tuple[str, str] | None:
-        """The URL and method that fetched the document running now (None: inline TwiML)."""
+    def document_request(self) -> tuple[str | None, str]:
+        """The URL and method that fetched the document running now (no URL: TwiML given
+        inline, which counts as POSTed)."""
         doc = self.state.get("doc")
         if not doc or not doc[1]:
-            return None
+            return (None, "POST")
         return (doc[1], doc[2] or "POST")
 
     def state_json(self) -> str:
@@ -211,6 +212,8 @@ class Session:
         """Play everything due by now; stop at the first document the call needs."""
         if self._owed is not None:
             return self._take_owed()
+        if self.state["phase"] in ("queued", "ringing", "inbound"):
+            self._hang_up_unanswered()
         while not self.ended:
             phase = self.state["phase"]
             if phase == "queued":
@@ -235,30 +238,45 @@ class Session:
         at = fetch.at
         if self._count_fetch(at):
             document = None
+        program = None if document is None else self.compile(*document)
         if self.state["phase"] == "inbound":
+            if program is not None and _rejects(program):
+                # <Reject> first: the call is never answered (nor billed).
+                reject = program.instructions[0]
+                assert isinstance(reject, voice.Reject)
+                self._hear(at, "hangup", {"by": "twiml", "reason": reject.reason})
+                self._end(at, "busy" if reject.reason == "busy" else "no-answer", answered=False)
+                return
             # Twilio answers an inbound call by running its first document.
             self._answer(at)
-        if document is None:
+        if document is None or program is None:
             self._hear(at, "say", {"text": APPLICATION_ERROR, "voice": "man", "language": "en-US"})
             self._hear(at, "hangup", {"by": "twiml", "reason": "application error"})
             self._end(at, "completed")
             return
         twiml, url = document
-        program = self.compile(twiml, url)
         self._program = program
         self.state["doc"] = [twiml, url, fetch.method if url else None]
         for code, detail in program.warnings:
             self.alerts.append((code, detail))
-        if fetch.initial and self.call["direction"] == "inbound" and _rejects(program):
-            reject = program.instructions[0]
-            assert isinstance(reject, voice.Reject)
-            self._hear(at, "hangup", {"by": "twiml", "reason": reject.reason})
-            self._end(at, "busy" if reject.reason == "busy" else "no-answer", answered=False)
-            return
         # The document may ask for another at once (a <Redirect> first): run() hands it out.
         self._owed = self._effects(voice.advance(program, Position(), voice.Start(at)))
 
     # -- ringing ------------------------------------------------------------------------
+
+    def _hang_up_unanswered(self) -> None:
+        """A hang-up from the handset before the call is answered: the caller giving up on an
+        inbound call (canceled), the callee declining an outbound one (busy)."""
+        for ident, at, kind, value in self._pending:
+            if kind == "hangup":
+                self.used_inputs.append(ident)
+                status = "canceled" if self.call["direction"] == "inbound" else "busy"
+                self._hear(at, "hangup", {"by": value or "caller", "reason": "not answered"})
+                if self.status == "queued":
+                    self._callback("initiated", at)
+                    self.status = "ringing"
+                self._end(at, status, answered=False)
+                return
 
     def _take_owed(self) -> Fetch | None:
         owed, self._owed = self._owed, None
@@ -619,10 +637,7 @@ class Session:
                 duration=0,
             )
         event = voice.DialEnded(at, status, dial.get("sid"), duration)
-        fetch = self._advance(event)
-        if self.transcript and self.transcript[-1][1] == "dial-end" and dial.get("sid"):
-            self.transcript[-1][2].update(call_sid=dial["sid"], duration=str(duration))
-        return fetch
+        return self._advance(event)
 
     # -- ending -------------------------------------------------------------------------
 

@@ -240,7 +240,7 @@ def poke(conn: Connection, call: Mapping[str, Any], now: int) -> None:
 def send_input(conn: Connection, call: Mapping[str, Any], kind: str, value: str, now: int) -> None:
     """Digits, speech or a hang-up for a live call; 21220 for a call that is not live."""
     if call["status"] in FINAL_STATUSES:
-        raise TwilioError(INVALID_CALL_STATE, f"Call is not in-progress. Cannot {kind}.")
+        raise TwilioError(INVALID_CALL_STATE, f"Call is not in-progress. Cannot send {kind}.")
     if call["status"] != "in-progress" and kind != "hangup":
         raise TwilioError(INVALID_CALL_STATE, f"Call is {call['status']}: not answered yet")
     if kind == "digits":  # each ``w`` waits half a second before the keys after it

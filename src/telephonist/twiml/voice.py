@@ -701,7 +701,10 @@ def _dial_ended(
     ins = _instruction(program, pos)
     if pos.done or not isinstance(ins, DialVerb):
         return pos  # a late report of a leg this program no longer waits for
-    effects.append(Heard(event.at, "dial-end", {"status": event.status}))
+    ended = {"status": event.status}
+    if event.call_sid:
+        ended.update(call_sid=event.call_sid, duration=str(event.duration))
+    effects.append(Heard(event.at, "dial-end", ended))
     if ins.action is None:
         return _next(program, pos, event.at, effects)
     params = {"DialCallStatus": event.status, "DialBridged": "false"}

@@ -273,8 +273,10 @@ class CallHandler(Handler):
                 continue
             repo.drop_inputs(conn, sorted(used))
             wake = session.wake_at()
-            if any(i[0] not in used for i in pending):
-                wake = now  # input that came while this step ran
+            unread = [at for ident, at, _, _ in pending if ident not in used]
+            if unread:  # input that came while this step ran, or is due later (a ``w``)
+                first = max(min(unread), now)
+                wake = first if wake is None else min(wake, first)
             if wake is not None:
                 outbox.enqueue(
                     queue.CALL, sid, max(wake, now), {"account_sid": call["account_sid"]}
