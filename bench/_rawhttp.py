@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
@@ -61,11 +61,32 @@ def build_request(
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
-Handler = Callable[[bytes, bytes], Awaitable[None] | None]
+NO_CONTENT = b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n"
 
 
-async def serve(host: str, port: int, on_request: Callable[[bytes, bytes], None]) -> asyncio.Server:
-    """A server that calls ``on_request(head, body)`` and answers 204, keeping connections."""
+def response(body: bytes, content_type: str = "text/xml") -> bytes:
+    """A complete 200 response with ``body``, for a handler of :func:`serve` to answer."""
+    return (
+        b"HTTP/1.1 200 OK\r\nContent-Type: "
+        + content_type.encode()
+        + b"\r\nContent-Length: "
+        + str(len(body)).encode()
+        + b"\r\n\r\n"
+        + body
+    )
+
+
+def request_path(head: bytes) -> bytes:
+    """The target of a request's first line (``/voice`` of ``POST /voice HTTP/1.1``)."""
+    start = head.find(b" ") + 1
+    return head[start : head.find(b" ", start)]
+
+
+async def serve(
+    host: str, port: int, on_request: Callable[[bytes, bytes], bytes | None]
+) -> asyncio.Server:
+    """A server that calls ``on_request(head, body)`` and writes the complete response it
+    answers (see :func:`response`), or a 204 when it answers None, keeping connections."""
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -76,8 +97,7 @@ async def serve(host: str, port: int, on_request: Callable[[bytes, bytes], None]
                     if line[:15].lower() == b"content-length:":
                         length = int(line[15:])
                 body = await reader.readexactly(length) if length else b""
-                on_request(head, body)
-                writer.write(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n")
+                writer.write(on_request(head, body) or NO_CONTENT)
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
             pass
         finally:
