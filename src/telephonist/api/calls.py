@@ -9,6 +9,7 @@ steps' (``dispatch/handlers/call.py``).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -52,8 +53,10 @@ _SUBRESOURCE_PATHS = {
 }
 
 
+@functools.lru_cache(maxsize=4096)
 def formatted(party: str) -> str:
-    """``(415) 867-5309`` for a NANP number, anything else as it is."""
+    """``(415) 867-5309`` for a NANP number, anything else as it is (numbers repeat: a
+    number's format is worked out once)."""
     if party.startswith("+1") and phone.is_valid_number(party):
         return phone.info(party).friendly_name
     return party

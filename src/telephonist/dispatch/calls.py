@@ -10,6 +10,7 @@ reads it in order with everything else on the call clock.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from email.utils import format_datetime
@@ -44,8 +45,8 @@ def place_call(
     telephonist has none, so anything else is 21210). An ``ApplicationSid`` stands in for the
     Url, Method and fallback, which Twilio then ignores.
     """
-    if not request.from_.startswith("client:") and request.from_ not in numbers_repo.owned_within(
-        conn, [request.from_], account_sid
+    if not request.from_.startswith("client:") and not numbers_repo.owns(
+        conn, request.from_, account_sid
     ):
         raise CallRejected(
             21210,
@@ -309,31 +310,37 @@ def price(direction: str, duration_seconds: int) -> str | None:
 
 
 def timestamp(micros: int) -> str:
-    return format_datetime(from_micros(micros // 1_000_000 * 1_000_000))
+    """RFC 2822, to the second, as callbacks' ``Timestamp`` (callbacks cluster on seconds)."""
+    return _timestamp_second(micros // 1_000_000)
+
+
+@functools.lru_cache(maxsize=1024)
+def _timestamp_second(seconds: int) -> str:
+    return format_datetime(from_micros(seconds * 1_000_000))
+
+
+def callback_task(call: Mapping[str, Any], session: Session) -> dict[str, Any] | None:
+    """The status callbacks a step owes, in order, as one webhook task's payload (so they are
+    posted one after another, the final one last); None when it owes none."""
+    if not session.callbacks:
+        return None
+    config = session.config
+    return {
+        "purpose": "status_callback",
+        "account_sid": call["account_sid"],
+        "url": config["status_callback"],
+        "method": config.get("status_callback_method", "POST"),
+        "calls": [_callback(session, c) for c in session.callbacks],
+    }
 
 
 def enqueue_callbacks(
     conn: Connection, call: Mapping[str, Any], session: Session, now: int
 ) -> None:
-    """Queue the status callbacks a step owes, in order, as one webhook task (so they are
-    posted one after another, the final one last)."""
-    if not session.callbacks:
-        return
-    config = session.config
-    queue.enqueue(
-        conn,
-        queue.WEBHOOK,
-        call["sid"],
-        now,
-        {
-            "purpose": "status_callback",
-            "account_sid": call["account_sid"],
-            "url": config["status_callback"],
-            "method": config.get("status_callback_method", "POST"),
-            "calls": [_callback(session, c) for c in session.callbacks],
-        },
-        now,
-    )
+    """Queue :func:`callback_task` now."""
+    payload = callback_task(call, session)
+    if payload is not None:
+        queue.enqueue(conn, queue.WEBHOOK, call["sid"], now, payload, now)
 
 
 def _callback(session: Session, callback: Callback) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from telephonist.clock import Clock
 from telephonist.dispatch import queue
 from telephonist.dispatch.alerts import record_alert
 from telephonist.dispatch.call_session import APP, Child, Fetch, Session
-from telephonist.dispatch.calls import enqueue_callbacks, poke, price, receive_dialed
+from telephonist.dispatch.calls import callback_task, poke, price, receive_dialed
 from telephonist.dispatch.handlers.webhook import Attempts, load_tokens, record_attempts
 from telephonist.dispatch.pipeline import Outbox
 from telephonist.dispatch.tasks import Done, Handler
@@ -236,44 +236,58 @@ class CallHandler(Handler):
         return (document.twiml, document.url)
 
     def apply(self, conn: Connection, results: Sequence[Done], state: Any, outbox: Outbox) -> None:
+        """Record a batch of steps: one statement per kind of write for the whole batch (the
+        steps, their transcripts, their waiting input; their callbacks and next tasks through
+        the outbox), and per call only what is rare (alerts, Dial legs)."""
         now = outbox.now
-        for done in results:
-            step: Step | None = done.value
-            if step is None:
-                continue
+        steps = [done for done in results if done.value is not None]
+        sids = [done.value.session.call["sid"] for done in steps]
+        current = repo.versions(conn, sids)
+        saved: list[Done] = []
+        rows: list[dict[str, Any]] = []
+        for done in steps:
+            session, call = done.value.session, done.value.session.call
+            if current.get(call["sid"]) != call["version"]:
+                continue  # another run of this step (or a cancel) got there first
+            values = {name: call[name] for name in repo.STEP_COLUMNS}
+            values.update(session.changes, state=session.state_json())
+            if session.ended:
+                values["price"] = price(call["direction"], values["duration"] or 0)
+            rows.append(
+                {
+                    **values,
+                    "b_sid": call["sid"],
+                    "b_version": call["version"],
+                    "b_next": call["version"] + 1,
+                }
+            )
+            saved.append(done)
+        repo.save_steps(conn, rows)
+        repo.add_events(
+            conn, [row for done in saved for row in done.value.session.transcript_rows()]
+        )
+        pending = repo.pending_inputs(conn, [done.value.session.call["sid"] for done in saved])
+        dropped: list[int] = []
+        for done in saved:
+            step: Step = done.value
             session, call = step.session, step.session.call
             sid = call["sid"]
-            values = {**session.changes, "state": session.state_json()}
-            if session.ended:
-                values["price"] = price(call["direction"], values.get("duration") or 0)
-            if not repo.save_step(conn, sid, call["version"], values):
-                continue  # another run of this step (or a cancel) got there first
-            record_attempts(conn, done.task, step.attempts, now)
-            # Alerts about the TwiML name the request that fetched it.
-            answer = step.attempts[-1][0] if step.attempts else None
-            for code, detail in session.alerts:
-                record_alert(
-                    conn,
-                    account_sid=call["account_sid"],
-                    code=code,
-                    now=now,
-                    resource_sid=sid,
-                    attempt=answer,
-                    text=detail,
-                    request=session.document_request(),
-                )
-            repo.add_events(conn, session.transcript_rows())
-            self._children(conn, call, session.children.values(), now)
-            enqueue_callbacks(conn, call, session, now)
+            if step.attempts or session.alerts:
+                self._alerts(conn, done, now)
+            if session.children:
+                self._children(conn, call, session.children.values(), now)
+            payload = callback_task(call, session)
+            if payload is not None:
+                outbox.enqueue(queue.WEBHOOK, sid, now, payload)
             self._notify(conn, session.notices, now)
-            pending = repo.pending_inputs(conn, [sid]).get(sid, [])
+            waiting = pending.get(sid, [])
             used = set(session.used_inputs)
             if session.ended:
-                repo.drop_inputs(conn, [i[0] for i in pending])
+                dropped += [i[0] for i in waiting]
                 continue
-            repo.drop_inputs(conn, sorted(used))
+            dropped += sorted(used)
             wake = session.wake_at()
-            unread = [at for ident, at, _, _ in pending if ident not in used]
+            unread = [at for ident, at, _, _ in waiting if ident not in used]
             if unread:  # input that came while this step ran, or is due later (a ``w``)
                 first = max(min(unread), now)
                 wake = first if wake is None else min(wake, first)
@@ -281,6 +295,25 @@ class CallHandler(Handler):
                 outbox.enqueue(
                     queue.CALL, sid, max(wake, now), {"account_sid": call["account_sid"]}
                 )
+        repo.drop_inputs(conn, dropped)
+
+    def _alerts(self, conn: Connection, done: Done, now: int) -> None:
+        step: Step = done.value
+        session, call = step.session, step.session.call
+        record_attempts(conn, done.task, step.attempts, now)
+        # Alerts about the TwiML name the request that fetched it.
+        answer = step.attempts[-1][0] if step.attempts else None
+        for code, detail in session.alerts:
+            record_alert(
+                conn,
+                account_sid=call["account_sid"],
+                code=code,
+                now=now,
+                resource_sid=call["sid"],
+                attempt=answer,
+                text=detail,
+                request=session.document_request(),
+            )
 
     def _notify(
         self, conn: Connection, notices: Sequence[tuple[str, int, str, str]], now: int

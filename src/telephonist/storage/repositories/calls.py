@@ -11,14 +11,55 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
+from telephonist.storage.prepared import Prepared
 from telephonist.storage.repositories.listing import Listing, during
 from telephonist.storage.schema import call_events, call_inputs, calls
 
+# The statements every call runs, built once (see ``storage.prepared``).
+_INSERT = Prepared(insert(calls).values({c.name: bindparam(c.name) for c in calls.columns}))
+STEP_COLUMNS = (
+    "status",
+    "answered_by",
+    "date_updated",
+    "start_time",
+    "answered_at",
+    "end_time",
+    "duration",
+    "price",
+    "state",
+)
+"""What a step may change: each step writes all of them, so one statement serves a batch."""
+_SAVE = Prepared(
+    update(calls)
+    .where(calls.c.sid == bindparam("b_sid"))
+    .where(calls.c.version == bindparam("b_version"))
+    .values({name: bindparam(name) for name in STEP_COLUMNS} | {"version": bindparam("b_next")})
+)
+_VERSIONS = Prepared(
+    select(calls.c.sid, calls.c.version)
+    .where(calls.c.sid.in_(bindparam("sids", expanding=True)))
+    .with_for_update()  # PostgreSQL: no cancel or other step moves them until we commit
+)
+_EVENTS = Prepared(
+    insert(call_events).values({c.name: bindparam(c.name) for c in call_events.columns})
+)
+_INPUTS = Prepared(
+    select(
+        call_inputs.c.id,
+        call_inputs.c.call_sid,
+        call_inputs.c.at,
+        call_inputs.c.kind,
+        call_inputs.c.value,
+    )
+    .where(call_inputs.c.call_sid.in_(bindparam("sids", expanding=True)))
+    .order_by(call_inputs.c.at, call_inputs.c.id)
+)
+
 
 def insert_call(conn: Connection, row: Mapping[str, Any]) -> None:
-    conn.execute(insert(calls).values(dict(row)))
+    _INSERT.execute(conn, row)
 
 
 def get_call(conn: Connection, account_sid: str, sid: str) -> dict[str, Any] | None:
@@ -39,6 +80,20 @@ def calls_by_sid(conn: Connection, sids: Iterable[str]) -> dict[str, Mapping[str
         return {}
     rows = conn.execute(select(calls).where(calls.c.sid.in_(wanted))).mappings()
     return {row["sid"]: dict(row) for row in rows}
+
+
+def versions(conn: Connection, sids: Sequence[str]) -> dict[str, int]:
+    """The calls' current versions, locked (on PostgreSQL) until the transaction ends."""
+    if not sids:
+        return {}
+    return {sid: version for sid, version in _VERSIONS.rows(conn, {"sids": list(sids)})}
+
+
+def save_steps(conn: Connection, steps: Sequence[Mapping[str, Any]]) -> None:
+    """Write whole steps (``b_sid``, ``b_version``, ``b_next`` and every :data:`STEP_COLUMNS`)
+    in one statement; each still only applies to its call at the version it read."""
+    if steps:
+        _SAVE.execute_many(conn, steps)
 
 
 def save_step(conn: Connection, sid: str, version: int, values: Mapping[str, Any]) -> bool:
@@ -120,8 +175,8 @@ def call_listing(
 def add_events(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
     """Append transcript entries (``call_sid, position, at, kind, detail`` as a dict)."""
     if rows:
-        conn.execute(
-            insert(call_events),
+        _EVENTS.execute_many(
+            conn,
             [{**row, "detail": json.dumps(row["detail"], separators=(",", ":"))} for row in rows],
         )
 
@@ -150,19 +205,8 @@ def pending_inputs(
     found: dict[str, list[tuple[int, int, str, str]]] = {}
     if not wanted:
         return found
-    rows = conn.execute(
-        select(
-            call_inputs.c.id,
-            call_inputs.c.call_sid,
-            call_inputs.c.at,
-            call_inputs.c.kind,
-            call_inputs.c.value,
-        )
-        .where(call_inputs.c.call_sid.in_(wanted))
-        .order_by(call_inputs.c.at, call_inputs.c.id)
-    )
-    for r in rows:
-        found.setdefault(r.call_sid, []).append((r.id, r.at, r.kind, r.value))
+    for ident, sid, at, kind, value in _INPUTS.rows(conn, {"sids": wanted}):
+        found.setdefault(sid, []).append((ident, at, kind, value))
     return found
 
 
