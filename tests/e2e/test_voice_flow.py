@@ -10,6 +10,7 @@ import itertools
 from typing import Any
 
 import httpx
+import pytest
 from starlette.responses import Response
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
@@ -694,3 +695,59 @@ def test_a_calls_alerts_name_the_call(sim: Sim) -> None:
 def test_a_calls_alerts_keep_the_notification_contract(sim: Sim) -> None:
     enqueue_alerts(sim)
     assert any(n.error_code == "13750" for n in sim.client.notifications.list())
+
+
+BILLION_LAUGHS = (
+    '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+    '<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
+    '<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>'
+    "<Response><Say>&lol3;</Say></Response>"
+)
+
+
+@pytest.mark.parametrize(
+    ("path", "answer", "code"),
+    [
+        ("/hostile/huge", "<Response><Say>" + "a " * 2_500_000 + "</Say></Response>", "11750"),
+        ("/hostile/laughs", BILLION_LAUGHS, "12100"),
+        ("/hostile/plain", Response("press one", media_type="text/plain"), "12300"),
+        ("/hostile/json", Response('{"say": "hi"}', media_type="application/json"), "12300"),
+    ],
+)
+def test_hostile_answers_end_the_call_with_an_alert(
+    sim: Sim, path: str, answer: object, code: str
+) -> None:
+    """A 5 MB document, an entity bomb, or something that is not TwiML: the call hears the
+    application error and ends, the alert names the code, and nothing is expanded or run."""
+    sender, callee = sim.number(), handset()
+    sim.app.on(path, lambda hit: answer)
+    call = sim.client.calls.create(to=callee, from_=sender, url=sim.app.url(path))
+    sim.advance(0)
+    sim.advance(1)
+    assert sim.client.calls(call.sid).fetch().status == "completed"
+    assert kinds(transcript(sim, call.sid)) == ["say", "hangup"]
+    codes = [n.error_code for n in sim.client.notifications.list() if n.call_sid == call.sid]
+    assert codes == [code]
+
+
+def test_an_app_that_hangs_or_refuses_never_stalls_the_server(sim: Sim) -> None:
+    """A voice URL that hangs past the webhook timeout (11200) and one that refuses (11205):
+    both calls end with the application error while the API keeps answering."""
+    sender = sim.number()
+
+    async def hang(hit: object) -> str:
+        import asyncio
+
+        await asyncio.sleep(3)
+        return "<Response/>"
+
+    sim.app.on("/stall/hang", hang)
+    hanging = sim.client.calls.create(to=handset(), from_=sender, url=sim.app.url("/stall/hang"))
+    refused = sim.client.calls.create(to=handset(), from_=sender, url="http://127.0.0.1:9/never")
+    sim.advance(0)
+    sim.advance(1)
+    for call, code in ((hanging, "11200"), (refused, "11205")):
+        assert sim.client.calls(call.sid).fetch().status == "completed"
+        codes = [n.error_code for n in sim.client.notifications.list() if n.call_sid == call.sid]
+        assert codes == [code], call.sid
+    assert sim.client.calls.list(limit=1)
