@@ -751,3 +751,18 @@ def test_an_app_that_hangs_or_refuses_never_stalls_the_server(sim: Sim) -> None:
         codes = [n.error_code for n in sim.client.notifications.list() if n.call_sid == call.sid]
         assert codes == [code], call.sid
     assert sim.client.calls.list(limit=1)
+
+
+def test_twilios_test_numbers_answer_as_on_twilio(sim: Sim) -> None:
+    """From +15005550006 passes without being owned; the magic To numbers get their codes."""
+    from twilio.base.exceptions import TwilioRestException
+
+    ok = sim.client.calls.create(to=handset(), from_="+15005550006", twiml=say("test"))
+    assert ok.status == "queued"
+    for to, code in (("+15005550002", 21214), ("+15005550004", 21216)):
+        with pytest.raises(TwilioRestException) as caught:
+            sim.client.calls.create(to=to, from_="+15005550006", twiml=say("test"))
+        assert (caught.value.code, caught.value.status) == (code, 400)
+    with pytest.raises(TwilioRestException) as unowned:
+        sim.client.calls.create(to=handset(), from_="+14155550999", twiml=say("test"))
+    assert unowned.value.code == 21210

@@ -180,6 +180,12 @@ def test_send_digits_turns_machine_detection_off() -> None:
         ({"send_digits": "12x"}, 21206),
         ({"send_digits": "1" * 33}, 21206),
         ({"machine_detection": "enable"}, 21234),
+        # Twilio's test numbers
+        ({"from_": "+15005550001"}, 21212),
+        ({"to": "+15005550001"}, 21217),
+        ({"to": "+15005550002"}, 21214),
+        ({"to": "+15005550003"}, 21215),
+        ({"to": "+15005550004"}, 21216),
     ],
 )
 def test_bad_creates_get_twilios_codes(overrides: dict[str, object], code: int) -> None:

@@ -22,7 +22,14 @@ from telephonist.clock import from_micros
 from telephonist.dispatch import queue
 from telephonist.dispatch.call_session import Callback, Session, initial_state
 from telephonist.domain.call_params import CallFacts, billed_minutes, status_params
-from telephonist.domain.calls import FINAL_STATUSES, Behavior, CallRejected, CallRequest, event_of
+from telephonist.domain.calls import (
+    FINAL_STATUSES,
+    MAGIC_FROM_OK,
+    Behavior,
+    CallRejected,
+    CallRequest,
+    event_of,
+)
 from telephonist.domain.sids import new_sid
 from telephonist.errors import TwilioError
 from telephonist.storage.prepared import Prepared
@@ -45,8 +52,10 @@ def place_call(
     telephonist has none, so anything else is 21210). An ``ApplicationSid`` stands in for the
     Url, Method and fallback, which Twilio then ignores.
     """
-    if not request.from_.startswith("client:") and not numbers_repo.owns(
-        conn, request.from_, account_sid
+    if (
+        not request.from_.startswith("client:")
+        and request.from_ != MAGIC_FROM_OK
+        and not numbers_repo.owns(conn, request.from_, account_sid)
     ):
         raise CallRejected(
             21210,
