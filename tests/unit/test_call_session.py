@@ -317,3 +317,31 @@ def test_a_dial_nobody_answers_reports_what_the_legs_did() -> None:
     both = _dial_many({a: behavior("busy"), b: behavior("busy")}, a, b)
     assert dict(both.fetched[-1].params)["DialCallStatus"] == "busy"
     assert sorted(c.status for c in both.children.values()) == ["busy", "busy"]
+
+
+def test_a_recording_is_kept_and_its_action_told_where_it_is() -> None:
+    response = VoiceResponse()
+    response.record(action="/recorded", timeout=3, recording_status_callback="/rec-status")
+    line = Line(
+        row(), {"+14155550142": behavior("answer", None, 'wait 1; say "leave it at the door"')}
+    )
+    line.docs[URL] = doc(response)
+    line.docs["https://app.example/recorded"] = doc(_say("thanks"))
+    sessions = []
+    now = T0
+    while True:
+        session = line.step(now)
+        sessions.append(session)
+        wake = session.wake_at()
+        if wake is None:
+            break
+        now = wake
+    (recording,) = [r for s in sessions for r in s.recordings]
+    params = dict(line.fetched[-1].params)
+    assert params["RecordingSid"] == recording.sid and params["RecordingDuration"] == "3"
+    assert params["RecordingUrl"].endswith(f"/Recordings/{recording.sid}")
+    # From the beep: 1 s of silence and five words (2 s); the silence after them is trimmed.
+    assert recording.micros == 3 * S
+    assert recording.status_callback == "https://app.example/rec-status"
+    record = next(d for _, kind, d in line.transcript if kind == "record")
+    assert record["recording_sid"] == recording.sid

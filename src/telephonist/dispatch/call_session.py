@@ -85,6 +85,19 @@ class Child:
     inbound_sid: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Recording:
+    """A ``<Record>`` that heard something: stored as a Recording (its audio is ``micros`` long
+    and ended at ``ended_at``), with its status callback if the verb asked for one."""
+
+    sid: str
+    micros: int
+    ended_at: int
+    url: str
+    status_callback: str | None
+    status_callback_method: str
+
+
 APP = "app"
 """The plan for a party that is one of the server's numbers: its app answers, not a handset."""
 
@@ -119,6 +132,9 @@ class Session:
     callbacks: list[Callback] = field(default_factory=list)
     alerts: list[tuple[int, str]] = field(default_factory=list)
     children: dict[str, Child] = field(default_factory=dict)
+    base_url: str = ""
+    """Where this server is reached: recording URLs given to apps are absolute."""
+    recordings: list[Recording] = field(default_factory=list)
     notices: list[tuple[str, int, str, str]] = field(default_factory=list)
     """Input for other calls, ``(call sid, at, kind, value)``: the two ends of a ``<Dial>`` to
     one of the server's numbers tell each other when they answer and hang up."""
@@ -487,6 +503,7 @@ class Session:
         self.state["pos"] = position_json(outcome.position)
         self.state["wake"] = outcome.wake_at
         fetch: Fetch | None = None
+        recorded: dict[str, str] = {}
         for effect in outcome.effects:
             if isinstance(effect, voice.Heard):
                 self._hear(effect.at, effect.kind, dict(effect.detail))
@@ -497,7 +514,10 @@ class Session:
                 self._end(at, "completed")
             elif isinstance(effect, voice.Request):
                 at = self.transcript[-1][0] if self.transcript else self.now
-                fetch = Fetch(at, effect.url, effect.method, tuple(effect.params.items()))
+                params = {**effect.params, **recorded}
+                fetch = Fetch(at, effect.url, effect.method, tuple(params.items()))
+            elif isinstance(effect, voice.Recorded) and effect.micros > 0:
+                recorded = self._recorded(effect)
             elif isinstance(effect, voice.PlaceDial):
                 self._place_dial(effect.dial)
             elif isinstance(effect, voice.EndDial):
@@ -505,6 +525,25 @@ class Session:
                 if dial and dial["status"] == "in-progress":
                     dial.update(end_at=self._last_at(), end_status="completed")
         return fetch
+
+    def _recorded(self, effect: voice.Recorded) -> dict[str, str]:
+        """Keep a recording; answers what the ``<Record>`` action is told about it."""
+        sid = new_sid("RE")
+        account = self.call["account_sid"]
+        url = f"{self.base_url}/2010-04-01/Accounts/{account}/Recordings/{sid}"
+        at = self._last_at()
+        self.recordings.append(
+            Recording(
+                sid, effect.micros, at, url, effect.status_callback, effect.status_callback_method
+            )
+        )
+        if self.transcript and self.transcript[-1][1] == "record":
+            self.transcript[-1][2]["recording_sid"] = sid
+        return {
+            "RecordingUrl": url,
+            "RecordingSid": sid,
+            "RecordingDuration": str(_whole_seconds(effect.micros)),
+        }
 
     def _last_at(self) -> int:
         return self.transcript[-1][0] if self.transcript else self.now

@@ -159,6 +159,8 @@ class RecordVerb:
     finish_on_key: str
     play_beep: bool
     trim: str
+    status_callback: str | None = None  # recordingStatusCallback
+    status_callback_method: str = "POST"
 
 
 @dataclass(frozen=True)
@@ -365,6 +367,17 @@ def _record(node: Node, base: str | None, warnings: list[TwimlWarning]) -> Recor
         finish_on_key=finish,
         play_beep=beep == "true",
         trim=trim,
+        status_callback=_url(
+            attribute(node, "recordingStatusCallback"),
+            base,
+            "<Record> recordingStatusCallback",
+            warnings,
+        ),
+        status_callback_method=(
+            "GET"
+            if (attribute(node, "recordingStatusCallbackMethod") or "").upper() == "GET"
+            else "POST"
+        ),
     )
 
 
@@ -473,6 +486,8 @@ class Recorded:
 
     micros: int
     digits: str
+    status_callback: str | None = None
+    status_callback_method: str = "POST"
 
 
 Effect: TypeAlias = Heard | Request | End | Alert | PlaceDial | EndDial | StartRecording | Recorded
@@ -733,7 +748,7 @@ def _recorded(
         return _next(program, pos, at, effects)
     micros = (pos.heard_at if ins.trim == "trim-silence" else at) - pos.since
     effects.append(Heard(at, "record", {"seconds": _seconds(micros)}))
-    effects.append(Recorded(micros, key))
+    effects.append(Recorded(micros, key, ins.status_callback, ins.status_callback_method))
     effects.append(Request(ins.action, ins.method, {"Digits": key} if key else {}))
     return replace(pos, since=at, heard_at=None, done=True)
 
