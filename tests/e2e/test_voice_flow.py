@@ -766,3 +766,25 @@ def test_twilios_test_numbers_answer_as_on_twilio(sim: Sim) -> None:
     with pytest.raises(TwilioRestException) as unowned:
         sim.client.calls.create(to=handset(), from_="+14155550999", twiml=say("test"))
     assert unowned.value.code == 21210
+
+
+def test_unknown_and_misplaced_verbs_warn_and_the_call_goes_on(sim: Sim) -> None:
+    """An unknown element, a verb nested where Twilio forbids it and an unsupported verb:
+    warnings (12200, 13750) name the request, and the rest of the document runs."""
+    sender, callee = sim.number(), handset()
+    document = (
+        "<Response><Wiggle/><Say>first</Say>"
+        "<Gather><Dial>+14155550100</Dial><Say>inside</Say></Gather>"
+        "<Enqueue>support</Enqueue><Say>last</Say></Response>"
+    )
+    sim.app.on("/odd/voice", lambda hit: Response(document, media_type="text/xml"))
+    call = sim.client.calls.create(to=callee, from_=sender, url=sim.app.url("/odd/voice"))
+    sim.advance(0)
+    sim.advance(1)
+    sim.advance(30)
+    said = [e["text"] for e in transcript(sim, call.sid) if e["kind"] == "say"]
+    assert said == ["first", "inside", "last"]
+    alerts = [n for n in sim.client.notifications.list() if n.call_sid == call.sid]
+    assert sorted(n.error_code for n in alerts) == ["12200", "12200", "13750"]
+    assert {n.request_url for n in alerts} == {sim.app.url("/odd/voice")}
+    assert sim.client.calls(call.sid).fetch().status == "completed"
