@@ -451,8 +451,9 @@ def first_route(method: str, path: str) -> Route | None:
 
 def test_the_ring_covers_every_route() -> None:
     """Each method of each v2010 route is reached by an operation of the ring, so an endpoint
-    is fuzzed the day it is added, and one the spec does not describe is noticed. (The media
-    file, at the Media URL without ``.json``, is the one the spec leaves out.)"""
+    is fuzzed the day it is added, and one the spec does not describe is noticed. (The files
+    -- media at the Media URL without ``.json``, a recording's audio without ``.json`` or as
+    ``.wav``/``.mp3`` -- are what the spec leaves out.)"""
     reached = set()
     for operation in OPERATIONS:
         route = first_route(operation.method.upper(), _example_path(operation.template))
@@ -466,6 +467,10 @@ def test_the_ring_covers_every_route() -> None:
         if method != "HEAD"
     }
     unreached = served - reached
+    account = "/2010-04-01/Accounts/{account_sid}"
     assert unreached == {
-        ("/2010-04-01/Accounts/{account_sid}/Messages/{message_sid}/Media/{sid}", "GET")
+        (f"{account}/Messages/{{message_sid}}/Media/{{sid}}", "GET"),
+        (f"{account}/Recordings/{{sid}}", "GET"),
+        (f"{account}/Recordings/{{sid}}.wav", "GET"),
+        (f"{account}/Recordings/{{sid}}.mp3", "GET"),
     }

@@ -12,6 +12,7 @@ from telephonist.api import (
     messages,
     notifications,
     numbers,
+    recordings,
     simulator,
     system,
 )
@@ -53,6 +54,28 @@ routes = [
     Route(f"{A}/Calls/{{sid}}.json", calls.fetch_call, methods=["GET"]),
     Route(f"{A}/Calls/{{sid}}.json", calls.update_call, methods=["POST"]),
     Route(f"{A}/Calls/{{sid}}.json", calls.delete_call, methods=["DELETE"]),
+    Route(
+        f"{A}/Calls/{{call_sid}}/Recordings.json",
+        recordings.list_call_recordings,
+        methods=["GET"],
+    ),
+    Route(
+        f"{A}/Calls/{{call_sid}}/Recordings/{{sid}}.json",
+        recordings.fetch_call_recording,
+        methods=["GET"],
+    ),
+    Route(
+        f"{A}/Calls/{{call_sid}}/Recordings/{{sid}}.json",
+        recordings.delete_call_recording,
+        methods=["DELETE"],
+    ),
+    Route(f"{A}/Recordings.json", recordings.list_recordings, methods=["GET"]),
+    Route(f"{A}/Recordings/{{sid}}.json", recordings.fetch_recording, methods=["GET"]),
+    Route(f"{A}/Recordings/{{sid}}.json", recordings.delete_recording, methods=["DELETE"]),
+    # The audio, without credentials: .wav, .mp3 (refused), then the bare URL (a WAV).
+    Route(f"{A}/Recordings/{{sid}}.wav", recordings.recording_audio, methods=["GET"]),
+    Route(f"{A}/Recordings/{{sid}}.mp3", recordings.recording_mp3, methods=["GET"]),
+    Route(f"{A}/Recordings/{{sid}}", recordings.recording_audio, methods=["GET"]),
     Route(f"{A}/Applications.json", applications.list_applications, methods=["GET"]),
     Route(f"{A}/Applications.json", applications.create_application, methods=["POST"]),
     Route(f"{A}/Applications/{{sid}}.json", applications.fetch_application, methods=["GET"]),

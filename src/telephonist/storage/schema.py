@@ -329,3 +329,33 @@ call_behaviors = Table(
     Column("behavior", Text, nullable=False),
     Column("date_updated", MICROS, nullable=False),
 )
+
+recordings = Table(
+    "recordings",
+    metadata,
+    # v2010 Recordings. Only what describes the audio is stored, never the audio: the WAV is
+    # generated from ``audio_micros`` when it is fetched (telephonist.domain.audio).
+    Column("sid", SID, primary_key=True),
+    Column("account_sid", SID, ForeignKey("accounts.sid"), nullable=False),
+    # No foreign key: deleting a call leaves its recordings, which are deleted on their own.
+    Column("call_sid", SID, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("source", String(32), nullable=False),
+    Column("channels", Integer, nullable=False),
+    Column("track", String(8), nullable=False),
+    Column("start_time", MICROS, nullable=False),
+    Column("duration", Integer, nullable=False),  # whole seconds, as the resource shows it
+    Column("audio_micros", MICROS, nullable=False),  # the audio's exact length
+    Column("price", String(16), nullable=True),
+    Column("price_unit", String(3), nullable=False),
+    Column("error_code", Integer, nullable=True),
+    Column("date_created", MICROS, nullable=False),
+    Column("date_updated", MICROS, nullable=False),
+)
+Index(
+    "ix_recordings_account_created",
+    recordings.c.account_sid,
+    recordings.c.date_created,
+    recordings.c.sid,
+)
+Index("ix_recordings_call", recordings.c.call_sid, recordings.c.date_created, recordings.c.sid)
