@@ -99,7 +99,13 @@ def build_dispatch(
                 media_timeout=settings.webhook_timeout,
             ),
             CallbackHandler(webhooks),
-            CallHandler(webhooks, clock, registry_of_providers.get, db),
+            CallHandler(
+                webhooks,
+                clock,
+                registry_of_providers.get,
+                db,
+                base_url or (lambda: settings.base_url),
+            ),
             InboundHandler(webhooks, clock, mps=settings.mps),
             SweepHandler(),
         ]

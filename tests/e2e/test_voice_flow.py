@@ -788,3 +788,52 @@ def test_unknown_and_misplaced_verbs_warn_and_the_call_goes_on(sim: Sim) -> None
     assert sorted(n.error_code for n in alerts) == ["12200", "12200", "13750"]
     assert {n.request_url for n in alerts} == {sim.app.url("/odd/voice")}
     assert sim.client.calls(call.sid).fetch().status == "completed"
+
+
+def test_record_with_its_callback_and_a_downloadable_wav(sim: Sim) -> None:
+    """The caller speaks after the beep: the action gets RecordingUrl/Sid/Duration, the
+    recording status callback arrives signed, and the URL serves a WAV of that length."""
+    import io
+    import wave
+
+    sender, callee = sim.number(), handset()
+    behave(sim, callee, Script='wait 2; say "please call me back tomorrow morning"; wait 8')
+
+    def voicemail(hit: Hit) -> str:
+        response = VoiceResponse()
+        response.say("Leave a message")
+        response.record(
+            action=sim.app.url("/vm/done"),
+            timeout=3,
+            recording_status_callback=sim.app.url("/vm/recording"),
+        )
+        return str(response)
+
+    sim.app.on("/vm/voice", voicemail)
+    sim.app.on("/vm/done", lambda hit: say("Goodbye", hangup=True))
+    call = sim.client.calls.create(to=callee, from_=sender, url=sim.app.url("/vm/voice"))
+    sim.advance(0)
+    sim.advance(1)
+    sim.advance(20)
+    done = [h for h in sim.app.at("/vm/done") if h.params["CallSid"] == call.sid]
+    assert len(done) == 1 and done[0].signature_valid
+    params = done[0].params
+    sid, url = params["RecordingSid"], params["RecordingUrl"]
+    callback = [h for h in sim.app.at("/vm/recording") if h.params["CallSid"] == call.sid]
+    assert len(callback) == 1 and callback[0].signature_valid
+    assert (callback[0].params["RecordingSid"], callback[0].params["RecordingStatus"]) == (
+        sid,
+        "completed",
+    )
+    recording = sim.client.recordings(sid).fetch()
+    assert (recording.call_sid, recording.duration) == (call.sid, params["RecordingDuration"])
+    assert [r.sid for r in sim.client.calls(call.sid).recordings.list()] == [sid]
+    audio = httpx.get(url)
+    assert audio.status_code == 200 and audio.headers["content-type"] == "audio/x-wav"
+    with wave.open(io.BytesIO(audio.content)) as wav:
+        seconds = wav.getnframes() / wav.getframerate()
+    # The beep comes at 1.2 s (after "Leave a message"); the caller speaks from 2 s for 2.4 s,
+    # and the silence after the speech is trimmed: 3.2 s of audio.
+    assert seconds == pytest.approx(3.2, abs=0.001) and params["RecordingDuration"] == "4"
+    entry = next(e for e in transcript(sim, call.sid) if e["kind"] == "record")
+    assert entry["recording_sid"] == sid

@@ -26,11 +26,13 @@ def store_recording(
     now: int,
     source: str,
     started: int | None = None,
+    sid: str | None = None,
 ) -> dict[str, Any]:
     """Store a completed recording of ``micros`` of audio that ended at ``now``.
 
     ``source`` is one of :data:`~telephonist.domain.recordings.SOURCES` (``"RecordVerb"`` for
-    ``<Record>``); ``started`` is when it began (``now - micros`` unless told). Returns the
+    ``<Record>``); ``started`` is when it began (``now - micros`` unless told); ``sid`` is its
+    SID when the caller minted one already (a call's step tells the action first). Returns the
     stored row (its columns) plus the three parameters an action request carries:
     ``RecordingSid``, ``RecordingUrl`` -- a path, ``/2010-04-01/Accounts/{AC}/Recordings/{RE}``,
     for the caller to prefix with the server's base URL -- and ``RecordingDuration`` (whole
@@ -43,7 +45,7 @@ def store_recording(
         raise ValueError(f"a recording holds audio; got {micros} microseconds")
     if source not in rules.SOURCES:
         raise ValueError(f"unknown recording source {source!r}")
-    sid = new_sid("RE")
+    sid = sid or new_sid("RE")
     seconds = rules.whole_seconds(micros)
     row: dict[str, Any] = {
         "sid": sid,

@@ -23,10 +23,11 @@ from sqlalchemy import Connection
 from telephonist.clock import Clock
 from telephonist.dispatch import queue
 from telephonist.dispatch.alerts import record_alert
-from telephonist.dispatch.call_session import APP, Child, Fetch, Session
-from telephonist.dispatch.calls import callback_task, poke, price, receive_dialed
+from telephonist.dispatch.call_session import APP, Child, Fetch, Recording, Session
+from telephonist.dispatch.calls import callback_task, poke, price, receive_dialed, timestamp
 from telephonist.dispatch.handlers.webhook import Attempts, load_tokens, record_attempts
 from telephonist.dispatch.pipeline import Outbox
+from telephonist.dispatch.recordings import store_recording
 from telephonist.dispatch.tasks import Done, Handler
 from telephonist.domain.call_params import voice_params
 from telephonist.domain.calls import FINAL_STATUSES, Behavior
@@ -145,11 +146,13 @@ class CallHandler(Handler):
         clock: Clock,
         provider: Callable[[], Provider],
         db: Database,
+        base_url: Callable[[], str] = lambda: "",
     ) -> None:
         self.webhooks = webhooks
         self.clock = clock
         self.provider = provider
         self.db = db
+        self.base_url = base_url
 
     def load(self, conn: Connection, tasks: Sequence[queue.Task], now: int) -> CallState:
         refs = [t.ref for t in tasks]
@@ -186,7 +189,9 @@ class CallHandler(Handler):
             inputs = state.inputs.get(task.ref, [])
             plans: dict[str, Behavior] = {}
             await self._plan(call, numbers_to_plan(call, inputs), plans)
-            session = Session(call, _planned(plans), compiled, inputs, state.now)
+            session = Session(
+                call, _planned(plans), compiled, inputs, state.now, base_url=self.base_url()
+            )
             attempts: Attempts = []
             token = state.tokens.get(call["account_sid"])
             fetch = session.run()
@@ -276,6 +281,8 @@ class CallHandler(Handler):
                 self._alerts(conn, done, now)
             if session.children:
                 self._children(conn, call, session.children.values(), now)
+            for recording in session.recordings:
+                self._store(conn, call, recording, outbox)
             payload = callback_task(call, session)
             if payload is not None:
                 outbox.enqueue(queue.WEBHOOK, sid, now, payload)
@@ -296,6 +303,46 @@ class CallHandler(Handler):
                     queue.CALL, sid, max(wake, now), {"account_sid": call["account_sid"]}
                 )
         repo.drop_inputs(conn, dropped)
+
+    def _store(
+        self, conn: Connection, call: Mapping[str, Any], recording: Recording, outbox: Outbox
+    ) -> None:
+        """Keep a ``<Record>``'s recording, and owe its RecordingStatusCallback if asked."""
+        row = store_recording(
+            conn,
+            account_sid=call["account_sid"],
+            call_sid=call["sid"],
+            micros=recording.micros,
+            now=recording.ended_at,
+            source="RecordVerb",
+            sid=recording.sid,
+        )
+        if recording.status_callback:
+            params = [
+                ("AccountSid", call["account_sid"]),
+                ("CallSid", call["sid"]),
+                ("RecordingSid", recording.sid),
+                ("RecordingUrl", recording.url),
+                ("RecordingStatus", "completed"),
+                ("RecordingDuration", row["RecordingDuration"]),
+                ("RecordingChannels", "1"),
+                ("RecordingStartTime", timestamp(row["start_time"])),
+                ("RecordingSource", "RecordVerb"),
+                ("RecordingTrack", "inbound"),
+                ("ErrorCode", "0"),
+            ]
+            outbox.enqueue(
+                queue.WEBHOOK,
+                recording.sid,
+                outbox.now,
+                {
+                    "purpose": "recording_status_callback",
+                    "account_sid": call["account_sid"],
+                    "url": recording.status_callback,
+                    "method": recording.status_callback_method,
+                    "calls": [{"event": f"{recording.sid}:completed", "params": params}],
+                },
+            )
 
     def _alerts(self, conn: Connection, done: Done, now: int) -> None:
         step: Step = done.value
