@@ -105,6 +105,7 @@ def build_dispatch(
                 registry_of_providers.get,
                 db,
                 base_url or (lambda: settings.base_url),
+                prices=settings.call_prices,
             ),
             InboundHandler(webhooks, clock, mps=settings.mps),
             SweepHandler(),

@@ -361,6 +361,23 @@ SETTINGS: tuple[Setting, ...] = (
         commands=BOTH,
     ),
     Setting(
+        "call_price_outbound",
+        0.014,
+        float,
+        "USD per started minute of an outbound call (placed through the API or a <Dial> "
+        "leg), reported as the call's negative price.",
+        minimum=0.0,
+        commands=BOTH,
+    ),
+    Setting(
+        "call_price_inbound",
+        0.0085,
+        float,
+        "USD per started minute of an inbound call.",
+        minimum=0.0,
+        commands=BOTH,
+    ),
+    Setting(
         "worker_batch_size",
         256,
         int,
@@ -469,6 +486,8 @@ class Settings:
     mps_long_code: float = _default("mps_long_code")
     mps_toll_free: float = _default("mps_toll_free")
     mps_short_code: float = _default("mps_short_code")
+    call_price_outbound: float = _default("call_price_outbound")
+    call_price_inbound: float = _default("call_price_inbound")
     worker_batch_size: int = _default("worker_batch_size")
     worker_lease_seconds: float = _default("worker_lease_seconds")
     worker_poll_seconds: float = _default("worker_poll_seconds")
@@ -527,6 +546,15 @@ class Settings:
             "toll_free": self.mps_toll_free,
             "short_code": self.mps_short_code,
             "alphanumeric": 10.0,
+        }
+
+    @property
+    def call_prices(self) -> dict[str, float]:
+        """USD per started minute of a call, by direction."""
+        return {
+            "inbound": self.call_price_inbound,
+            "outbound-api": self.call_price_outbound,
+            "outbound-dial": self.call_price_outbound,
         }
 
 

@@ -7,6 +7,7 @@ asserts on what the app received and on the call's transcript (what the caller h
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,6 +15,10 @@ import pytest
 from starlette.responses import Response
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
+from telephonist.settings import Settings
+from telephonist.testing import running_server
+from tests.conftest import database_url_for, make_http, sdk_client
+from tests.contract.oracle import Spec
 from tests.e2e.app import Hit
 from tests.e2e.conftest import Sim
 
@@ -837,3 +842,24 @@ def test_record_with_its_callback_and_a_downloadable_wav(sim: Sim) -> None:
     assert seconds == pytest.approx(3.2, abs=0.001) and params["RecordingDuration"] == "4"
     entry = next(e for e in transcript(sim, call.sid) if e["kind"] == "record")
     assert entry["recording_sid"] == sid
+
+
+def test_call_prices_follow_the_configured_rates(
+    backend: str, tmp_path: Path, spec: Spec, request: pytest.FixtureRequest
+) -> None:
+    """A 61-second call bills two started minutes at the configured outbound rate."""
+    with database_url_for(backend, tmp_path, request) as db:
+        settings = Settings(db=db, data_dir=str(tmp_path), clock="manual", call_price_outbound=0.02)
+        with (
+            running_server(settings) as server,
+            make_http(server, spec, (server.account_sid, server.auth_token)) as http,
+        ):
+            client = sdk_client(server, spec)
+            sender = client.incoming_phone_numbers.create(area_code="415").phone_number
+            hold = VoiceResponse()
+            hold.pause(length=61)
+            call = client.calls.create(to=handset(), from_=sender, twiml=str(hold))
+            for seconds in (0, 1, 61):
+                http.post("/telephonist/v1/Clock", data={"Advance": str(seconds)})
+            ended = client.calls(call.sid).fetch()
+    assert (ended.duration, ended.price, ended.price_unit) == ("61", "-0.04000", "USD")

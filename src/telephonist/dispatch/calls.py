@@ -304,15 +304,18 @@ def _no_twiml(twiml: str, url: str | None) -> Program:
 
 
 PRICE_PER_MINUTE = {"inbound": 0.0085, "outbound-api": 0.0140, "outbound-dial": 0.0140}
-"""US list prices per started minute, by direction (negative in the resource, as Twilio)."""
+"""US list prices per started minute, by direction (the settings' defaults)."""
 
 
-def price(direction: str, duration_seconds: int) -> str | None:
-    """What a call costs: per started minute; a call that never connected costs nothing."""
+def price(
+    direction: str, duration_seconds: int, rates: Mapping[str, float] = PRICE_PER_MINUTE
+) -> str | None:
+    """What a call costs, negative as Twilio reports it: per started minute at ``rates``; a
+    call that never connected costs nothing."""
     minutes = billed_minutes(duration_seconds)
     if not minutes:
         return None
-    return f"-{PRICE_PER_MINUTE.get(direction, 0.014) * minutes:.5f}"
+    return f"-{rates.get(direction, PRICE_PER_MINUTE['outbound-api']) * minutes:.5f}"
 
 
 # -- status callbacks ---------------------------------------------------------------------------

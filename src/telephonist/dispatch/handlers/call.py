@@ -24,7 +24,14 @@ from telephonist.clock import Clock
 from telephonist.dispatch import queue
 from telephonist.dispatch.alerts import record_alert
 from telephonist.dispatch.call_session import APP, Child, Fetch, Recording, Session
-from telephonist.dispatch.calls import callback_task, poke, price, receive_dialed, timestamp
+from telephonist.dispatch.calls import (
+    PRICE_PER_MINUTE,
+    callback_task,
+    poke,
+    price,
+    receive_dialed,
+    timestamp,
+)
 from telephonist.dispatch.handlers.webhook import Attempts, load_tokens, record_attempts
 from telephonist.dispatch.pipeline import Outbox
 from telephonist.dispatch.recordings import store_recording
@@ -147,7 +154,9 @@ class CallHandler(Handler):
         provider: Callable[[], Provider],
         db: Database,
         base_url: Callable[[], str] = lambda: "",
+        prices: Mapping[str, float] = PRICE_PER_MINUTE,
     ) -> None:
+        self.prices = prices
         self.webhooks = webhooks
         self.clock = clock
         self.provider = provider
@@ -257,7 +266,7 @@ class CallHandler(Handler):
             values = {name: call[name] for name in repo.STEP_COLUMNS}
             values.update(session.changes, state=session.state_json())
             if session.ended:
-                values["price"] = price(call["direction"], values["duration"] or 0)
+                values["price"] = price(call["direction"], values["duration"] or 0, self.prices)
             rows.append(
                 {
                     **values,
@@ -389,7 +398,9 @@ class CallHandler(Handler):
                 "answered_at": child.answered_at,
                 "end_time": child.end_time,
                 "duration": child.duration if ended else None,
-                "price": price("outbound-dial", child.duration or 0) if ended else None,
+                "price": (
+                    price("outbound-dial", child.duration or 0, self.prices) if ended else None
+                ),
             }
             if child.sid in existing:
                 repo.update_call(conn, child.sid, values)
