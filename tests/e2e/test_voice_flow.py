@@ -863,3 +863,37 @@ def test_call_prices_follow_the_configured_rates(
                 http.post("/telephonist/v1/Clock", data={"Advance": str(seconds)})
             ended = client.calls(call.sid).fetch()
     assert (ended.duration, ended.price, ended.price_unit) == ("61", "-0.04000", "USD")
+
+
+def test_record_true_records_the_whole_call(sim: Sim) -> None:
+    """Record=true on the create: the answered call becomes a recording of its length, named
+    in the final status callback and posted to RecordingStatusCallback."""
+    sender, callee = sim.number(), handset()
+    hold = VoiceResponse()
+    hold.pause(length=7)
+    call = sim.client.calls.create(
+        to=callee,
+        from_=sender,
+        twiml=str(hold),
+        record=True,
+        recording_status_callback=sim.app.url("/whole/recording"),
+        status_callback=sim.app.url("/whole/status"),
+    )
+    sim.advance(0)
+    sim.advance(1)
+    sim.advance(7)
+    final = [h for h in sim.app.at("/whole/status") if h.params["CallSid"] == call.sid]
+    assert [h.params["CallStatus"] for h in final] == ["completed"]
+    sid = final[0].params["RecordingSid"]
+    assert final[0].params["RecordingDuration"] == "7"
+    posted = [h for h in sim.app.at("/whole/recording") if h.params["CallSid"] == call.sid]
+    assert [(h.params["RecordingSid"], h.params["RecordingSource"]) for h in posted] == [
+        (sid, "OutboundAPI")
+    ]
+    assert posted[0].signature_valid
+    recording = sim.client.recordings(sid).fetch()
+    assert (recording.call_sid, recording.duration, recording.source) == (
+        call.sid,
+        "7",
+        "OutboundAPI",
+    )

@@ -116,6 +116,9 @@ def place_call_command(account_sid: str, form: Form) -> PlaceCall:
         time_limit=form.get("TimeLimit"),
         send_digits=form.get("SendDigits"),
         machine_detection=form.get("MachineDetection"),
+        record=form.get("Record"),
+        recording_status_callback=form.get("RecordingStatusCallback"),
+        recording_status_callback_method=form.get("RecordingStatusCallbackMethod"),
     )
 
 

@@ -66,6 +66,7 @@ class Callback:
     sequence: int
     at: int
     duration: int | None = None
+    extra: tuple[tuple[str, str], ...] = ()  # the call's recording, on the final event
 
 
 @dataclass
@@ -96,6 +97,7 @@ class Recording:
     url: str
     status_callback: str | None
     status_callback_method: str
+    source: str = "RecordVerb"
 
 
 APP = "app"
@@ -692,9 +694,12 @@ class Session:
         if self.ended:
             return
         duration = 0
+        extra: tuple[tuple[str, str], ...] = ()
         if answered and self.answered_at is not None:
             duration = _whole_seconds(at - self.answered_at)
-        self._move(status, at, duration=duration)
+            if self.config.get("record") and at > self.answered_at:
+                extra = self._record_call(at)
+        self._move(status, at, duration=duration, extra=extra)
         self.changes.update(end_time=at, duration=duration)
         bridge = self.config.get("bridge")
         if bridge:
@@ -703,20 +708,59 @@ class Session:
         self.changes.setdefault("start_time", self.call["start_time"] or at)
         self.state = {"phase": "ended", "seq": self.state["seq"], "events": self.state["events"]}
 
-    def _move(self, status: str, at: int, *, duration: int | None = None) -> None:
+    def _record_call(self, at: int) -> tuple[tuple[str, str], ...]:
+        """``Record=true`` on the create: the whole answered call is a recording, named in
+        the final status callback as Twilio does."""
+        assert self.answered_at is not None
+        sid = new_sid("RE")
+        url = f"{self.base_url}/2010-04-01/Accounts/{self.call['account_sid']}/Recordings/{sid}"
+        micros = at - self.answered_at
+        self.recordings.append(
+            Recording(
+                sid,
+                micros,
+                at,
+                url,
+                self.config.get("recording_status_callback"),
+                self.config.get("recording_status_callback_method", "POST"),
+                source="OutboundAPI",
+            )
+        )
+        return (
+            ("RecordingUrl", url),
+            ("RecordingSid", sid),
+            ("RecordingDuration", str(_whole_seconds(micros))),
+        )
+
+    def _move(
+        self,
+        status: str,
+        at: int,
+        *,
+        duration: int | None = None,
+        extra: tuple[tuple[str, str], ...] = (),
+    ) -> None:
         if not can_move(self.status, status):
             return
         self.status = status
         self.changes["status"] = status
         self.changes["date_updated"] = max(at, self.call["date_updated"])
-        self._callback(status, at, duration)
+        self._callback(status, at, duration, extra)
 
-    def _callback(self, status: str, at: int, duration: int | None = None) -> None:
+    def _callback(
+        self,
+        status: str,
+        at: int,
+        duration: int | None = None,
+        extra: tuple[tuple[str, str], ...] = (),
+    ) -> None:
         event = "initiated" if status == "initiated" else event_of(status)
         if not self.config.get("status_callback") or event not in self.config.get("events", ()):
             return
         final = status in FINAL_STATUSES
-        self.callbacks.append(Callback(status, self.state["seq"], at, duration if final else None))
+        self.callbacks.append(
+            Callback(status, self.state["seq"], at, duration if final else None, extra)
+        )
         self.state["seq"] += 1
 
     def _hear(self, at: int, kind: str, detail: dict[str, str]) -> None:

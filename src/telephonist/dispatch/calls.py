@@ -76,6 +76,9 @@ def place_call(
         "time_limit": request.time_limit,
         "send_digits": request.send_digits,
         "machine_detection": request.machine_detection,
+        "record": request.record,
+        "recording_status_callback": request.recording_status_callback,
+        "recording_status_callback_method": request.recording_status_callback_method,
     }
     if request.application_sid is not None:
         app = applications_repo.get_application(conn, account_sid, request.application_sid)
@@ -364,7 +367,8 @@ def _callback(session: Session, callback: Callback) -> dict[str, Any]:
             sequence=callback.sequence,
             timestamp=timestamp(callback.at),
             duration_seconds=callback.duration,
-        ),
+        )
+        + list(callback.extra),
     }
 
 

@@ -190,6 +190,9 @@ class PlaceCall:
     time_limit: str | None = None
     send_digits: str | None = None
     machine_detection: str | None = None
+    record: str | None = None
+    recording_status_callback: str | None = None
+    recording_status_callback_method: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +214,9 @@ class CallRequest:
     time_limit: int
     send_digits: str | None
     machine_detection: str | None
+    record: bool = False
+    recording_status_callback: str | None = None
+    recording_status_callback_method: str = "POST"
 
 
 def validate_call(command: PlaceCall) -> CallRequest:
@@ -272,6 +278,11 @@ def validate_call(command: PlaceCall) -> CallRequest:
     digits = command.send_digits or None
     if digits is not None and (len(digits) > MAX_SEND_DIGITS or not _SEND_DIGITS.fullmatch(digits)):
         raise CallRejected(21206)
+    recording_callback = command.recording_status_callback or None
+    if recording_callback is not None and not is_http_url(recording_callback):
+        raise CallRejected(
+            21205, f"RecordingStatusCallback is not a valid URL: {recording_callback}"
+        )
     amd = command.machine_detection or None
     if amd is not None and amd not in MACHINE_DETECTION:
         raise CallRejected(21234, f"MachineDetection must be one of {', '.join(MACHINE_DETECTION)}")
@@ -291,6 +302,9 @@ def validate_call(command: PlaceCall) -> CallRequest:
         time_limit=time_limit,
         send_digits=digits,
         machine_detection=None if digits else amd,
+        record=_flag(command.record),
+        recording_status_callback=recording_callback,
+        recording_status_callback_method=_method(command.recording_status_callback_method),
     )
 
 
@@ -311,6 +325,16 @@ def _party(value: str) -> str | None:
     if value.startswith(("client:", "sip:")):
         return value if len(value) > value.index(":") + 1 else None
     return phone.parse_e164(value)
+
+
+def _flag(value: str | None) -> bool:
+    """``Record``: true or false, as the SDKs send booleans; anything else is 20001."""
+    if value is None or value == "":
+        return False
+    lowered = value.lower()
+    if lowered not in ("true", "false"):
+        raise CallRejected(20001, f"Record must be true or false, not {value}")
+    return lowered == "true"
 
 
 def _method(value: str | None) -> str:

@@ -323,7 +323,7 @@ class CallHandler(Handler):
             call_sid=call["sid"],
             micros=recording.micros,
             now=recording.ended_at,
-            source="RecordVerb",
+            source=recording.source,
             sid=recording.sid,
         )
         if recording.status_callback:
@@ -336,8 +336,8 @@ class CallHandler(Handler):
                 ("RecordingDuration", row["RecordingDuration"]),
                 ("RecordingChannels", "1"),
                 ("RecordingStartTime", timestamp(row["start_time"])),
-                ("RecordingSource", "RecordVerb"),
-                ("RecordingTrack", "inbound"),
+                ("RecordingSource", recording.source),
+                ("RecordingTrack", row["track"]),
                 ("ErrorCode", "0"),
             ]
             outbox.enqueue(
