@@ -345,3 +345,29 @@ def test_a_recording_is_kept_and_its_action_told_where_it_is() -> None:
     assert recording.status_callback == "https://app.example/rec-status"
     record = next(d for _, kind, d in line.transcript if kind == "record")
     assert record["recording_sid"] == recording.sid
+
+
+def test_a_step_that_cannot_run_ends_the_call_once() -> None:
+    ringing = row(status_callback="https://app.example/s", events=["completed"])
+    session = Session(ringing, lambda n: Behavior(), compiled, [], T0)
+    session.abort(T0)
+    assert (session.changes["status"], session.alerts[0][0]) == ("failed", 20500)
+    assert [c.status for c in session.callbacks] == ["failed"]
+    line = Line(row())
+    line.docs[URL] = doc(_say("one two three"))
+    line.step(T0 + S)
+    live = Session(line.call, lambda n: Behavior(), compiled, [], T0 + 2 * S)
+    live.abort(T0 + 2 * S)
+    assert (
+        live.changes["status"] == "completed" and live.transcript[0][2]["text"] == APPLICATION_ERROR
+    )
+    again = Session(saved(line.call, live), lambda n: Behavior(), compiled, [], T0 + 3 * S)
+    again.abort(T0 + 3 * S)
+    assert again.changes == {} and again.alerts == []
+
+
+def test_inline_twiml_that_does_not_parse_is_the_application_error() -> None:
+    line = Line(row(url=None, twiml="this is not TwiML"))
+    line.run(T0 + 60 * S)
+    assert line.call["status"] == "completed" and line.alerts == [12100]
+    assert [d.get("text") for _, k, d in line.transcript if k == "say"] == [APPLICATION_ERROR]

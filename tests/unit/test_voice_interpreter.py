@@ -163,13 +163,14 @@ def test_redirect_reject_and_unsupported_verbs() -> None:
 def test_bad_attribute_values_warn_and_take_defaults() -> None:
     doc = (
         b'<Response><Gather timeout="soon" numDigits="x" input="fax" finishOnKey="ab" '
-        b'method="PUT"/><Say loop="-1">hi</Say><Pause length="1.5"/></Response>'
+        b'method="PUT"/><Say loop="-1">hi</Say><Pause length="1.5"/>'
+        b'<Pause length="\xc2\xb2"/></Response>'  # a superscript two: a digit to str.isdigit
     )
     parsed = parse_document(doc, "text/xml", vocabulary=VOICE)
     assert isinstance(parsed, Parsed)
     p = voice.compile_voice(parsed.root, URL)
     assert sorted(code for code, _ in p.warnings) == [
-        13310, 13312, 13313, 13314, 13326, 13510, 13910
+        13310, 13312, 13313, 13314, 13326, 13510, 13910, 13910
     ]  # fmt: skip
     wait = p.instructions[1]
     assert isinstance(wait, voice.GatherWait)

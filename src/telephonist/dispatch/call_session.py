@@ -33,6 +33,7 @@ from telephonist.domain.calls import (
 )
 from telephonist.domain.sids import new_sid
 from telephonist.twiml import voice
+from telephonist.twiml.parse import TwimlError
 from telephonist.twiml.voice import Position, Program
 
 MICROS = 1_000_000
@@ -40,6 +41,7 @@ APPLICATION_ERROR = "We are sorry, an application error has occurred. Goodbye."
 MAX_FETCHES_PER_INSTANT = 10
 """Documents fetched at one instant of the call clock before the loop is cut (11215)."""
 TOO_MANY_REDIRECTS = 11215
+INTERNAL_ERROR = 20500
 DIAL_CLIENT_UNSUPPORTED = 13227
 REJECT_DELAY_MICROS = MICROS  # a declined call rings once, then reads busy
 
@@ -220,6 +222,21 @@ class Session:
             for n, (at, kind, detail) in enumerate(self.transcript)
         ]
 
+    def abort(self, at: int) -> None:
+        """End the call now because its step could not run (a bug, with alert 20500): a call
+        not yet answered fails; an answered one hears the application error and ends."""
+        if self.ended:
+            return
+        self.alerts.append((INTERNAL_ERROR, "the call's step failed; the call was ended"))
+        if self.status in ("queued", "ringing"):
+            if self.status == "queued":
+                self.status = "ringing"
+            self._end(at, "failed", answered=False)
+            return
+        self._hear(at, "say", {"text": APPLICATION_ERROR, "voice": "man", "language": "en-US"})
+        self._hear(at, "hangup", {"by": "twiml", "reason": "application error"})
+        self._end(at, "completed")
+
     def cancel(self, at: int) -> None:
         """End a call that was never answered as ``canceled`` (an API update)."""
         self._end(at, "canceled", answered=False)
@@ -256,7 +273,13 @@ class Session:
         at = fetch.at
         if self._count_fetch(at):
             document = None
-        program = None if document is None else self.compile(*document)
+        program = None
+        if document is not None:
+            try:
+                program = self.compile(*document)
+            except TwimlError as exc:  # inline TwiML (a create, an update) is parsed only now
+                self.alerts.append((exc.code, exc.detail))
+                document = None
         if self.state["phase"] == "inbound":
             if program is not None and _rejects(program):
                 # <Reject> first: the call is never answered (nor billed).

@@ -386,7 +386,8 @@ def _number(node: Node, name: str, default: int, code: int, warnings: list[Twiml
     if raw is None:
         return default
     value = raw.strip(XML_WHITESPACE)
-    if not value.isdigit() or len(value) > 6:
+    # ASCII digits only: str.isdigit() also takes superscripts, which int() refuses.
+    if not (value.isascii() and value.isdigit()) or len(value) > 6:
         warnings.append((code, f"<{node.tag} {name}={raw!r}>; {default} used"))
         return default
     return int(value)

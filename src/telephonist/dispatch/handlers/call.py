@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -48,6 +49,8 @@ from telephonist.twiml.voice import DialVerb, Program, compile_voice
 from telephonist.webhooks.cookies import NO_COOKIES, CookieJar
 from telephonist.webhooks.delivery import WebhookClient
 from telephonist.webhooks.fetcher import fetch_twiml
+
+log = logging.getLogger("telephonist.calls")
 
 EMPTY = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 
@@ -196,26 +199,43 @@ class CallHandler(Handler):
                 results.append(Done(task))
                 continue
             inputs = state.inputs.get(task.ref, [])
-            plans: dict[str, Behavior] = {}
-            await self._plan(call, numbers_to_plan(call, inputs), plans)
-            session = Session(
-                call, _planned(plans), compiled, inputs, state.now, base_url=self.base_url()
-            )
-            attempts: Attempts = []
-            token = state.tokens.get(call["account_sid"])
-            fetch = session.run()
-            count = 0
-            while fetch is not None:
-                document = None
-                if token is not None:
-                    document = await self._fetch(session, fetch, token, count, attempts)
-                if document is not None:
-                    await self._plan(call, dialed(compiled(*document)), plans)
-                count += 1
-                session.fetched(fetch, document)
-                fetch = session.run()
-            results.append(Done(task, value=Step(session, attempts)))
+            try:
+                step = await self._step(call, inputs, state)
+            except Exception:
+                # A bug, not the app's fault: a step that raised would raise on every run and
+                # hold the call forever. It ends as an application error instead, once.
+                log.exception("call %s: its step failed; the call ends", call["sid"])
+                session = Session(call, _planned({}), compiled, inputs, state.now)
+                session.abort(state.now)
+                step = Step(session, [])
+            results.append(Done(task, value=step))
         return results
+
+    async def _step(
+        self,
+        call: Mapping[str, Any],
+        inputs: list[tuple[int, int, str, str]],
+        state: CallState,
+    ) -> Step:
+        plans: dict[str, Behavior] = {}
+        await self._plan(call, numbers_to_plan(call, inputs), plans)
+        session = Session(
+            call, _planned(plans), compiled, inputs, state.now, base_url=self.base_url()
+        )
+        attempts: Attempts = []
+        token = state.tokens.get(call["account_sid"])
+        fetch = session.run()
+        count = 0
+        while fetch is not None:
+            document = None
+            if token is not None:
+                document = await self._fetch(session, fetch, token, count, attempts)
+            if document is not None:
+                await self._plan(call, dialed(compiled(*document)), plans)
+            count += 1
+            session.fetched(fetch, document)
+            fetch = session.run()
+        return Step(session, attempts)
 
     async def _fetch(
         self, session: Session, fetch: Fetch, token: str, count: int, attempts: Attempts
