@@ -131,7 +131,7 @@ def _claim_statement(excluding: bool) -> Prepared:
         select(tasks.c.id)
         .where(tasks.c.lane == bindparam("lane"))
         .where(tasks.c.due_at <= bindparam("now"))
-        .where(or_(tasks.c.lease_until.is_(None), tasks.c.lease_until < bindparam("now")))
+        .where(or_(tasks.c.lease_until.is_(None), tasks.c.lease_until <= bindparam("now")))
     )
     if excluding:
         due = due.where(
