@@ -19,7 +19,7 @@ from starlette.responses import Response
 from telephonist.api.calls import call_json
 from telephonist.api.forms import read_form
 from telephonist.api.render import JSONResponse
-from telephonist.api.simulator import _handset, _simulator, caller
+from telephonist.api.simulator import caller, handset_number, simulator_of
 from telephonist.dispatch import calls as dispatch
 from telephonist.domain import phone
 from telephonist.domain.calls import InvalidBehavior, behavior
@@ -58,7 +58,7 @@ def _script(text: str | None) -> str | None:
 async def dial_in(request: Request) -> Response:
     """A handset calls one of the caller's numbers; 201 with the call (ringing)."""
     ctx, who = await caller(request)
-    handset = _handset(request)
+    handset = handset_number(request)
     form = await read_form(request, ctx.settings.max_body_bytes)
     to_raw = form.text("To")
     if to_raw is None:
@@ -67,7 +67,7 @@ async def dial_in(request: Request) -> Response:
     if to is None:
         raise TwilioError(21211, f"To {to_raw!r} is not an E.164 phone number")
     script = _script(form.get("Script"))
-    _simulator(ctx)
+    simulator_of(ctx)
     now = ctx.now_micros()
 
     def work(conn: Connection) -> dict[str, Any] | None:
@@ -89,7 +89,7 @@ async def set_behavior(request: Request) -> Response:
     ctx, who = await caller(request)
     form = await read_form(request, ctx.settings.max_body_bytes)
     raw = request.path_params["number"]
-    pattern = raw if any(c in raw for c in "*?[") else _handset(request)
+    pattern = raw if any(c in raw for c in "*?[") else handset_number(request)
     try:
         found = behavior(
             form.text("Behavior") or "answer", form.text("AnswerAfter"), form.get("Script")
@@ -98,7 +98,7 @@ async def set_behavior(request: Request) -> Response:
         raise invalid_parameter(f"{exc.parameter}: {exc}") from None
     except InvalidScript as exc:
         raise invalid_parameter(f"Script: {exc}") from None
-    _simulator(ctx)
+    simulator_of(ctx)
     await ctx.db.run(store.set_call_behavior, who.account_sid, pattern, found, ctx.now_micros())
     return JSONResponse(
         {

@@ -43,7 +43,8 @@ from telephonist.webhooks.media import MediaError, fetch_media
 PREFIX = "/telephonist/v1"
 
 
-def _simulator(ctx: Context) -> Simulator:
+def simulator_of(ctx: Context) -> Simulator:
+    """The simulated carrier of this server (404 when it runs without one)."""
     if NAME not in ctx.providers:
         raise TwilioError(20404, 404, "The simulated carrier is not running on this server")
     simulator = ctx.providers.get(NAME)
@@ -51,7 +52,8 @@ def _simulator(ctx: Context) -> Simulator:
     return simulator
 
 
-def _handset(request: Request) -> str:
+def handset_number(request: Request) -> str:
+    """The ``{number}`` in a control-API path, as E.164 (21211 when it is not a number)."""
     raw = request.path_params["number"]
     number = phone.parse_e164(raw)
     if number is None:
@@ -77,7 +79,7 @@ async def send_from_handset(request: Request) -> Response:
     nobody owns (as ``To``), or as any handset (as the handset), on the same path.
     """
     ctx, who = await caller(request)
-    handset = _handset(request)
+    handset = handset_number(request)
     form = await read_form(request, ctx.settings.max_body_bytes)
     to_raw = form.text("To")
     if to_raw is None:
@@ -92,7 +94,7 @@ async def send_from_handset(request: Request) -> Response:
         check_content(body, urls, inline_media=len(uploads))
     except MessageRejected as exc:
         raise TwilioError(exc.code, 400, exc.message) from None
-    simulator = _simulator(ctx)
+    simulator = simulator_of(ctx)
     mine = await ctx.db.read(numbers_repo.owned_within, [handset, to], who.account_sid)
     if to not in mine:
         raise TwilioError(21211, 404, f"{to} is not one of this account's numbers")
@@ -151,7 +153,7 @@ async def handset_inbox(request: Request) -> Response:
     Handsets are shared, but what other accounts sent them is not the caller's to read.
     """
     ctx, who = await caller(request)
-    handset = _handset(request)
+    handset = handset_number(request)
     rows = await ctx.db.read(store.inbox, handset, who.account_sid)
     return JSONResponse(
         {
@@ -175,7 +177,7 @@ async def list_scenarios(request: Request) -> Response:
     """The catalogue and the rules in force for the caller's traffic, least specific first:
     the configured ones, its parent account's, its own."""
     ctx, who = await caller(request)
-    simulator = _simulator(ctx)
+    simulator = simulator_of(ctx)
     rows = await ctx.db.read(store.rules_in_force, who.account_sid, who.owner_account_sid)
     configured = [
         {"pattern": p, "scenario": n, "source": "config"} for p, n in simulator.config_rules
@@ -209,7 +211,7 @@ async def set_rule(request: Request) -> Response:
         raise invalid_parameter("Pattern must be an E.164 number or a glob such as +1555*")
     if name not in SCENARIOS:
         raise invalid_parameter(f"Scenario must be one of {', '.join(SCENARIOS)}")
-    _simulator(ctx)
+    simulator_of(ctx)
     await ctx.db.run(store.set_rule, who.account_sid, pattern, name, ctx.now_micros())
     return JSONResponse({"pattern": pattern, "scenario": name})
 
@@ -221,7 +223,7 @@ async def delete_rule(request: Request) -> Response:
     if not pattern:
         raise invalid_parameter("Pattern is required")
 
-    _simulator(ctx)
+    simulator_of(ctx)
     if not await ctx.db.run(store.delete_rule, who.account_sid, pattern):
         raise TwilioError(20404, 404, f"No scenario rule for {pattern}")
     return Response(status_code=204)
