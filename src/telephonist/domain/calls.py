@@ -347,11 +347,19 @@ def _method(value: str | None) -> str:
 
 
 def _seconds(value: str | None, default: int, low: int, high: int, code: int) -> int:
+    """A whole number of seconds in ``[low, high]``: ASCII digits only (``str.isdigit`` also
+    takes superscripts, which ``int`` refuses), and never more of them than ``high`` has, so
+    no text is too long for ``int``."""
     if value is None or value == "":
         return default
-    if not value.isdigit() or not low <= int(value) <= high:
+    digits = value.lstrip("0") or "0"
+    if (
+        not (value.isascii() and value.isdigit())
+        or len(digits) > len(str(high))
+        or not low <= int(digits) <= high
+    ):
         raise CallRejected(code, f"must be a whole number of seconds from {low} to {high}")
-    return int(value)
+    return int(digits)
 
 
 __all__ = [
