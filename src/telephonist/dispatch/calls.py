@@ -48,21 +48,22 @@ def place_call(
 ) -> dict[str, Any]:
     """Store an outbound-api call and queue its first step; raises :class:`CallRejected`.
 
-    ``From`` must be one of the account's numbers (Twilio also takes a verified caller ID;
-    telephonist has none, so anything else is 21210). An ``ApplicationSid`` stands in for the
-    Url, Method and fallback, which Twilio then ignores.
+    ``From`` must be one of the account's own numbers -- not a subaccount's, as for messages
+    (Twilio also takes a verified caller ID; telephonist has none, so anything else is 21210);
+    the call carries that number's SID. An ``ApplicationSid`` stands in for the Url, Method and
+    fallback, which Twilio then ignores.
     """
-    if (
-        not request.from_.startswith("client:")
-        and request.from_ != MAGIC_FROM_OK
-        and not numbers_repo.owns(conn, request.from_, account_sid)
-    ):
-        raise CallRejected(
-            21210,
-            f"The source phone number provided, {request.from_}, is not yet verified for your "
-            "account. You may only make calls from phone numbers that you've verified or "
-            "purchased from Twilio.",
-        )
+    caller_id: str | None = None
+    if not request.from_.startswith("client:") and request.from_ != MAGIC_FROM_OK:
+        number = _CALLER_ID.execute(conn, {"a": account_sid, "n": request.from_})
+        if number is None:
+            raise CallRejected(
+                21210,
+                f"The source phone number provided, {request.from_}, is not yet verified for "
+                "your account. You may only make calls from phone numbers that you've verified "
+                "or purchased from Twilio.",
+            )
+        caller_id = number[0]
     config: dict[str, Any] = {
         "url": request.url,
         "method": request.method,
@@ -103,11 +104,17 @@ def place_call(
         phase="queued",
         now=now,
     )
+    row["phone_number_sid"] = caller_id
     repo.insert_call(conn, row)
     queue.enqueue(conn, CALL, row["sid"], now, {"account_sid": account_sid}, now)
     return row
 
 
+_CALLER_ID = Prepared(
+    select(incoming_numbers.c.sid)
+    .where(incoming_numbers.c.account_sid == bindparam("a"))
+    .where(incoming_numbers.c.phone_number == bindparam("n"))
+)
 _NUMBER = Prepared(
     select(incoming_numbers).where(incoming_numbers.c.phone_number == bindparam("n"))
 )
