@@ -23,7 +23,14 @@ from telephonist.api.paging import PageRequest, day_range, listing_response
 from telephonist.api.render import JSONResponse, account_uri, rfc2822
 from telephonist.dispatch import calls as dispatch
 from telephonist.domain import API_VERSION, phone
-from telephonist.domain.calls import FINAL_STATUSES, STATUSES, PlaceCall, validate_call
+from telephonist.domain.calls import (
+    FINAL_STATUSES,
+    STATUSES,
+    PlaceCall,
+    UpdateCall,
+    validate_call,
+    validate_update,
+)
 from telephonist.errors import TwilioError, found, invalid_parameter, not_found
 from telephonist.storage.repositories import calls as repo
 
@@ -169,44 +176,40 @@ async def fetch_call(request: Request) -> Response:
     return JSONResponse(call_json(found(row, request.url.path)))
 
 
+def update_call_command(form: Form) -> UpdateCall:
+    return UpdateCall(
+        status=form.text("Status"),
+        url=form.text("Url"),
+        method=form.get("Method"),
+        twiml=form.text("Twiml"),
+        fallback_url=form.text("FallbackUrl"),
+        fallback_method=form.get("FallbackMethod"),
+        status_callback=form.text("StatusCallback"),
+        status_callback_method=form.get("StatusCallbackMethod"),
+        time_limit=form.get("TimeLimit"),
+    )
+
+
 async def update_call(request: Request) -> Response:
     """Redirect (``Url``/``Method`` or ``Twiml``), cancel (``Status=canceled``: queued or
-    ringing) or hang up (``Status=completed``) a call; 21220 for a call that has ended."""
+    ringing) or hang up (``Status=completed``) a call, or change its callbacks, fallback or
+    time limit; 21220 for a call that has ended, whatever the update asks."""
     ctx, _, ref = await scoped(request)
     sid = request.path_params["sid"]
     form = await read_form(request, ctx.settings.max_body_bytes)
-    status = form.text("Status")
-    if status is not None and status not in ("canceled", "completed"):
-        raise TwilioError(21220, f"Status must be canceled or completed, not {status!r}")
-    url, twiml = form.text("Url"), form.text("Twiml")
-    if url is not None and twiml is not None:
-        raise invalid_parameter("Url and Twiml are mutually exclusive")
-    target: dict[str, str] | None = None
-    if url is not None or twiml is not None:
-        command = PlaceCall(
-            ref.sid, "+15005550006", "+15005550006", url=url, twiml=twiml, method=form.get("Method")
-        )
-        checked = validate_call(command)  # the same checks as on create (21205, 21209)
-        target = (
-            {"url": checked.url, "method": checked.method}
-            if checked.url
-            else {"twiml": checked.twiml or ""}
-        )
-    callback = form.text("StatusCallback")
+    change = validate_update(update_call_command(form))
     now = ctx.now_micros()
 
     def work(conn: Connection) -> Mapping[str, Any]:
         call = found(repo.get_call(conn, ref.sid, sid), request.url.path)
-        if call["status"] in FINAL_STATUSES and (status or target or callback):
-            raise TwilioError(21220, "Call is not in-progress. Cannot redirect.")
-        if status == "canceled" or (status == "completed" and call["status"] != "in-progress"):
-            dispatch.cancel(conn, call, now)
-        elif status == "completed":
-            dispatch.send_input(conn, call, "hangup", "api", now)
-        elif target is not None:
-            dispatch.redirect(conn, call, target, now)
-        if callback is not None:
-            dispatch.set_status_callback(conn, call, callback, form.method("StatusCallbackMethod"))
+        if call["status"] in FINAL_STATUSES:
+            raise TwilioError(
+                21220,
+                "Call is not in-progress. Cannot redirect."
+                if change.target is not None
+                else f"Call is {call['status']}: an ended call cannot be changed",
+            )
+        dispatch.change_call(conn, call, change, now)
         return found(repo.get_call(conn, ref.sid, sid), request.url.path)
 
     row = await ctx.db.run(work)

@@ -28,6 +28,7 @@ from telephonist.domain.calls import (
     Behavior,
     CallRejected,
     CallRequest,
+    CallUpdate,
     event_of,
 )
 from telephonist.domain.sids import new_sid
@@ -389,14 +390,62 @@ def transcript_json(call: Mapping[str, Any], events: list[dict[str, Any]]) -> di
     return {"call_sid": call["sid"], "status": call["status"], "events": out}
 
 
-def set_status_callback(
-    conn: Connection, call: Mapping[str, Any], url: str, method: str | None
-) -> None:
-    """Point a call's later status callbacks somewhere else (an API update)."""
+def change_call(conn: Connection, call: Mapping[str, Any], change: CallUpdate, now: int) -> None:
+    """Apply an API update to a live call: its settings first (so a status callback given with
+    ``Status`` reports that very change), then the cancel, hang-up or redirect."""
+    configured = _configure(conn, call, change, now)
+    if configured:
+        fresh = repo.get_call(conn, call["account_sid"], call["sid"])
+        assert fresh is not None
+        call = fresh
+    if change.status is not None:
+        _end(conn, call, change.status, now)
+    elif change.target is not None:
+        redirect(conn, call, change.target, now)
+    elif change.time_limit is not None and call["status"] == "in-progress":
+        poke(conn, call, now)  # the next step is due sooner if the new limit comes first
+
+
+def _configure(conn: Connection, call: Mapping[str, Any], change: CallUpdate, now: int) -> bool:
+    """Store the settings an update changes (callbacks, fallback, time limit); False if none."""
     config = json.loads(call["config"])
-    config["status_callback"] = url
-    if method:
-        config["status_callback_method"] = method
-    if not config.get("events"):
-        config["events"] = ["completed"]
+    before = dict(config)
+    if change.status_callback is not None:
+        config["status_callback"] = change.status_callback
+        if not config.get("events"):
+            config["events"] = ["completed"]
+    if change.status_callback_method is not None:
+        config["status_callback_method"] = change.status_callback_method
+    if change.fallback_url is not None:
+        config["fallback_url"] = change.fallback_url
+    if change.fallback_method is not None:
+        config["fallback_method"] = change.fallback_method
+    if change.time_limit is not None:
+        limit = change.time_limit
+        if call["answered_at"] is not None:
+            # A limit the call has already passed ends it now, not at a moment gone by.
+            elapsed = -(-(now - call["answered_at"]) // 1_000_000)
+            limit = max(limit, elapsed)
+        config["time_limit"] = limit
+    if config == before:
+        return False
     repo.update_call(conn, call["sid"], {"config": json.dumps(config, separators=(",", ":"))})
+    return True
+
+
+def _end(conn: Connection, call: Mapping[str, Any], status: str, now: int) -> None:
+    """``Status=canceled`` or ``completed``: a call not answered yet is canceled; an answered
+    one is hung up on ``completed`` and left alone on ``canceled``, as on Twilio. When a step
+    moved the call while this was deciding, decide again on what the step wrote."""
+    for _ in range(5):
+        if call["status"] in ("queued", "ringing"):
+            if cancel(conn, call, now):
+                return
+            fresh = repo.get_call(conn, call["account_sid"], call["sid"])
+            if fresh is None or fresh["version"] == call["version"]:
+                return
+            call = fresh
+            continue
+        if status == "completed" and call["status"] == "in-progress":
+            send_input(conn, call, "hangup", "api", now)
+        return

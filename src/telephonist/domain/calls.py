@@ -308,6 +308,81 @@ def validate_call(command: PlaceCall) -> CallRequest:
     )
 
 
+# -- changing a call ---------------------------------------------------------------------
+
+UPDATE_STATUSES = ("canceled", "completed")
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateCall:
+    """A request to change a call, as it arrived (every value the raw text, or None)."""
+
+    status: str | None = None
+    url: str | None = None
+    method: str | None = None
+    twiml: str | None = None
+    fallback_url: str | None = None
+    fallback_method: str | None = None
+    status_callback: str | None = None
+    status_callback_method: str | None = None
+    time_limit: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CallUpdate:
+    """A checked :class:`UpdateCall`: None for what it leaves as it is."""
+
+    status: str | None
+    target: dict[str, str] | None  # a redirect: {"url", "method"} or {"twiml"}
+    fallback_url: str | None
+    fallback_method: str | None
+    status_callback: str | None
+    status_callback_method: str | None
+    time_limit: int | None
+
+
+def validate_update(command: UpdateCall) -> CallUpdate:
+    """Check a call update with the codes a create uses for the same parameters; raises
+    :class:`CallRejected`. ``Url`` and ``Twiml`` together are refused (on an update the two
+    are mutually exclusive, where a create lets ``Url`` win)."""
+    status = command.status or None
+    if status is not None and status not in UPDATE_STATUSES:
+        raise CallRejected(21220, f"Status must be canceled or completed, not {status!r}")
+    url, twiml = command.url or None, command.twiml or None
+    if url is not None and twiml is not None:
+        raise CallRejected(20422, "Url and Twiml are mutually exclusive")
+    target: dict[str, str] | None = None
+    if url is not None:
+        if not is_http_url(url):
+            raise CallRejected(21205, f"Url is not a valid URL: {url}")
+        target = {"url": url, "method": _method(command.method)}
+    elif twiml is not None:
+        if len(twiml) > MAX_TWIML_CHARS:
+            raise CallRejected(21205, f"Twiml must be at most {MAX_TWIML_CHARS} characters")
+        target = {"twiml": twiml}
+    fallback = command.fallback_url or None
+    if fallback is not None and not is_http_url(fallback):
+        raise CallRejected(21205, f"FallbackUrl is not a valid URL: {fallback}")
+    callback = command.status_callback or None
+    if callback is not None and not is_http_url(callback):
+        raise CallRejected(21205, f"StatusCallback is not a valid URL: {callback}")
+    return CallUpdate(
+        status=status,
+        target=target,
+        fallback_url=fallback,
+        fallback_method=_method(command.fallback_method) if command.fallback_method else None,
+        status_callback=callback,
+        status_callback_method=(
+            _method(command.status_callback_method) if command.status_callback_method else None
+        ),
+        time_limit=(
+            _seconds(command.time_limit, 0, 1, MAX_TIME_LIMIT_SECONDS, 20001)
+            if command.time_limit
+            else None
+        ),
+    )
+
+
 def status_callback_events(values: Iterable[str]) -> frozenset[str]:
     """``StatusCallbackEvent`` as the SDKs send it: repeated, space-separated, or both.
 
@@ -372,12 +447,15 @@ __all__ = [
     "Behavior",
     "CallRejected",
     "CallRequest",
+    "CallUpdate",
     "InvalidBehavior",
     "PlaceCall",
+    "UpdateCall",
     "behavior",
     "can_move",
     "event_of",
     "sources",
     "status_callback_events",
     "validate_call",
+    "validate_update",
 ]
