@@ -120,7 +120,10 @@ async def _input(request: Request, kind: str, value: str) -> Response:
         if call is None:
             raise not_found(request.url.path)
         dispatch.send_input(conn, call, kind, value, now)
-        return call
+        # As the input left it: a hang-up before the answer has ended the call already.
+        after = _call(conn, who.account_sid, sid)
+        assert after is not None
+        return after
 
     call = await ctx.db.run(work)
     ctx.wake_worker()

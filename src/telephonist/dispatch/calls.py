@@ -259,11 +259,19 @@ def poke(conn: Connection, call: Mapping[str, Any], now: int) -> None:
 
 
 def send_input(conn: Connection, call: Mapping[str, Any], kind: str, value: str, now: int) -> None:
-    """Digits, speech or a hang-up for a live call; 21220 for a call that is not live."""
+    """Digits, speech or a hang-up for a live call; 21220 for a call that is not live.
+
+    A hang-up before the answer ends the call at once, canceled, as an API cancel does: a step
+    that has not answered reads no input, so queued for it the hang-up would wait for an answer
+    (and wake the call again and again meanwhile)."""
     if call["status"] in FINAL_STATUSES:
         raise TwilioError(INVALID_CALL_STATE, f"Call is not in-progress. Cannot send {kind}.")
-    if call["status"] != "in-progress" and kind != "hangup":
-        raise TwilioError(INVALID_CALL_STATE, f"Call is {call['status']}: not answered yet")
+    refuse_dialed_leg(call)
+    if call["status"] != "in-progress":
+        if kind != "hangup":
+            raise TwilioError(INVALID_CALL_STATE, f"Call is {call['status']}: not answered yet")
+        _end(conn, call, "completed", now, by=value)
+        return
     if kind == "digits":  # each ``w`` waits half a second before the keys after it
         at = now
         for n, keys in enumerate(value.split("w")):
@@ -390,9 +398,21 @@ def transcript_json(call: Mapping[str, Any], events: list[dict[str, Any]]) -> di
     return {"call_sid": call["sid"], "status": call["status"], "events": out}
 
 
+def refuse_dialed_leg(call: Mapping[str, Any]) -> None:
+    """A ``<Dial>``'s leg has no steps of its own (its parent's steps run it): 21220 for input
+    or changes sent to it, which nothing would ever read."""
+    if call["direction"] == "outbound-dial":
+        raise TwilioError(
+            INVALID_CALL_STATE,
+            f"Call {call['sid']} is a leg dialed by call {call['parent_call_sid']}, which runs "
+            "it: change or hang up the parent call instead",
+        )
+
+
 def change_call(conn: Connection, call: Mapping[str, Any], change: CallUpdate, now: int) -> None:
     """Apply an API update to a live call: its settings first (so a status callback given with
     ``Status`` reports that very change), then the cancel, hang-up or redirect."""
+    refuse_dialed_leg(call)
     configured = _configure(conn, call, change, now)
     if configured:
         fresh = repo.get_call(conn, call["account_sid"], call["sid"])
@@ -433,7 +453,9 @@ def _configure(conn: Connection, call: Mapping[str, Any], change: CallUpdate, no
     return True
 
 
-def _end(conn: Connection, call: Mapping[str, Any], status: str, now: int) -> None:
+def _end(
+    conn: Connection, call: Mapping[str, Any], status: str, now: int, *, by: str = "api"
+) -> None:
     """``Status=canceled`` or ``completed``: a call not answered yet is canceled; an answered
     one is hung up on ``completed`` and left alone on ``canceled``, as on Twilio. When a step
     moved the call while this was deciding, decide again on what the step wrote."""
@@ -447,5 +469,5 @@ def _end(conn: Connection, call: Mapping[str, Any], status: str, now: int) -> No
             call = fresh
             continue
         if status == "completed" and call["status"] == "in-progress":
-            send_input(conn, call, "hangup", "api", now)
+            send_input(conn, call, "hangup", by, now)
         return
