@@ -140,6 +140,47 @@ def test_node_sdk_walk(node: str, server: RunningServer, client: Client) -> None
     assert error["moreInfo"] == "https://www.twilio.com/docs/errors/21602"
     assert error["message"]
 
+    # Calls: five queued outbound-api calls from the owned number, carrying its SID.
+    calls = out["calls"]
+    call_sids = [c["sid"] for c in calls]
+    assert len(set(call_sids)) == 5
+    sender_sid = client.incoming_phone_numbers.list(phone_number=sender)[0].sid
+    for c in calls:
+        assert c["sid"].startswith("CA") and len(c["sid"]) == 34
+        assert (c["from"], c["status"], c["direction"]) == (sender, "queued", "outbound-api")
+        assert c["phoneNumberSid"] == sender_sid
+    assert [calls[0]["to"], calls[2]["to"]] == [out["callTo"]] * 2
+
+    # Fetch: the same call, its fields and date as the Python SDK reads them.
+    fetched_call = out["fetchedCall"]
+    assert fetched_call["sid"] == call_sids[1] and fetched_call["to"] == calls[1]["to"]
+    assert fetched_call["from"] == sender and fetched_call["apiVersion"] == "2010-04-01"
+    to = calls[1]["to"]
+    assert fetched_call["toFormatted"] == f"({to[2:5]}) {to[5:8]}-{to[8:]}"
+    assert fetched_call["uri"].endswith(f"/Calls/{call_sids[1]}.json")
+    assert fetched_call["dateCreated"] == calls[1]["dateCreated"]
+    again_call = client.calls(call_sids[1]).fetch()
+    assert again_call.date_created == datetime.fromisoformat(calls[1]["dateCreated"])
+
+    # List with pageSize 2: every page walked, each call once; the To filter finds its two.
+    listed_calls = out["listedCalls"]
+    assert sorted(listed_calls) == sorted(call_sids)
+    call_pages = [
+        url
+        for method, url, params in out["requests"]
+        if method == "GET" and urlsplit(url).path.endswith("/Calls.json") and "To" not in params
+    ]
+    assert len(call_pages) == 3
+    assert sorted(out["filteredCalls"]) == sorted([call_sids[0], call_sids[2]])
+
+    # An update through the SDK, and a refused create as a RestException with Twilio's fields.
+    assert out["canceledCall"] == {"sid": call_sids[4], "status": "canceled"}
+    assert out["callError"] == {
+        "code": 21205,
+        "status": 400,
+        "moreInfo": "https://www.twilio.com/docs/errors/21205",
+    }
+
     # Numbers: buying by area code and searching by area code.
     bought = out["bought"]
     assert bought["phoneNumber"].startswith("+1415") and bought["sid"].startswith("PN")

@@ -77,6 +77,47 @@ async function main() {
     error = { code: err.code, status: err.status, moreInfo: err.moreInfo, message: err.message };
   }
 
+  // Calls: created with inline TwiML to handsets nobody owns, fetched, paged and filtered.
+  const callTo = "+16284000001";
+  const hold = '<Response><Pause length="600"/></Response>';
+  // The last callee never answers (set through the control API), so it is still ringing,
+  // whatever the real clock did meanwhile, when it is canceled below.
+  const auth = Buffer.from(`${env("ACCOUNT_SID")}:${env("AUTH_TOKEN")}`).toString("base64");
+  const behavior = await fetch(`${baseUrl}/telephonist/v1/Handsets/+16284000004/CallBehavior`, {
+    method: "POST",
+    headers: { Authorization: `Basic ${auth}` },
+    body: new URLSearchParams({ Behavior: "no-answer" }),
+  });
+  if (!behavior.ok) {
+    throw new Error(`CallBehavior answered ${behavior.status}: ${await behavior.text()}`);
+  }
+  const calls = [];
+  for (const to of [callTo, "+16284000002", callTo, "+16284000003", "+16284000004"]) {
+    const call = await client.calls.create({ to, from, twiml: hold });
+    calls.push({
+      sid: call.sid,
+      to: call.to,
+      from: call.from,
+      status: call.status,
+      direction: call.direction,
+      phoneNumberSid: call.phoneNumberSid,
+      dateCreated: call.dateCreated.toISOString(),
+    });
+  }
+  const fetchedCall = await client.calls(calls[1].sid).fetch();
+  const listedCalls = await client.calls.list({ pageSize: 2 });
+  const filteredCalls = await client.calls.list({ to: callTo });
+  const canceledCall = await client.calls(calls[4].sid).update({ status: "canceled" });
+  let callError = null;
+  try {
+    await client.calls.create({ to: callTo, from });
+  } catch (err) {
+    if (!(err instanceof twilio.RestException)) {
+      throw err;
+    }
+    callError = { code: err.code, status: err.status, moreInfo: err.moreInfo };
+  }
+
   const bought = await client.incomingPhoneNumbers.create({ areaCode: "415" });
   const search = await client.availablePhoneNumbers("US").local.list({ areaCode: 512, limit: 3 });
 
@@ -97,6 +138,21 @@ async function main() {
     filtered: filtered.map((m) => m.sid),
     media: media.map((m) => ({ sid: m.sid, parentSid: m.parentSid, contentType: m.contentType })),
     error,
+    calls,
+    fetchedCall: {
+      sid: fetchedCall.sid,
+      to: fetchedCall.to,
+      from: fetchedCall.from,
+      toFormatted: fetchedCall.toFormatted,
+      apiVersion: fetchedCall.apiVersion,
+      uri: fetchedCall.uri,
+      dateCreated: fetchedCall.dateCreated.toISOString(),
+    },
+    callTo,
+    listedCalls: listedCalls.map((c) => c.sid),
+    filteredCalls: filteredCalls.map((c) => c.sid),
+    canceledCall: { sid: canceledCall.sid, status: canceledCall.status },
+    callError,
     bought: { sid: bought.sid, phoneNumber: bought.phoneNumber },
     search: search.map((n) => n.phoneNumber),
     requests,
