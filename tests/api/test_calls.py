@@ -416,6 +416,38 @@ async def test_an_application_sid_runs_the_applications_voice_url(
     assert said == ["From the application"]
 
 
+async def alert_codes(acct: Account) -> list[int]:
+    response = await acct.http.get(acct.api.path("Notifications.json", acct.sid))
+    assert response.status_code == 200, response.text
+    return [int(n["error_code"]) for n in response.json()["notifications"]]
+
+
+async def test_twiml_that_does_not_parse_plays_the_application_error(
+    api: Api, acct: Account
+) -> None:
+    """A Twiml parameter is accepted as given and compiled when the call is answered; one
+    that does not parse is Twilio's application error there, with a 12100 alert."""
+    call = await acct.place(handset(), From=acct.number, Twiml="this is not TwiML")
+    await advance(api, 0)
+    await advance(api, 5)
+    assert (await acct.call(call["sid"]))["status"] == "completed"
+    said = [e["text"] for e in await acct.transcript(call["sid"]) if e["kind"] == "say"]
+    assert said == ["We are sorry, an application error has occurred. Goodbye."]
+    assert 12100 in await alert_codes(acct)
+
+
+async def test_a_pause_length_in_superscript_digits_is_a_warning(api: Api, acct: Account) -> None:
+    """A superscript two is a digit to ``str.isdigit`` but no number: 13910, and the default
+    length, as for any bad length."""
+    call = await acct.place(
+        handset(), From=acct.number, Twiml='<Response><Pause length="²"/></Response>'
+    )
+    await advance(api, 0)
+    await advance(api, 5)
+    assert (await acct.call(call["sid"]))["status"] == "completed"
+    assert 13910 in await alert_codes(acct)
+
+
 # -- fetch ----------------------------------------------------------------------------------------
 
 
