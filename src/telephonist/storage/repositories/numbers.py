@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, bindparam, delete, insert, or_, select, update
+from sqlalchemy import Connection, RowMapping, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from telephonist.domain.errors import TelephonistError
-from telephonist.storage.prepared import Prepared
 from telephonist.storage.repositories.accounts import reachable_sids
 from telephonist.storage.repositories.listing import Listing
-from telephonist.storage.schema import accounts, incoming_numbers
+from telephonist.storage.schema import incoming_numbers
 
 
 class NumberTaken(TelephonistError):
@@ -29,28 +28,6 @@ def owned_among(conn: Connection, numbers: Sequence[str]) -> set[str]:
         )
     )
     return {r[0] for r in rows}
-
-
-_OWNS = Prepared(
-    select(incoming_numbers.c.sid)
-    .where(incoming_numbers.c.phone_number == bindparam("number"))
-    .where(
-        incoming_numbers.c.account_sid.in_(
-            select(accounts.c.sid).where(
-                or_(
-                    accounts.c.sid == bindparam("account"),
-                    accounts.c.owner_account_sid == bindparam("account"),
-                )
-            )
-        )
-    )
-)
-
-
-def owns(conn: Connection, number: str, account_sid: str) -> bool:
-    """Whether ``account_sid`` or one of its subaccounts owns ``number`` (a call's From is
-    checked on every create: one statement, built once)."""
-    return bool(_OWNS.rows(conn, {"number": number, "account": account_sid}))
 
 
 def owned_within(conn: Connection, numbers: Sequence[str], account_sid: str) -> set[str]:
