@@ -265,6 +265,7 @@ def test_a_cancel_ends_once_and_a_later_step_does_nothing() -> None:
     session = Session(call, lambda n: Behavior(), compiled, [], T0)
     session.cancel(T0 + S)
     assert session.changes["status"] == "canceled"
+    assert session.changes.get("start_time") is None  # it never left the queue
     assert [c.status for c in session.callbacks] == ["canceled"]
     ended = saved(call, session)
     again = Session(ended, lambda n: Behavior(), compiled, [], T0 + 2 * S)

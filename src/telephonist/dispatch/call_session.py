@@ -728,7 +728,8 @@ class Session:
         if bridge:
             told = json.dumps({"leg": bridge["leg"], "status": status, "answered": answered})
             self.notices.append((bridge["parent"], at, "leg-ended", told))
-        self.changes.setdefault("start_time", self.call["start_time"] or at)
+        if self.state["phase"] != "queued":  # a call canceled in the queue never started
+            self.changes.setdefault("start_time", self.call["start_time"] or at)
         self.state = {"phase": "ended", "seq": self.state["seq"], "events": self.state["events"]}
 
     def _record_call(self, at: int) -> tuple[tuple[str, str], ...]:
