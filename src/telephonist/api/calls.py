@@ -34,19 +34,7 @@ from telephonist.domain.calls import (
 from telephonist.errors import TwilioError, found, invalid_parameter, not_found
 from telephonist.storage.repositories import calls as repo
 
-SUBRESOURCES = (
-    "feedback",
-    "notifications",
-    "recordings",
-    "streams",
-    "payments",
-    "user_defined_message_subscriptions",
-    "user_defined_messages",
-    "events",
-    "siprec",
-    "transcriptions",
-)
-_SUBRESOURCE_PATHS = {
+SUBRESOURCES = {
     "feedback": "Feedback",
     "notifications": "Notifications",
     "recordings": "Recordings",
@@ -95,8 +83,7 @@ def call_json(row: Mapping[str, Any]) -> dict[str, Any]:
         "start_time": rfc2822(row["start_time"]),
         "status": row["status"],
         "subresource_uris": {
-            name: account_uri(account, f"{base}/{_SUBRESOURCE_PATHS[name]}.json")
-            for name in SUBRESOURCES
+            name: account_uri(account, f"{base}/{path}.json") for name, path in SUBRESOURCES.items()
         },
         "to": row["to"],
         "to_formatted": formatted(row["to"]),

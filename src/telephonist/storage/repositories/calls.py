@@ -1,8 +1,9 @@
 """Calls: the rows, their transcripts and the live input waiting for a call's next step.
 
-Every write of a call's runtime goes through :func:`save_step`, guarded by the call's
-``version``: the step that read version *n* writes version *n + 1*, and a second run of the
-same step (its task's lease ran out while it worked) finds *n + 1* and writes nothing.
+Every write of a call's runtime goes through :func:`save_steps` (a batch of steps) or
+:func:`save_step` (an API cancel), guarded by the call's ``version``: the step that read
+version *n* writes version *n + 1*, and a second run of the same step (its task's lease ran
+out while it worked) finds *n + 1* and writes nothing.
 """
 
 from __future__ import annotations
@@ -110,26 +111,6 @@ def save_step(conn: Connection, sid: str, version: int, values: Mapping[str, Any
 def update_call(conn: Connection, sid: str, values: Mapping[str, Any]) -> None:
     """Change columns that no step writes (callbacks, a time limit), leaving the version."""
     conn.execute(update(calls).where(calls.c.sid == sid).values(dict(values)))
-
-
-def end_unanswered(
-    conn: Connection, sid: str, status: str, now: int, *, from_statuses: Sequence[str]
-) -> bool:
-    """Cancel (or otherwise end) a call that has not been answered: guarded by its status and
-    bumping its version, so a step already in flight for it writes nothing."""
-    result = conn.execute(
-        update(calls)
-        .where(calls.c.sid == sid)
-        .where(calls.c.status.in_(list(from_statuses)))
-        .values(
-            status=status,
-            date_updated=now,
-            end_time=now,
-            duration=0,
-            version=calls.c.version + 1,
-        )
-    )
-    return result.rowcount == 1
 
 
 def delete_call(conn: Connection, account_sid: str, sid: str) -> bool:
