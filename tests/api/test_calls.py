@@ -238,6 +238,11 @@ CREATE_ERRORS: list[tuple[dict[str, str | list[str] | None], int]] = [
     ({"SendDigits": "12x"}, 21206),
     ({"SendDigits": "1" * 33}, 21206),
     ({"MachineDetection": "Always"}, 21234),
+    ({"RecordingChannels": "stereo"}, 20001),
+    ({"RecordingTrack": "sideways"}, 20001),
+    ({"Trim": "trim-everything"}, 20001),
+    ({"RecordingStatusCallbackEvent": "started"}, 20001),
+    ({"RecordingStatusCallbackEvent": ["completed", "ringing"]}, 20001),
 ]
 
 

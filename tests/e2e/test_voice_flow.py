@@ -897,3 +897,154 @@ def test_record_true_records_the_whole_call(sim: Sim) -> None:
         "7",
         "OutboundAPI",
     )
+
+
+def test_dial_record_from_answer_dual_tells_the_action_and_posts_each_event(sim: Sim) -> None:
+    """``<Dial record="record-from-answer-dual">``: the agent answers after 2 s and talks 9 s.
+    The recording runs from the answer (9 s, two channels), the Dial action receives
+    RecordingUrl/Sid/Duration, and the callback gets ``in-progress`` at the answer, then
+    ``completed``, both signed, as recordingStatusCallbackEvent asked."""
+    sender, callee, agent = sim.number(), handset(), handset()
+    behave(sim, agent, AnswerAfter="2", Script="wait 9; hangup")
+
+    def start(hit: Hit) -> str:
+        response = VoiceResponse()
+        response.dial(
+            agent,
+            action=sim.app.url("/dialrec/after"),
+            record="record-from-answer-dual",
+            recording_status_callback=sim.app.url("/dialrec/recording"),
+            recording_status_callback_event="in-progress completed",
+        )
+        return str(response)
+
+    sim.app.on("/dialrec/start", start)
+    sim.app.on("/dialrec/after", lambda hit: say(hangup=True))
+    call = sim.client.calls.create(to=callee, from_=sender, url=sim.app.url("/dialrec/start"))
+    sim.advance(0)
+    sim.advance(1)
+    sim.advance(2)
+    started = [h for h in sim.app.at("/dialrec/recording") if h.params["CallSid"] == call.sid]
+    assert [h.params["RecordingStatus"] for h in started] == ["in-progress"]
+    sim.advance(9)
+    after = [h for h in sim.app.at("/dialrec/after") if h.params["CallSid"] == call.sid]
+    assert len(after) == 1
+    sid = after[0].params["RecordingSid"]
+    assert after[0].params["RecordingDuration"] == "9"
+    assert after[0].params["RecordingUrl"].endswith(f"/Recordings/{sid}")
+    posted = [h for h in sim.app.at("/dialrec/recording") if h.params["CallSid"] == call.sid]
+    assert [(h.params["RecordingStatus"], h.params["RecordingSid"]) for h in posted] == [
+        ("in-progress", sid),
+        ("completed", sid),
+    ]
+    assert all(h.signature_valid for h in posted)
+    assert (posted[1].params["RecordingChannels"], posted[1].params["RecordingSource"]) == (
+        "2",
+        "DialVerb",
+    )
+    recording = sim.client.recordings(sid).fetch()
+    assert (recording.call_sid, recording.duration, recording.channels, recording.source) == (
+        call.sid,
+        "9",
+        2,
+        "DialVerb",
+    )
+
+
+def test_dial_record_from_ringing_includes_the_ringing(sim: Sim) -> None:
+    """``record-from-ringing``: the recording starts when the leg rings, so 3 s of ringing
+    and 4 s of talk make 7 s, mono, and no callback is posted where none was asked for."""
+    sender, callee, agent = sim.number(), handset(), handset()
+    behave(sim, agent, AnswerAfter="3", Script="wait 4; hangup")
+
+    def start(hit: Hit) -> str:
+        response = VoiceResponse()
+        response.dial(agent, action=sim.app.url("/ringrec/after"), record="record-from-ringing")
+        return str(response)
+
+    sim.app.on("/ringrec/start", start)
+    sim.app.on("/ringrec/after", lambda hit: say(hangup=True))
+    call = sim.client.calls.create(to=callee, from_=sender, url=sim.app.url("/ringrec/start"))
+    for seconds in (0, 1, 3, 4):
+        sim.advance(seconds)
+    after = [h for h in sim.app.at("/ringrec/after") if h.params["CallSid"] == call.sid]
+    assert len(after) == 1 and after[0].params["RecordingDuration"] == "7"
+    recording = sim.client.recordings(after[0].params["RecordingSid"]).fetch()
+    assert (recording.duration, recording.channels) == ("7", 1)
+
+
+def test_a_dial_without_record_tells_the_action_no_recording(sim: Sim) -> None:
+    """The default, do-not-record: the action carries no Recording* parameter and the call
+    has no recording (this fails if every Dial were recorded)."""
+    sender, callee, agent = sim.number(), handset(), handset()
+    behave(sim, agent, AnswerAfter="1", Script="wait 2; hangup")
+    sim.app.on("/norec/start", lambda hit: dial(agent, sim.app.url("/norec/after")))
+    sim.app.on("/norec/after", lambda hit: say(hangup=True))
+    call = sim.client.calls.create(to=callee, from_=sender, url=sim.app.url("/norec/start"))
+    for seconds in (0, 1, 1, 2):
+        sim.advance(seconds)
+    after = [h for h in sim.app.at("/norec/after") if h.params["CallSid"] == call.sid]
+    assert len(after) == 1 and not [k for k in after[0].params if k.startswith("Recording")]
+    assert sim.client.calls(call.sid).recordings.list() == []
+
+
+def test_record_true_with_channels_track_and_events(sim: Sim) -> None:
+    """RecordingChannels=dual, RecordingTrack=inbound and RecordingStatusCallbackEvent
+    in-progress + completed on the create: the callback hears the recording begin at the
+    answer and end with the call, and the recording keeps channels and track."""
+    sender, callee = sim.number(), handset()
+    hold = VoiceResponse()
+    hold.pause(length=5)
+    call = sim.client.calls.create(
+        to=callee,
+        from_=sender,
+        twiml=str(hold),
+        record=True,
+        recording_channels="dual",
+        recording_track="inbound",
+        recording_status_callback=sim.app.url("/opts/recording"),
+        recording_status_callback_event=["in-progress", "completed"],
+    )
+    sim.advance(0)
+    sim.advance(1)
+    begun = [h for h in sim.app.at("/opts/recording") if h.params["CallSid"] == call.sid]
+    assert [h.params["RecordingStatus"] for h in begun] == ["in-progress"]
+    sim.advance(5)
+    posted = [h for h in sim.app.at("/opts/recording") if h.params["CallSid"] == call.sid]
+    assert [h.params["RecordingStatus"] for h in posted] == ["in-progress", "completed"]
+    assert posted[0].params["RecordingSid"] == posted[1].params["RecordingSid"]
+    assert (posted[1].params["RecordingChannels"], posted[1].params["RecordingTrack"]) == (
+        "2",
+        "inbound",
+    )
+    recording = sim.client.recordings(posted[1].params["RecordingSid"]).fetch()
+    assert (recording.channels, recording.duration) == (2, "5")
+
+
+def test_an_empty_record_posts_absent_when_asked(sim: Sim) -> None:
+    """A ``<Record>`` that hears nothing keeps no recording and falls through; with
+    recordingStatusCallbackEvent="absent" its callback says so (none is posted without it)."""
+    sender, callee = sim.number(), handset()
+
+    def silent(hit: Hit) -> str:
+        response = VoiceResponse()
+        response.record(
+            timeout=2,
+            action=sim.app.url("/absent/done"),
+            recording_status_callback=sim.app.url("/absent/recording"),
+            recording_status_callback_event="absent",
+            play_beep=False,
+        )
+        response.hangup()
+        return str(response)
+
+    sim.app.on("/absent/voice", silent)
+    call = sim.client.calls.create(to=callee, from_=sender, url=sim.app.url("/absent/voice"))
+    for seconds in (0, 1, 5):
+        sim.advance(seconds)
+    posted = [h for h in sim.app.at("/absent/recording") if h.params["CallSid"] == call.sid]
+    assert [h.params["RecordingStatus"] for h in posted] == ["absent"]
+    assert sim.app.at("/absent/done") == [] or all(
+        h.params["CallSid"] != call.sid for h in sim.app.at("/absent/done")
+    )
+    assert sim.client.calls(call.sid).recordings.list() == []

@@ -179,6 +179,26 @@ def test_bad_attribute_values_warn_and_take_defaults() -> None:
     )  # fmt: skip
 
 
+def test_recording_status_callback_events_are_read_and_unknown_ones_warn() -> None:
+    """Space- or comma-separated events are kept; an unknown name warns 13621 and is
+    dropped; nothing left means Twilio's default, completed."""
+    doc = (
+        b'<Response><Record recordingStatusCallback="/rec" '
+        b'recordingStatusCallbackEvent="in-progress,absent"/>'
+        b'<Dial record="record-from-answer" recordingStatusCallbackEvent="begun">'
+        b"+14155550100</Dial></Response>"
+    )
+    parsed = parse_document(doc, "text/xml", vocabulary=VOICE)
+    assert isinstance(parsed, Parsed)
+    p = voice.compile_voice(parsed.root, URL)
+    assert [code for code, _ in p.warnings] == [13621]
+    record, dial = p.instructions[0], p.instructions[1]
+    assert isinstance(record, voice.RecordVerb) and isinstance(dial, voice.DialVerb)
+    assert record.status_callback_events == {"in-progress", "absent"}
+    assert record.status_callback == "https://app.example/rec"
+    assert (dial.record, dial.recording.events) == ("record-from-answer", {"completed"})
+
+
 def test_a_finished_program_ignores_later_events() -> None:
     r = VoiceResponse()
     r.hangup()

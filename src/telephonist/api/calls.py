@@ -113,6 +113,10 @@ def place_call_command(account_sid: str, form: Form) -> PlaceCall:
         record=form.get("Record"),
         recording_status_callback=form.get("RecordingStatusCallback"),
         recording_status_callback_method=form.get("RecordingStatusCallbackMethod"),
+        recording_status_callback_event=tuple(form.getlist("RecordingStatusCallbackEvent")),
+        recording_channels=form.get("RecordingChannels"),
+        recording_track=form.get("RecordingTrack"),
+        trim=form.get("Trim"),
     )
 
 

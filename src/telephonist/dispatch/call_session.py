@@ -100,6 +100,25 @@ class Recording:
     status_callback: str | None
     status_callback_method: str
     source: str = "RecordVerb"
+    events: frozenset[str] = frozenset({"completed"})
+    channels: int = 1
+    started_at: int | None = None  # when it began (``ended_at - micros`` unless told)
+    track: str | None = None  # RecordingTrack (by source unless told)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingNote:
+    """A recording status callback that stores nothing: ``in-progress`` when a recording
+    begins, ``absent`` when one ends having heard nothing (each only if asked for)."""
+
+    sid: str
+    status: str
+    at: int
+    callback: str
+    method: str
+    source: str
+    channels: int = 1
+    url: str = ""  # the recording's URL (an absent one has none)
 
 
 APP = "app"
@@ -143,6 +162,7 @@ class Session:
     """Input for other calls, ``(call sid, at, kind, value)``: the two ends of a ``<Dial>`` to
     one of the server's numbers tell each other when they answer and hang up."""
     used_inputs: list[int] = field(default_factory=list)
+    recording_notes: list[RecordingNote] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.config: dict[str, Any] = json.loads(self.call["config"])
@@ -401,6 +421,10 @@ class Session:
         self._move("in-progress", at)
         self.answered_at = at
         self.changes["answered_at"] = at
+        if self.config.get("record"):
+            self.state["call_rec"] = self._recording_begins(
+                at, self._call_recording(), "OutboundAPI", self._call_channels()
+            )
         if self.call["direction"] == "inbound":
             self.changes.setdefault("start_time", at)
             self._plan_script(
@@ -519,12 +543,14 @@ class Session:
         dial["inbound"] = None  # that end is over: nothing to tell it
         return self._dial_over(at, status)
 
-    def _advance(self, event: voice.Event) -> Fetch | None:
+    def _advance(self, event: voice.Event, extra: Mapping[str, str] = {}) -> Fetch | None:
+        """Run ``event``; ``extra`` parameters join the request it makes (a ``<Dial
+        record>``'s recording, told to the Dial's action)."""
         pos = position_of(self.state.get("pos"))
         outcome = voice.advance(self.program(), pos, event)
-        return self._effects(outcome)
+        return self._effects(outcome, extra)
 
-    def _effects(self, outcome: voice.Outcome) -> Fetch | None:
+    def _effects(self, outcome: voice.Outcome, extra: Mapping[str, str] = {}) -> Fetch | None:
         self.state["pos"] = position_json(outcome.position)
         self.state["wake"] = outcome.wake_at
         fetch: Fetch | None = None
@@ -539,10 +565,26 @@ class Session:
                 self._end(at, "completed")
             elif isinstance(effect, voice.Request):
                 at = self.transcript[-1][0] if self.transcript else self.now
-                params = {**effect.params, **recorded}
+                params = {**effect.params, **recorded, **extra}
                 fetch = Fetch(at, effect.url, effect.method, tuple(params.items()))
-            elif isinstance(effect, voice.Recorded) and effect.micros > 0:
-                recorded = self._recorded(effect)
+            elif isinstance(effect, voice.StartRecording):
+                self.state["rec_sid"] = self._recording_begins(
+                    self._last_at(), effect.callback, "RecordVerb"
+                )
+            elif isinstance(effect, voice.Recorded):
+                sid = self.state.pop("rec_sid", None) or new_sid("RE")
+                if effect.micros > 0:
+                    recorded = self._recorded(effect, sid)
+                else:
+                    self._recording_absent(
+                        sid,
+                        voice.RecordingCallback(
+                            effect.status_callback,
+                            effect.status_callback_method,
+                            effect.status_callback_events,
+                        ),
+                        "RecordVerb",
+                    )
             elif isinstance(effect, voice.PlaceDial):
                 self._place_dial(effect.dial)
             elif isinstance(effect, voice.EndDial):
@@ -551,15 +593,47 @@ class Session:
                     dial.update(end_at=self._last_at(), end_status="completed")
         return fetch
 
-    def _recorded(self, effect: voice.Recorded) -> dict[str, str]:
-        """Keep a recording; answers what the ``<Record>`` action is told about it."""
+    def _recording_url(self, sid: str) -> str:
+        return f"{self.base_url}/2010-04-01/Accounts/{self.call['account_sid']}/Recordings/{sid}"
+
+    def _recording_begins(
+        self, at: int, callback: voice.RecordingCallback, source: str, channels: int = 1
+    ) -> str:
+        """Name a recording as it begins (its SID is what the ``in-progress`` callback, if
+        asked for, and the stored recording share)."""
         sid = new_sid("RE")
-        account = self.call["account_sid"]
-        url = f"{self.base_url}/2010-04-01/Accounts/{account}/Recordings/{sid}"
+        if callback.url and "in-progress" in callback.events:
+            self.recording_notes.append(
+                RecordingNote(
+                    sid, "in-progress", at, callback.url, callback.method, source, channels
+                )
+            )
+        return sid
+
+    def _recording_absent(
+        self, sid: str, callback: voice.RecordingCallback, source: str, channels: int = 1
+    ) -> None:
+        """A recording that heard nothing is not kept; ``absent`` says so, if asked for."""
+        if callback.url and "absent" in callback.events:
+            self.recording_notes.append(
+                RecordingNote(
+                    sid, "absent", self._last_at(), callback.url, callback.method, source, channels
+                )
+            )
+
+    def _recorded(self, effect: voice.Recorded, sid: str) -> dict[str, str]:
+        """Keep a recording; answers what the ``<Record>`` action is told about it."""
+        url = self._recording_url(sid)
         at = self._last_at()
         self.recordings.append(
             Recording(
-                sid, effect.micros, at, url, effect.status_callback, effect.status_callback_method
+                sid,
+                effect.micros,
+                at,
+                url,
+                effect.status_callback,
+                effect.status_callback_method,
+                events=effect.status_callback_events,
             )
         )
         if self.transcript and self.transcript[-1][1] == "record":
@@ -619,7 +693,54 @@ class Session:
             winner = {**legs[0], "end_at": last, "end_status": status}
         winner = {**winner, "status": "ringing", "limit": dial.time_limit}
         winner["others"] = [leg for leg in legs if leg["sid"] != winner["sid"]]
+        if dial.record != "do-not-record":
+            callback = dial.recording
+            winner["rec"] = {
+                "mode": dial.record,
+                "url": callback.url,
+                "method": callback.method,
+                "events": sorted(callback.events),
+            }
+            if dial.record.startswith("record-from-ringing"):
+                self._dial_recording_begins(winner["rec"], at)
         self.state["dial"] = winner
+
+    def _dial_recording_begins(self, rec: dict[str, Any], at: int) -> None:
+        """``<Dial record>``: the recording starts when the legs ring or when one answers."""
+        rec.update(
+            sid=self._recording_begins(at, _callback_of(rec), "DialVerb", _channels_of(rec)),
+            start=at,
+        )
+
+    def _dial_recorded(self, rec: dict[str, Any] | None, at: int) -> dict[str, str]:
+        """Keep a ``<Dial record>``'s recording as the Dial ends; answers what its action is
+        told (RecordingUrl, RecordingSid, RecordingDuration), as Twilio does."""
+        if not rec or not rec.get("sid"):
+            return {}
+        callback, channels = _callback_of(rec), _channels_of(rec)
+        micros = at - int(rec["start"])
+        if micros <= 0:
+            self._recording_absent(rec["sid"], callback, "DialVerb", channels)
+            return {}
+        url = self._recording_url(rec["sid"])
+        self.recordings.append(
+            Recording(
+                rec["sid"],
+                micros,
+                at,
+                url,
+                callback.url,
+                callback.method,
+                source="DialVerb",
+                events=callback.events,
+                channels=channels,
+            )
+        )
+        return {
+            "RecordingUrl": url,
+            "RecordingSid": rec["sid"],
+            "RecordingDuration": str(_whole_seconds(micros)),
+        }
 
     def _leg(self, to: str, from_: str, at: int, dial: voice.DialVerb) -> dict[str, Any]:
         """One dialed leg, and how its handset will answer it."""
@@ -653,6 +774,9 @@ class Session:
         limit = at + int(dial.get("limit") or 14400 * MICROS)
         dial["end_at"] = min(limit, at + hangup) if hangup is not None else limit
         dial["end_status"] = "completed"
+        rec = dial.get("rec")
+        if rec and not rec.get("sid"):
+            self._dial_recording_begins(rec, at)
         self._hear(at, "dial-answered", {"call_sid": dial["sid"]})
         self.children[dial["sid"]] = Child(
             sid=dial["sid"],
@@ -700,8 +824,9 @@ class Session:
                 end_time=other_end,
                 duration=0,
             )
+        recorded = self._dial_recorded(dial.get("rec"), at)
         event = voice.DialEnded(at, status, dial.get("sid"), duration)
-        return self._advance(event)
+        return self._advance(event, recorded)
 
     # -- ending -------------------------------------------------------------------------
 
@@ -720,7 +845,7 @@ class Session:
         extra: tuple[tuple[str, str], ...] = ()
         if answered and self.answered_at is not None:
             duration = _whole_seconds(at - self.answered_at)
-            if self.config.get("record") and at > self.answered_at:
+            if self.config.get("record"):
                 extra = self._record_call(at)
         self._move(status, at, duration=duration, extra=extra)
         self.changes.update(end_time=at, duration=duration)
@@ -736,18 +861,25 @@ class Session:
         """``Record=true`` on the create: the whole answered call is a recording, named in
         the final status callback as Twilio does."""
         assert self.answered_at is not None
-        sid = new_sid("RE")
-        url = f"{self.base_url}/2010-04-01/Accounts/{self.call['account_sid']}/Recordings/{sid}"
+        sid = self.state.get("call_rec") or new_sid("RE")
+        callback = self._call_recording()
         micros = at - self.answered_at
+        if micros <= 0:
+            self._recording_absent(sid, callback, "OutboundAPI", self._call_channels())
+            return ()
+        url = self._recording_url(sid)
         self.recordings.append(
             Recording(
                 sid,
                 micros,
                 at,
                 url,
-                self.config.get("recording_status_callback"),
-                self.config.get("recording_status_callback_method", "POST"),
+                callback.url,
+                callback.method,
                 source="OutboundAPI",
+                events=callback.events,
+                channels=self._call_channels(),
+                track=self.config.get("recording_track"),
             )
         )
         return (
@@ -755,6 +887,17 @@ class Session:
             ("RecordingSid", sid),
             ("RecordingDuration", str(_whole_seconds(micros))),
         )
+
+    def _call_recording(self) -> voice.RecordingCallback:
+        """The create's RecordingStatusCallback, its method and events."""
+        return voice.RecordingCallback(
+            self.config.get("recording_status_callback"),
+            self.config.get("recording_status_callback_method", "POST"),
+            frozenset(self.config.get("recording_events") or ("completed",)),
+        )
+
+    def _call_channels(self) -> int:
+        return 2 if self.config.get("recording_channels") == "dual" else 1
 
     def _move(
         self,
@@ -813,3 +956,13 @@ def _rejects(program: Program) -> bool:
 def _whole_seconds(micros: int) -> int:
     """Twilio reports a call's duration in whole seconds, a started second counting."""
     return -(-micros // MICROS) if micros > 0 else 0
+
+
+def _callback_of(rec: Mapping[str, Any]) -> voice.RecordingCallback:
+    return voice.RecordingCallback(
+        rec.get("url"), rec.get("method", "POST"), frozenset(rec["events"])
+    )
+
+
+def _channels_of(rec: Mapping[str, Any]) -> int:
+    return 2 if str(rec["mode"]).endswith("-dual") else 1

@@ -81,6 +81,10 @@ def place_call(
         "record": request.record,
         "recording_status_callback": request.recording_status_callback,
         "recording_status_callback_method": request.recording_status_callback_method,
+        "recording_events": sorted(request.recording_events),
+        "recording_channels": request.recording_channels,
+        "recording_track": request.recording_track,
+        "trim": request.trim,
     }
     if request.application_sid is not None:
         app = applications_repo.get_application(conn, account_sid, request.application_sid)

@@ -27,6 +27,8 @@ def store_recording(
     source: str,
     started: int | None = None,
     sid: str | None = None,
+    channels: int = 1,
+    track: str | None = None,
 ) -> dict[str, Any]:
     """Store a completed recording of ``micros`` of audio that ended at ``now``.
 
@@ -36,7 +38,8 @@ def store_recording(
     stored row (its columns) plus the three parameters an action request carries:
     ``RecordingSid``, ``RecordingUrl`` -- a path, ``/2010-04-01/Accounts/{AC}/Recordings/{RE}``,
     for the caller to prefix with the server's base URL -- and ``RecordingDuration`` (whole
-    seconds, as a string).
+    seconds, as a string). ``channels`` is 2 for a dual-channel recording (each party on its
+    own channel: ``RecordingChannels=dual``, ``<Dial record="record-from-answer-dual">``).
 
     An empty recording is not stored (Twilio keeps none, and ``<Record>`` falls through
     without an action): ``micros`` must be positive, else :class:`ValueError`.
@@ -53,9 +56,9 @@ def store_recording(
         "call_sid": call_sid,
         "status": "completed",
         "source": source,
-        "channels": 1,
+        "channels": channels,
         # <Record> takes what the caller says; the other sources record both sides.
-        "track": "inbound" if source == "RecordVerb" else "both",
+        "track": track or ("inbound" if source == "RecordVerb" else "both"),
         "start_time": now - micros if started is None else started,
         "duration": seconds,
         "audio_micros": micros,

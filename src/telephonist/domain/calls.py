@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from telephonist.domain import phone, scripts
+from telephonist.domain import recordings as recording_rules
 from telephonist.domain.errors import Rejected, TelephonistError
 from telephonist.domain.messages import is_http_url
 
@@ -193,6 +194,10 @@ class PlaceCall:
     record: str | None = None
     recording_status_callback: str | None = None
     recording_status_callback_method: str | None = None
+    recording_status_callback_event: tuple[str, ...] = ()
+    recording_channels: str | None = None
+    recording_track: str | None = None
+    trim: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +222,10 @@ class CallRequest:
     record: bool = False
     recording_status_callback: str | None = None
     recording_status_callback_method: str = "POST"
+    recording_events: frozenset[str] = frozenset({"completed"})
+    recording_channels: str = "mono"
+    recording_track: str = "both"
+    trim: str = "do-not-trim"
 
 
 def validate_call(command: PlaceCall) -> CallRequest:
@@ -305,7 +314,43 @@ def validate_call(command: PlaceCall) -> CallRequest:
         record=_flag(command.record),
         recording_status_callback=recording_callback,
         recording_status_callback_method=_method(command.recording_status_callback_method),
+        recording_events=recording_events(command.recording_status_callback_event),
+        recording_channels=_choice(
+            "RecordingChannels", command.recording_channels, RECORDING_CHANNELS
+        ),
+        recording_track=_choice("RecordingTrack", command.recording_track, RECORDING_TRACKS),
+        trim=_choice("Trim", command.trim, TRIM),
     )
+
+
+RECORDING_EVENTS = recording_rules.EVENTS
+RECORDING_CHANNELS = ("mono", "dual")  # the first of each is the default
+RECORDING_TRACKS = ("both", "inbound", "outbound")
+TRIM = ("do-not-trim", "trim-silence")
+
+
+def recording_events(values: tuple[str, ...]) -> frozenset[str]:
+    """``RecordingStatusCallbackEvent``, repeated or space-separated as the SDKs send it;
+    ``completed`` when absent. An unknown name is refused (20001)."""
+    names = {name for value in values for name in value.replace(",", " ").split()}
+    unknown = sorted(names - set(RECORDING_EVENTS))
+    if unknown:
+        raise CallRejected(
+            20001,
+            f"RecordingStatusCallbackEvent must be among {', '.join(RECORDING_EVENTS)}, "
+            f"not {', '.join(unknown)}",
+        )
+    return frozenset(names) or frozenset({"completed"})
+
+
+def _choice(name: str, value: str | None, allowed: tuple[str, ...]) -> str:
+    """One of ``allowed`` (the first when not given); anything else is 20001, the generic
+    invalid parameter (the catalogue has no code of its own for these)."""
+    if not value:
+        return allowed[0]
+    if value not in allowed:
+        raise CallRejected(20001, f"{name} must be one of {', '.join(allowed)}, not {value}")
+    return value
 
 
 # -- changing a call ---------------------------------------------------------------------

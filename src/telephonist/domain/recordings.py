@@ -5,6 +5,9 @@ from __future__ import annotations
 from telephonist.domain import API_VERSION
 from telephonist.domain.call_params import billed_minutes
 
+#: What a RecordingStatusCallbackEvent may ask for (``completed`` unless told).
+EVENTS = ("in-progress", "completed", "absent")
+
 SOURCES = (
     "DialVerb",
     "Conference",

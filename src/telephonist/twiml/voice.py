@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import TypeAlias
 
+from telephonist.domain import recordings as recording_rules
 from telephonist.twiml.parse import (
     INVALID_URL,
     SCHEMA_WARNING,
@@ -63,6 +64,7 @@ RECORD_INVALID_TIMEOUT = 13611
 RECORD_INVALID_MAX_LENGTH = 13612
 RECORD_INVALID_FINISH_ON_KEY = 13613
 RECORD_INVALID_PLAY_BEEP = 13616
+RECORD_INVALID_STATUS_CALLBACK_EVENT = 13621
 RECORD_INVALID_TRIM = 13699
 REDIRECT_INVALID_METHOD = 13710
 PAUSE_INVALID_LENGTH = 13910
@@ -138,6 +140,19 @@ class Target:
     send_digits: str | None = None
 
 
+RECORDING_EVENTS = recording_rules.EVENTS
+
+
+@dataclass(frozen=True)
+class RecordingCallback:
+    """A verb's ``recordingStatusCallback``, its method and the events it asks for
+    (``recordingStatusCallbackEvent``, space-separated; ``completed`` unless told)."""
+
+    url: str | None = None
+    method: str = "POST"
+    events: frozenset[str] = frozenset({"completed"})
+
+
 @dataclass(frozen=True)
 class DialVerb:
     targets: tuple[Target, ...]
@@ -148,6 +163,7 @@ class DialVerb:
     caller_id: str | None
     hangup_on_star: bool
     record: str
+    recording: RecordingCallback = field(default_factory=RecordingCallback)
 
 
 @dataclass(frozen=True)
@@ -161,6 +177,7 @@ class RecordVerb:
     trim: str
     status_callback: str | None = None  # recordingStatusCallback
     status_callback_method: str = "POST"
+    status_callback_events: frozenset[str] = frozenset({"completed"})
 
 
 @dataclass(frozen=True)
@@ -339,6 +356,7 @@ def _dial(node: Node, base: str | None, warnings: list[TwimlWarning]) -> Instruc
         caller_id=attrs.get("callerId") or None,
         hangup_on_star=hang == "true",
         record=record,
+        recording=_recording_callback(node, base, "<Dial>", warnings),
     )
 
 
@@ -357,6 +375,7 @@ def _record(node: Node, base: str | None, warnings: list[TwimlWarning]) -> Recor
         warnings.append((RECORD_INVALID_TRIM, f"<Record trim={trim!r}>"))
         trim = "trim-silence"
     action = _url(attribute(node, "action"), base, "<Record> action", warnings)
+    callback = _recording_callback(node, base, "<Record>", warnings)
     max_length = _number(node, "maxLength", 3600, RECORD_INVALID_MAX_LENGTH, warnings)
     return RecordVerb(
         # Without action, Twilio requests the current document again (which loops).
@@ -367,18 +386,33 @@ def _record(node: Node, base: str | None, warnings: list[TwimlWarning]) -> Recor
         finish_on_key=finish,
         play_beep=beep == "true",
         trim=trim,
-        status_callback=_url(
-            attribute(node, "recordingStatusCallback"),
-            base,
-            "<Record> recordingStatusCallback",
-            warnings,
-        ),
-        status_callback_method=(
-            "GET"
-            if (attribute(node, "recordingStatusCallbackMethod") or "").upper() == "GET"
-            else "POST"
-        ),
+        status_callback=callback.url,
+        status_callback_method=callback.method,
+        status_callback_events=callback.events,
     )
+
+
+def _recording_callback(
+    node: Node, base: str | None, verb: str, warnings: list[TwimlWarning]
+) -> RecordingCallback:
+    """``recordingStatusCallback``, ``…Method`` and ``…Event`` of ``<Record>`` or ``<Dial>``.
+    Unknown event names are dropped (none left: ``completed``, Twilio's default)."""
+    url = _url(
+        attribute(node, "recordingStatusCallback"),
+        base,
+        f"{verb} recordingStatusCallback",
+        warnings,
+    )
+    asked_method = (attribute(node, "recordingStatusCallbackMethod") or "").upper()
+    method = "GET" if asked_method == "GET" else "POST"
+    asked = (attribute(node, "recordingStatusCallbackEvent") or "").replace(",", " ").split()
+    unknown = [e for e in asked if e not in RECORDING_EVENTS]
+    if unknown:
+        warnings.append(
+            (RECORD_INVALID_STATUS_CALLBACK_EVENT, f"{verb} recordingStatusCallbackEvent={unknown}")
+        )
+    events = frozenset(e for e in asked if e in RECORDING_EVENTS) or frozenset({"completed"})
+    return RecordingCallback(url, method, events)
 
 
 def _number(node: Node, name: str, default: int, code: int, warnings: list[TwimlWarning]) -> int:
@@ -475,7 +509,11 @@ class EndDial:
 
 @dataclass(frozen=True)
 class StartRecording:
+    """A ``<Record>`` begins: the runner names its recording now (its ``in-progress``
+    status callback, if asked for, goes out at this moment)."""
+
     play_beep: bool
+    callback: RecordingCallback = field(default_factory=RecordingCallback)
 
 
 @dataclass(frozen=True)
@@ -489,6 +527,7 @@ class Recorded:
     digits: str
     status_callback: str | None = None
     status_callback_method: str = "POST"
+    status_callback_events: frozenset[str] = frozenset({"completed"})
 
 
 Effect: TypeAlias = Heard | Request | End | Alert | PlaceDial | EndDial | StartRecording | Recorded
@@ -637,7 +676,10 @@ def _enter(program: Program, pos: Position, at: int, effects: list[Effect]) -> P
             return pos
         if isinstance(ins, RecordVerb):
             effects.append(Heard(at, "record-start", {"beep": str(ins.play_beep).lower()}))
-            effects.append(StartRecording(ins.play_beep))
+            callback = RecordingCallback(
+                ins.status_callback, ins.status_callback_method, ins.status_callback_events
+            )
+            effects.append(StartRecording(ins.play_beep, callback))
             return replace(pos, heard_at=None)
         if isinstance(ins, Hangup):
             effects.append(Heard(at, "hangup", {"by": "twiml"}))
@@ -745,11 +787,19 @@ def _recorded(
     # A recording is entered with heard_at None; speech sets it to when the speech ended.
     if pos.heard_at is None:
         effects.append(Heard(at, "record", {"seconds": "0"}))
-        effects.append(Recorded(0, key))
+        effects.append(
+            Recorded(
+                0, key, ins.status_callback, ins.status_callback_method, ins.status_callback_events
+            )
+        )
         return _next(program, pos, at, effects)
     micros = (pos.heard_at if ins.trim == "trim-silence" else at) - pos.since
     effects.append(Heard(at, "record", {"seconds": _seconds(micros)}))
-    effects.append(Recorded(micros, key, ins.status_callback, ins.status_callback_method))
+    effects.append(
+        Recorded(
+            micros, key, ins.status_callback, ins.status_callback_method, ins.status_callback_events
+        )
+    )
     effects.append(Request(ins.action, ins.method, {"Digits": key} if key else {}))
     return replace(pos, since=at, heard_at=None, done=True)
 
@@ -772,6 +822,7 @@ def _seconds(micros: int) -> str:
 
 
 __all__ = [
+    "RECORDING_EVENTS",
     "UNSUPPORTED_VOICE",
     "Alert",
     "DialEnded",
@@ -785,6 +836,7 @@ __all__ = [
     "Position",
     "Program",
     "Recorded",
+    "RecordingCallback",
     "Request",
     "Speech",
     "Start",

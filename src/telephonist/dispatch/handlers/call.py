@@ -24,7 +24,7 @@ from sqlalchemy import Connection
 from telephonist.clock import Clock
 from telephonist.dispatch import queue
 from telephonist.dispatch.alerts import record_alert
-from telephonist.dispatch.call_session import APP, Child, Fetch, Recording, Session
+from telephonist.dispatch.call_session import APP, Child, Fetch, Recording, RecordingNote, Session
 from telephonist.dispatch.calls import (
     PRICE_PER_MINUTE,
     callback_task,
@@ -310,8 +310,14 @@ class CallHandler(Handler):
                 self._alerts(conn, done, now)
             if session.children:
                 self._children(conn, call, session.children.values(), now)
+            for note in session.recording_notes:
+                if note.status == "in-progress":
+                    self._note(call, note, outbox)
             for recording in session.recordings:
                 self._store(conn, call, recording, outbox)
+            for note in session.recording_notes:
+                if note.status != "in-progress":
+                    self._note(call, note, outbox)
             payload = callback_task(call, session)
             if payload is not None:
                 outbox.enqueue(queue.WEBHOOK, sid, now, payload)
@@ -336,7 +342,7 @@ class CallHandler(Handler):
     def _store(
         self, conn: Connection, call: Mapping[str, Any], recording: Recording, outbox: Outbox
     ) -> None:
-        """Keep a ``<Record>``'s recording, and owe its RecordingStatusCallback if asked."""
+        """Keep a recording, and owe its ``completed`` RecordingStatusCallback if asked."""
         row = store_recording(
             conn,
             account_sid=call["account_sid"],
@@ -345,8 +351,10 @@ class CallHandler(Handler):
             now=recording.ended_at,
             source=recording.source,
             sid=recording.sid,
+            channels=recording.channels,
+            track=recording.track,
         )
-        if recording.status_callback:
+        if recording.status_callback and "completed" in recording.events:
             params = [
                 ("AccountSid", call["account_sid"]),
                 ("CallSid", call["sid"]),
@@ -354,24 +362,63 @@ class CallHandler(Handler):
                 ("RecordingUrl", recording.url),
                 ("RecordingStatus", "completed"),
                 ("RecordingDuration", row["RecordingDuration"]),
-                ("RecordingChannels", "1"),
+                ("RecordingChannels", str(recording.channels)),
                 ("RecordingStartTime", timestamp(row["start_time"])),
                 ("RecordingSource", recording.source),
                 ("RecordingTrack", row["track"]),
                 ("ErrorCode", "0"),
             ]
-            outbox.enqueue(
-                queue.WEBHOOK,
+            self._recording_callback(
+                call,
                 recording.sid,
-                outbox.now,
-                {
-                    "purpose": "recording_status_callback",
-                    "account_sid": call["account_sid"],
-                    "url": recording.status_callback,
-                    "method": recording.status_callback_method,
-                    "calls": [{"event": f"{recording.sid}:completed", "params": params}],
-                },
+                "completed",
+                recording.status_callback,
+                recording.status_callback_method,
+                params,
+                outbox,
             )
+
+    def _note(self, call: Mapping[str, Any], note: RecordingNote, outbox: Outbox) -> None:
+        """An ``in-progress`` or ``absent`` RecordingStatusCallback (nothing is stored)."""
+        params = [
+            ("AccountSid", call["account_sid"]),
+            ("CallSid", call["sid"]),
+            ("RecordingSid", note.sid),
+            ("RecordingUrl", note.url),
+            ("RecordingStatus", note.status),
+            ("RecordingDuration", "0"),
+            ("RecordingChannels", str(note.channels)),
+            ("RecordingStartTime", timestamp(note.at)),
+            ("RecordingSource", note.source),
+            ("RecordingTrack", "inbound" if note.source == "RecordVerb" else "both"),
+            ("ErrorCode", "0"),
+        ]
+        self._recording_callback(
+            call, note.sid, note.status, note.callback, note.method, params, outbox
+        )
+
+    def _recording_callback(
+        self,
+        call: Mapping[str, Any],
+        sid: str,
+        status: str,
+        url: str,
+        method: str,
+        params: list[tuple[str, str]],
+        outbox: Outbox,
+    ) -> None:
+        outbox.enqueue(
+            queue.WEBHOOK,
+            sid,
+            outbox.now,
+            {
+                "purpose": "recording_status_callback",
+                "account_sid": call["account_sid"],
+                "url": url,
+                "method": method,
+                "calls": [{"event": f"{sid}:{status}", "params": params}],
+            },
+        )
 
     def _alerts(self, conn: Connection, done: Done, now: int) -> None:
         step: Step = done.value
