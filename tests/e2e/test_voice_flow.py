@@ -1013,10 +1013,11 @@ def test_record_true_with_channels_track_and_events(sim: Sim) -> None:
     posted = [h for h in sim.app.at("/opts/recording") if h.params["CallSid"] == call.sid]
     assert [h.params["RecordingStatus"] for h in posted] == ["in-progress", "completed"]
     assert posted[0].params["RecordingSid"] == posted[1].params["RecordingSid"]
-    assert (posted[1].params["RecordingChannels"], posted[1].params["RecordingTrack"]) == (
-        "2",
-        "inbound",
-    )
+    assert posted[0].params["RecordingUrl"] == posted[1].params["RecordingUrl"]
+    assert [(h.params["RecordingChannels"], h.params["RecordingTrack"]) for h in posted] == [
+        ("2", "inbound"),
+        ("2", "inbound"),
+    ]
     recording = sim.client.recordings(posted[1].params["RecordingSid"]).fetch()
     assert (recording.channels, recording.duration) == (2, "5")
 

@@ -102,7 +102,6 @@ class Recording:
     source: str = "RecordVerb"
     events: frozenset[str] = frozenset({"completed"})
     channels: int = 1
-    started_at: int | None = None  # when it began (``ended_at - micros`` unless told)
     track: str | None = None  # RecordingTrack (by source unless told)
 
 
@@ -119,6 +118,7 @@ class RecordingNote:
     source: str
     channels: int = 1
     url: str = ""  # the recording's URL (an absent one has none)
+    track: str | None = None  # RecordingTrack (by source unless told)
 
 
 APP = "app"
@@ -423,7 +423,11 @@ class Session:
         self.changes["answered_at"] = at
         if self.config.get("record"):
             self.state["call_rec"] = self._recording_begins(
-                at, self._call_recording(), "OutboundAPI", self._call_channels()
+                at,
+                self._call_recording(),
+                "OutboundAPI",
+                self._call_channels(),
+                self.config.get("recording_track"),
             )
         if self.call["direction"] == "inbound":
             self.changes.setdefault("start_time", at)
@@ -597,7 +601,12 @@ class Session:
         return f"{self.base_url}/2010-04-01/Accounts/{self.call['account_sid']}/Recordings/{sid}"
 
     def _recording_begins(
-        self, at: int, callback: voice.RecordingCallback, source: str, channels: int = 1
+        self,
+        at: int,
+        callback: voice.RecordingCallback,
+        source: str,
+        channels: int = 1,
+        track: str | None = None,
     ) -> str:
         """Name a recording as it begins (its SID is what the ``in-progress`` callback, if
         asked for, and the stored recording share)."""
@@ -605,19 +614,39 @@ class Session:
         if callback.url and "in-progress" in callback.events:
             self.recording_notes.append(
                 RecordingNote(
-                    sid, "in-progress", at, callback.url, callback.method, source, channels
+                    sid,
+                    "in-progress",
+                    at,
+                    callback.url,
+                    callback.method,
+                    source,
+                    channels,
+                    url=self._recording_url(sid),
+                    track=track,
                 )
             )
         return sid
 
     def _recording_absent(
-        self, sid: str, callback: voice.RecordingCallback, source: str, channels: int = 1
+        self,
+        sid: str,
+        callback: voice.RecordingCallback,
+        source: str,
+        channels: int = 1,
+        track: str | None = None,
     ) -> None:
         """A recording that heard nothing is not kept; ``absent`` says so, if asked for."""
         if callback.url and "absent" in callback.events:
             self.recording_notes.append(
                 RecordingNote(
-                    sid, "absent", self._last_at(), callback.url, callback.method, source, channels
+                    sid,
+                    "absent",
+                    self._last_at(),
+                    callback.url,
+                    callback.method,
+                    source,
+                    channels,
+                    track=track,
                 )
             )
 
@@ -865,7 +894,13 @@ class Session:
         callback = self._call_recording()
         micros = at - self.answered_at
         if micros <= 0:
-            self._recording_absent(sid, callback, "OutboundAPI", self._call_channels())
+            self._recording_absent(
+                sid,
+                callback,
+                "OutboundAPI",
+                self._call_channels(),
+                self.config.get("recording_track"),
+            )
             return ()
         url = self._recording_url(sid)
         self.recordings.append(

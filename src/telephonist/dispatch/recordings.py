@@ -57,8 +57,7 @@ def store_recording(
         "status": "completed",
         "source": source,
         "channels": channels,
-        # <Record> takes what the caller says; the other sources record both sides.
-        "track": track or ("inbound" if source == "RecordVerb" else "both"),
+        "track": rules.track_of(source, track),
         "start_time": now - micros if started is None else started,
         "duration": seconds,
         "audio_micros": micros,

@@ -23,6 +23,12 @@ PRICE_PER_MINUTE = 0.0025
 """Twilio's US list price per started minute recorded, in USD (negative in the resource)."""
 
 
+def track_of(source: str, asked: str | None = None) -> str:
+    """RecordingTrack: what was asked, else ``<Record>`` takes what the caller says and the
+    other sources record both sides."""
+    return asked or ("inbound" if source == "RecordVerb" else "both")
+
+
 def whole_seconds(micros: int) -> int:
     """The ``duration`` (and ``RecordingDuration``) of ``micros`` of audio: whole seconds, a
     started second counting, as a call's duration is reported."""

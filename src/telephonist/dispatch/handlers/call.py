@@ -37,6 +37,7 @@ from telephonist.dispatch.handlers.webhook import Attempts, load_tokens, record_
 from telephonist.dispatch.pipeline import Outbox
 from telephonist.dispatch.recordings import store_recording
 from telephonist.dispatch.tasks import Done, Handler
+from telephonist.domain import recordings as recording_rules
 from telephonist.domain.call_params import voice_params
 from telephonist.domain.calls import FINAL_STATUSES, Behavior
 from telephonist.providers.base import CallLeg, Provider
@@ -390,7 +391,7 @@ class CallHandler(Handler):
             ("RecordingChannels", str(note.channels)),
             ("RecordingStartTime", timestamp(note.at)),
             ("RecordingSource", note.source),
-            ("RecordingTrack", "inbound" if note.source == "RecordVerb" else "both"),
+            ("RecordingTrack", recording_rules.track_of(note.source, note.track)),
             ("ErrorCode", "0"),
         ]
         self._recording_callback(
