@@ -13,6 +13,7 @@ capabilities, then the row, its media, the sender's throughput slot and the send
 
 from __future__ import annotations
 
+import functools
 import json
 import mimetypes
 from collections.abc import Mapping
@@ -365,9 +366,15 @@ def status_params(
     if error_code is not None:
         params.append(("ErrorCode", str(error_code)))
     if status in ("delivered", "undelivered"):
-        done = datetime.fromtimestamp(now / 1_000_000, UTC)
-        params.append(("RawDlrDoneDate", done.strftime("%y%m%d%H%M")))
+        params.append(("RawDlrDoneDate", _dlr_date(now // 60_000_000)))
     return params
+
+
+@functools.lru_cache(maxsize=4)
+def _dlr_date(minute: int) -> str:
+    """A receipt's done date as carriers write it (to the minute), for a minute since the
+    epoch: a batch of receipts shares one, so it is formatted once, not per message."""
+    return datetime.fromtimestamp(minute * 60, UTC).strftime("%y%m%d%H%M")
 
 
 def price_for(segments: int) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
@@ -62,10 +62,20 @@ class Task:
     kind: str
     ref: str
     due_at: int
-    payload: dict[str, Any]
+    # The payload as stored (JSON). It is decoded on first use rather than when leased: a
+    # lease runs under the writer lock, and most payloads are only needed by the work that
+    # follows it, outside the lock.
+    raw_payload: str
     attempts: int
     # Whose work this is (the account), so one account's backlog can be held to its share.
     partition_key: str | None = None
+    _decoded: list[dict[str, Any]] = field(default_factory=list, compare=False, repr=False)
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        if not self._decoded:
+            self._decoded.append(json.loads(self.raw_payload))
+        return self._decoded[0]
 
 
 def enqueue(
@@ -123,7 +133,7 @@ _TASK_COLUMNS = (
 def _tasks(rows: list[tuple[Any, ...]]) -> list[Task]:
     """Rows of :data:`_TASK_COLUMNS` as tasks, oldest due first."""
     rows.sort(key=lambda r: (r[3], r[0]))
-    return [Task(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5], r[6]) for r in rows]
+    return [Task(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in rows]
 
 
 def _claim_statement(excluding: bool) -> Prepared:
@@ -258,9 +268,14 @@ def retry_at(
 
 def next_due(conn: Connection) -> int | None:
     """When the earliest task falls due (leased ones count from their lease's end)."""
-    row = conn.execute(
-        select(tasks.c.due_at, tasks.c.lease_until).order_by(tasks.c.due_at).limit(1)
-    ).first()
-    if row is None:
-        return None
-    return int(max(row.due_at, row.lease_until or 0))
+    found: list[int] = []
+    for lane in (SEND_LANE, WEBHOOK_LANE):
+        row = conn.execute(
+            select(tasks.c.due_at, tasks.c.lease_until)
+            .where(tasks.c.lane == lane)
+            .order_by(tasks.c.due_at)
+            .limit(1)
+        ).first()
+        if row is not None:
+            found.append(int(max(row.due_at, row.lease_until or 0)))
+    return min(found) if found else None

@@ -154,7 +154,6 @@ tasks = Table(
     # The account the work is for: one account's backlog can be held to its share.
     Column("partition_key", String(64), nullable=True),
 )
-Index("ix_tasks_due", tasks.c.due_at)
 Index("ix_tasks_lane_due", tasks.c.lane, tasks.c.due_at)
 Index("ix_tasks_ref", tasks.c.ref)
 

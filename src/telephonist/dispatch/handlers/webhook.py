@@ -30,7 +30,8 @@ Attempts = list[tuple[Attempt, int | None, list[tuple[str, str]]]]
 
 def load_tokens(conn: Connection, tasks: Sequence[queue.Task]) -> dict[str, str]:
     """The auth tokens that sign these tasks' requests."""
-    sids = list({t.payload["account_sid"] for t in tasks})
+    # By partition key, which is the payload's account: a lease need not decode payloads.
+    sids = list({t.partition_key or t.payload["account_sid"] for t in tasks})
     return dict(_TOKENS.rows(conn, {"sids": sids})) if sids else {}
 
 
