@@ -23,7 +23,9 @@ import httpx
 import pytest
 
 from telephonist.api.context import Context
+from telephonist.clock import FakeClock
 from telephonist.dispatch import calls as dispatch
+from telephonist.dispatch import queue
 from telephonist.domain.calls import UpdateCall, validate_update
 from telephonist.domain.sids import new_sid
 from telephonist.storage.repositories import calls as calls_repo
@@ -794,6 +796,32 @@ async def test_a_redirect_before_the_answer_is_what_runs_on_it(
     assert hits(app, first, call["sid"]) == []
     said = [e["text"] for e in await acct.transcript(call["sid"]) if e["kind"] == "say"]
     assert said == ["The second document"]
+
+
+async def test_a_redirect_while_the_answer_is_being_worked_wins(
+    api: Api, app: FakeApp, acct: Account
+) -> None:
+    """The step answering the call has fetched the old TwiML when the redirect commits: that
+    step is discarded when recorded and the call answers again with the new TwiML, rather
+    than the redirect being lost (the step saved over it with the document it had read)."""
+    first = route(app, say("The first document"))
+    call = await acct.place(handset(), From=acct.number, Url=first)
+    await advance(api, 0)  # ringing; the handset answers after one ring
+    ctx: Context = api.transport.app.state.ctx  # type: ignore[attr-defined]
+    worker = ctx.worker
+    assert isinstance(ctx.clock, FakeClock)
+    ctx.clock.advance(1)  # the answer is due, and nothing has run it yet
+    groups = await ctx.db.run(worker._lease, queue.WEBHOOK_LANE, ctx.now_micros(), 256, {})
+    outcomes = await worker._work_groups(queue.WEBHOOK_LANE, groups)
+    assert hits(app, first, call["sid"]), "the step at work fetched the first document"
+    response = await acct.update(call["sid"], Twiml=say("The second document"))
+    assert response.status_code == 200, response.text
+    await ctx.db.run(worker._record, outcomes, ctx.now_micros())
+    await advance(api, 0)
+    await advance(api, 10)
+    said = [e["text"] for e in await acct.transcript(call["sid"]) if e["kind"] == "say"]
+    assert said == ["The second document"]
+    assert (await acct.call(call["sid"]))["status"] == "completed"
 
 
 async def test_a_time_limit_set_on_a_live_call_ends_it(api: Api, acct: Account) -> None:

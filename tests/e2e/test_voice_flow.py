@@ -6,7 +6,9 @@ asserts on what the app received and on the call's transcript (what the caller h
 
 from __future__ import annotations
 
+import io
 import itertools
+import wave
 from pathlib import Path
 from typing import Any
 
@@ -798,8 +800,6 @@ def test_unknown_and_misplaced_verbs_warn_and_the_call_goes_on(sim: Sim) -> None
 def test_record_with_its_callback_and_a_downloadable_wav(sim: Sim) -> None:
     """The caller speaks after the beep: the action gets RecordingUrl/Sid/Duration, the
     recording status callback arrives signed, and the URL serves a WAV of that length."""
-    import io
-    import wave
 
     sender, callee = sim.number(), handset()
     behave(sim, callee, Script='wait 2; say "please call me back tomorrow morning"; wait 8')
@@ -949,6 +949,8 @@ def test_dial_record_from_answer_dual_tells_the_action_and_posts_each_event(sim:
         2,
         "DialVerb",
     )
+    with wave.open(io.BytesIO(httpx.get(after[0].params["RecordingUrl"]).content)) as wav:
+        assert (wav.getnchannels(), wav.getnframes() / wav.getframerate()) == (2, 9.0)
 
 
 def test_dial_record_from_ringing_includes_the_ringing(sim: Sim) -> None:

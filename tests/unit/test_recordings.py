@@ -35,6 +35,21 @@ def test_the_wav_lasts_as_long_as_the_recording(micros: int, seconds: float) -> 
     assert len(data) == audio.wav_size(micros)
 
 
+def test_a_dual_channel_recording_is_a_stereo_wav() -> None:
+    """RecordingChannels=dual: one channel per party, interleaved frame by frame, as long as
+    the mono file of the same recording (and not a mono file that says two channels)."""
+    data = b"".join(audio.wav_chunks(4_500_000, channels=2))
+    params, duration, samples = read(data)
+    assert params == (2, 2, 8000) and duration == 4.5
+    assert len(data) == audio.wav_size(4_500_000, channels=2)
+    values = array("h", samples)
+    assert (
+        values[0::2] == values[1::2] == array("h", read(b"".join(audio.wav_chunks(4_500_000)))[2])
+    )
+    with pytest.raises(ValueError, match="1 or 2 channels"):
+        audio.wav_size(1_000_000, channels=3)
+
+
 def test_the_audio_is_a_soft_tone() -> None:
     """Not silence (a player plays something) and soft (well below full scale)."""
     _, _, samples = read(b"".join(audio.wav_chunks(1_000_000)))

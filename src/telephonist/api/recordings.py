@@ -186,13 +186,13 @@ async def recording_audio(request: Request) -> Response:
     """
     ctx = context(request)
     p = request.path_params
-    micros = found(
-        await ctx.db.read(repo.audio_micros, p["account_sid"], p["sid"]), request.url.path
+    micros, channels = found(
+        await ctx.db.read(repo.audio_of, p["account_sid"], p["sid"]), request.url.path
     )
     return StreamingResponse(
-        audio.wav_chunks(micros),
+        audio.wav_chunks(micros, channels),
         media_type=audio.CONTENT_TYPE,
-        headers={"Content-Length": str(audio.wav_size(micros))},
+        headers={"Content-Length": str(audio.wav_size(micros, channels))},
     )
 
 

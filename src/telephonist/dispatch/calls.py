@@ -255,6 +255,15 @@ _HAS_TASK = Prepared(
 )
 
 
+_IDLE_TASK = Prepared(
+    select(tasks.c.id)
+    .where(tasks.c.kind == CALL)
+    .where(tasks.c.ref == bindparam("ref"))
+    .where(tasks.c.lease_owner.is_(None))
+    .limit(1)
+)
+
+
 def poke(conn: Connection, call: Mapping[str, Any], now: int) -> None:
     """Make the call's next step due now (a call waits in one task at a time)."""
     _POKE.execute(conn, {"ref": call["sid"], "now": now})
@@ -290,19 +299,35 @@ def send_input(conn: Connection, call: Mapping[str, Any], kind: str, value: str,
 def redirect(
     conn: Connection, call: Mapping[str, Any], target: Mapping[str, str], now: int
 ) -> None:
-    """Run new TwiML (``url`` + ``method``, or ``twiml``) on a live call from now on."""
-    if call["status"] in FINAL_STATUSES:
-        raise TwilioError(INVALID_CALL_STATE, "Call is not in-progress. Cannot redirect.")
-    if call["status"] == "in-progress":
-        repo.add_input(conn, call["sid"], now, "redirect", json.dumps(dict(target)))
-        poke(conn, call, now)
-        return
-    # Not answered yet: the new TwiML is what runs when it is.
-    config = json.loads(call["config"])
-    config.update(
-        url=target.get("url"), method=target.get("method", "POST"), twiml=target.get("twiml")
-    )
-    repo.update_call(conn, call["sid"], {"config": json.dumps(config, separators=(",", ":"))})
+    """Run new TwiML (``url`` + ``method``, or ``twiml``) on a live call from now on.
+
+    On a call not answered yet, the new TwiML is what runs when it is answered. That write
+    moves the call's version, so a step already at work on the call (answering it with the
+    TwiML it read before) is discarded when it is recorded, and the call steps again, on a
+    task of its own, with the new TwiML.
+    """
+    for _ in range(5):
+        if call["status"] in FINAL_STATUSES:
+            raise TwilioError(INVALID_CALL_STATE, "Call is not in-progress. Cannot redirect.")
+        if call["status"] == "in-progress":
+            repo.add_input(conn, call["sid"], now, "redirect", json.dumps(dict(target)))
+            poke(conn, call, now)
+            return
+        config = json.loads(call["config"])
+        config.update(
+            url=target.get("url"), method=target.get("method", "POST"), twiml=target.get("twiml")
+        )
+        values = {"config": json.dumps(config, separators=(",", ":"))}
+        if repo.save_step(conn, call["sid"], call["version"], values):
+            if not _IDLE_TASK.rows(conn, {"ref": call["sid"]}):
+                queue.enqueue(
+                    conn, CALL, call["sid"], now, {"account_sid": call["account_sid"]}, now
+                )
+            return
+        fresh = repo.get_call(conn, call["account_sid"], call["sid"])
+        if fresh is None:
+            return
+        call = fresh  # a step moved the call meanwhile: decide again on what it wrote
 
 
 def cancel(conn: Connection, call: Mapping[str, Any], now: int) -> bool:

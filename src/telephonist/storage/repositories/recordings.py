@@ -35,14 +35,15 @@ def get_recording(
     return None if row is None else dict(row)
 
 
-def audio_micros(conn: Connection, account_sid: str, sid: str) -> int | None:
-    """How long the recording's audio is, or None when the account has no such recording."""
-    value = conn.execute(
-        select(recordings.c.audio_micros)
+def audio_of(conn: Connection, account_sid: str, sid: str) -> tuple[int, int] | None:
+    """How long the recording's audio is and on how many channels, or None when the account
+    has no such recording."""
+    row = conn.execute(
+        select(recordings.c.audio_micros, recordings.c.channels)
         .where(recordings.c.sid == sid)
         .where(recordings.c.account_sid == account_sid)
-    ).scalar()
-    return None if value is None else int(value)
+    ).first()
+    return None if row is None else (int(row[0]), int(row[1]))
 
 
 def delete_recording(
