@@ -95,6 +95,17 @@ class Simulator:
         held = self._settling
         return [held.pop(sid)[1] for sid in sids if sid in held]
 
+    def scenario_of(self, number: str, rules: store.AccountRules) -> Scenario:
+        """The scenario of a handset for an account with these rules in force: the configured
+        ones, then the account's parent's and its own (see :func:`resolve`)."""
+        return resolve(number, self.config_rules, rules.inherited, rules.own)
+
+    async def scenario_for(self, account_sid: str, number: str) -> Scenario:
+        """The scenario a message from ``account_sid`` to ``number`` would be handed over
+        under now (what Lookups reports about the handset, for one)."""
+        accounts = await self.db.read(store.rules_for, {account_sid})
+        return self.scenario_of(number, accounts.get(account_sid, _NO_RULES))
+
     # -- calls ---------------------------------------------------------------------------------
 
     async def plan_calls(self, legs: Sequence[CallLeg]) -> list[Behavior]:
@@ -127,8 +138,7 @@ class Simulator:
                 if scenario is not None and _at_once(scenario):
                     settling[message.sid] = _receipt(ref, scenario)
                 continue
-            rules = accounts.get(message.account_sid, _NO_RULES)
-            scenario = resolve(message.to, self.config_rules, rules.inherited, rules.own)
+            scenario = self.scenario_of(message.to, accounts.get(message.account_sid, _NO_RULES))
             if message.attempt < scenario.transient_failures:
                 code = 30017 if scenario.name == "congested" else 30008
                 outcomes.append(Rejected(code, transient=True, detail=scenario.name))

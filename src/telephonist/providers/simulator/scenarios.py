@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Literal
 
+from telephonist.domain.lookups import LineType
+
 
 @dataclass(frozen=True, slots=True)
 class Scenario:
@@ -24,6 +26,7 @@ class Scenario:
     receipt_error: int | None = None
     submit_error: int | None = None  # permanent rejection at submit
     transient_failures: int = 0  # submit attempts that fail transiently before success
+    line_type: LineType | None = None  # what Lookups says the line is, if not the plan's type
 
 
 SCENARIOS: dict[str, Scenario] = {
@@ -39,6 +42,7 @@ SCENARIOS: dict[str, Scenario] = {
             "Undelivered: landline or unreachable carrier (30006).",
             receipt="undelivered",
             receipt_error=30006,
+            line_type="landline",
         ),
         Scenario(
             "unreachable",
