@@ -24,7 +24,7 @@ from twilio.rest import Client
 from telephonist.settings import Settings
 from telephonist.storage.database import Database
 from telephonist.testing import RunningServer, running_server
-from tests.contract.oracle import Spec
+from tests.contract.oracle import LOOKUPS, Spec
 
 PG_ENV = "TELEPHONIST_TEST_DATABASE_URL"
 
@@ -35,8 +35,12 @@ def spec() -> Spec:
 
 
 def check_response(spec: Spec, method: str, url: str, status: int, text: str) -> None:
+    """Validate a response under ``/2010-04-01/`` against ``spec``, and one under ``/v2/``
+    (Lookups, on its own host at Twilio) against the Lookups v2 description."""
     path = urlsplit(url).path
-    if not path.startswith("/2010-04-01/"):
+    if path.startswith("/v2/"):
+        spec = Spec.load(LOOKUPS)
+    elif not path.startswith("/2010-04-01/"):
         return
     body: Any = json.loads(text) if text else None
     spec.validate(method, path, status, body)

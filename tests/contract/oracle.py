@@ -5,6 +5,13 @@ validation the oracle demands *exactly* the declared keys on every object that d
 properties (a missing or an extra field both break someone's client), and it checks that
 ``date-time-rfc-2822`` strings look like Twilio's (``Thu, 24 Aug 2023 05:01:45 +0000``).
 Error responses, which the spec leaves undescribed, must have Twilio's error shape.
+
+The Lookups v2 description declares nothing nullable below its top-level strings, yet its own
+examples answer null for every package not asked for, for ``validation_errors`` and for each
+``error_code``, and Twilio's docs say a line type without carrier data has a null
+``carrier_name`` and network codes (earlier editions of the same description declared these
+properties nullable). So that description is read with every property nullable: types, enums
+and exact keys are still checked; ``test_oracle`` shows all of its examples validate.
 """
 
 from __future__ import annotations
@@ -21,10 +28,25 @@ from openapi_schema_validator import OAS30Validator
 SPECS = Path(__file__).parent / "specs"
 RFC2822 = re.compile(r"^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} \+0000$")
 ERROR_KEYS = {"code", "message", "more_info", "status"}
+V2010 = "twilio_api_v2010.json"
+LOOKUPS = "twilio_lookups_v2.json"
+NULLABLE_THROUGHOUT = {LOOKUPS}
 
 
 class ContractViolation(AssertionError):
     pass
+
+
+def _nullable_properties(schemas: dict[str, Any]) -> None:
+    """Mark every schema in ``schemas``, and every property below them, nullable."""
+    stack = list(schemas.values())
+    while stack:
+        schema = stack.pop()
+        if not isinstance(schema, dict):
+            continue
+        if "$ref" not in schema:
+            schema["nullable"] = True
+        stack.extend(schema.get("properties", {}).values())
 
 
 class Spec:
@@ -39,8 +61,11 @@ class Spec:
 
     @classmethod
     @cache
-    def load(cls, name: str = "twilio_api_v2010.json") -> Spec:
-        return cls(json.loads((SPECS / name).read_text("utf-8")))
+    def load(cls, name: str = V2010) -> Spec:
+        document = json.loads((SPECS / name).read_text("utf-8"))
+        if name in NULLABLE_THROUGHOUT:
+            _nullable_properties(document["components"]["schemas"])
+        return cls(document)
 
     @staticmethod
     def _compile(template: str) -> re.Pattern[str]:

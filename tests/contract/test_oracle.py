@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.contract.oracle import ContractViolation, Spec
+from tests.contract.oracle import LOOKUPS, ContractViolation, Spec
 
 MESSAGES = "/2010-04-01/Accounts/AC" + "a" * 32 + "/Messages.json"
 MESSAGE = "/2010-04-01/Accounts/AC" + "a" * 32 + "/Messages/SM" + "b" * 32 + ".json"
@@ -84,3 +84,45 @@ def test_delete_has_no_body(spec: Spec) -> None:
     spec.validate("DELETE", MESSAGE, 204, None)
     with pytest.raises(ContractViolation):
         spec.validate("DELETE", MESSAGE, 204, {"x": 1})
+
+
+# -- Lookups v2, read with every property nullable ----------------------------------------------
+
+LOOKUP = "/v2/PhoneNumbers/+14159929960"
+LOOKUP_TEMPLATE = "/v2/PhoneNumbers/{PhoneNumber}"
+
+
+def lookup_examples() -> dict[str, Any]:
+    operation = Spec.load(LOOKUPS).document["paths"][LOOKUP_TEMPLATE]["get"]
+    examples = operation["responses"]["200"]["content"]["application/json"]["examples"]
+    return {name: example["value"] for name, example in examples.items()}
+
+
+@pytest.mark.parametrize("name", sorted(lookup_examples()))
+def test_lookups_examples_validate(name: str) -> None:
+    """Each of Twilio's own Lookups examples (nulls included) passes the oracle."""
+    Spec.load(LOOKUPS).validate("GET", LOOKUP, 200, copy.deepcopy(lookup_examples()[name]))
+
+
+def test_lookups_still_checks_types_and_keys() -> None:
+    """Nullable is all the reading relaxes: wrong types, enums and keys still fail."""
+    spec = Spec.load(LOOKUPS)
+    good = copy.deepcopy(lookup_examples()["fetchLineTypeIntelligence"])
+    package = good["line_type_intelligence"]
+    bad = [
+        {**good, "valid": "true"},
+        {**good, "validation_errors": ["TOO_WEIRD"]},
+        {**good, "carrier": None},
+        {k: v for k, v in good.items() if k != "pre_fill"},
+        {**good, "line_type_intelligence": {**package, "type": 1}},
+        {**good, "line_type_intelligence": {**package, "mobile_country": "310"}},
+    ]
+    for body in bad:
+        with pytest.raises(ContractViolation):
+            spec.validate("GET", LOOKUP, 200, body)
+
+
+def test_v2010_is_not_relaxed(spec: Spec, message: dict[str, Any]) -> None:
+    """The v2010 description is read as published: a non-nullable field stays so."""
+    with pytest.raises(ContractViolation):
+        spec.validate("POST", MESSAGES, 201, {**message, "sid": None})
