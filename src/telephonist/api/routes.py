@@ -9,6 +9,7 @@ from telephonist.api import (
     applications,
     calls,
     handset_calls,
+    lookups,
     messages,
     notifications,
     numbers,
@@ -110,4 +111,6 @@ routes = [
     Route(f"{A}/IncomingPhoneNumbers/{{ref}}.json", numbers.get_by_ref, methods=["GET"]),
     Route(f"{A}/IncomingPhoneNumbers/{{ref}}.json", numbers.post_by_ref, methods=["POST"]),
     Route(f"{A}/IncomingPhoneNumbers/{{ref}}.json", numbers.delete_by_ref, methods=["DELETE"]),
+    # Lookups v2: lookups.twilio.com on Twilio, the same path on this one host.
+    Route(f"{lookups.PREFIX}/{{phone_number}}", lookups.fetch_phone_number, methods=["GET"]),
 ]
