@@ -358,3 +358,19 @@ Index(
     recordings.c.sid,
 )
 Index("ix_recordings_call", recordings.c.call_sid, recordings.c.date_created, recordings.c.sid)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    # The Idempotency-Key of a create (a telephonist extension) and the resource it made,
+    # written in the transaction that stores the resource. A key holds for a day
+    # (telephonist.domain.idempotency); older rows name nothing and may be deleted.
+    Column("account_sid", SID, primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("request_hash", String(64), nullable=False),  # SHA-256 of the parameters, hex
+    Column("resource", String(16), nullable=False),  # Message, Call
+    # Null only inside the claiming transaction, before the resource is stored.
+    Column("sid", SID, nullable=True),
+    Column("created_at", MICROS, nullable=False),
+)
+Index("ix_idempotency_keys_created", idempotency_keys.c.created_at)
