@@ -17,6 +17,7 @@ from sqlalchemy import Connection
 from starlette.requests import Request
 from starlette.responses import Response
 
+from telephonist.api import idempotency
 from telephonist.api.context import scoped
 from telephonist.api.forms import Form, query_form, read_form
 from telephonist.api.paging import PageRequest, day_range, listing_response
@@ -124,8 +125,22 @@ async def create_call(request: Request) -> Response:
     ctx, _, ref = await scoped(request)
     form = await read_form(request, ctx.settings.max_body_bytes)
     checked = validate_call(place_call_command(ref.sid, form))
+    key = idempotency.requested(request, form, "Call")
     now = ctx.now_micros()
-    row = await ctx.db.run(lambda conn: dispatch.place_call(conn, ref.sid, checked, now=now))
+
+    def work(conn: Connection) -> tuple[Mapping[Any, Any], bool]:
+        return idempotency.create_once(
+            conn,
+            ref.sid,
+            key,
+            now=now,
+            create=lambda: dispatch.place_call(conn, ref.sid, checked, now=now),
+            fetch=lambda sid: repo.get_call(conn, ref.sid, sid),
+        )
+
+    row, replayed = await ctx.db.run(work)
+    if replayed:
+        return JSONResponse(call_json(row), status_code=201, headers=idempotency.REPLAY)
     ctx.wake_worker()
     return JSONResponse(call_json(row), status_code=201)
 

@@ -61,6 +61,10 @@ class Form:
     def getlist(self, name: str) -> list[str]:
         return list(self._items.get(name, ()))
 
+    def pairs(self) -> list[tuple[str, str]]:
+        """Every (name, value), a name's values in the order they came."""
+        return [(name, value) for name, values in self._items.items() for value in values]
+
     def bool(self, name: str) -> bool | None:
         value = self.get(name)
         if value is None or value == "":

@@ -6,12 +6,14 @@ transaction before answering: accepted means stored.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Connection
 from starlette.requests import Request
 from starlette.responses import Response
 
+from telephonist.api import idempotency
 from telephonist.api.context import context, scoped
 from telephonist.api.forms import Form, query_form, read_form
 from telephonist.api.paging import PageRequest, day_range, listing_response
@@ -122,14 +124,24 @@ async def create_message(request: Request) -> Response:
         raise TwilioError(
             21701, f"The Messaging Service {req.messaging_service_sid} does not exist"
         )
+    key = idempotency.requested(request, form, "Message")
     now = ctx.now_micros()
 
-    def work(conn: Connection) -> dict[str, Any]:
-        return send_message(
-            conn, command, now=now, mps=ctx.settings.mps, request=req, account_status=ref.status
+    def work(conn: Connection) -> tuple[Mapping[Any, Any], bool]:
+        return idempotency.create_once(
+            conn,
+            ref.sid,
+            key,
+            now=now,
+            create=lambda: send_message(
+                conn, command, now=now, mps=ctx.settings.mps, request=req, account_status=ref.status
+            ),
+            fetch=lambda sid: repo.get_message(conn, ref.sid, sid),
         )
 
-    row = await ctx.db.run(work)
+    row, replayed = await ctx.db.run(work)
+    if replayed:
+        return JSONResponse(message_json(row), status_code=201, headers=idempotency.REPLAY)
     ctx.wake_worker()
     return JSONResponse(message_json(row), status_code=201)
 
