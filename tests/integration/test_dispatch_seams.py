@@ -302,6 +302,30 @@ def test_expired_conversation_cookies_are_swept(env: Env) -> None:
     assert [r.due_at for r in sweeps] == [env.now() + 600 * 1_000_000]
 
 
+def test_expired_idempotency_keys_are_swept(env: Env) -> None:
+    """The same sweep removes the idempotency keys a day old, and leaves younger ones."""
+    from telephonist.storage.repositories import idempotency
+    from telephonist.storage.schema import idempotency_keys
+
+    now = env.now()
+    day = 24 * 3600 * 1_000_000
+    for key, at in (("old", now - day + 601 * 1_000_000), ("young", now)):
+        env.run(
+            lambda c, key=key, at=at: idempotency.claim(
+                c, env.account, key, request_hash="h", resource="Message", now=at
+            )
+        )
+
+    async def scenario() -> None:
+        async with dispatching(env) as dispatch:
+            env.clock.advance(601)
+            await dispatch.worker.drain()
+
+    asyncio.run(scenario())
+    left = env.run(lambda c: [r.key for r in c.execute(select(idempotency_keys.c.key))])
+    assert left == ["young"]
+
+
 class Fanout(Handler):
     """A send-lane task kind whose recording queues three callbacks."""
 

@@ -1,8 +1,9 @@
 """``sweep`` tasks: housekeeping that runs on the queue's clock, once per interval.
 
-Conversation cookies expire four hours after they were set; expired jars are never loaded,
-and this removes their rows. The task reschedules itself when it runs, so it is durable, follows
-the manual clock, and runs once per interval however many workers share the database.
+Conversation cookies expire four hours after they were set, idempotency keys a day after
+their create; expired rows are never used, and this removes them. The task reschedules itself
+when it runs, so it is durable, follows the manual clock, and runs once per interval however
+many workers share the database.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from sqlalchemy import Connection, func, select
 from telephonist.dispatch import queue
 from telephonist.dispatch.pipeline import Outbox
 from telephonist.dispatch.tasks import Done, Handler
-from telephonist.storage.cookies import delete_expired
+from telephonist.storage import cookies
+from telephonist.storage.repositories import idempotency
 from telephonist.storage.schema import tasks
 
 KIND = "sweep"
@@ -39,7 +41,8 @@ class SweepHandler(Handler):
     def apply(self, conn: Connection, results: Sequence[Done], state: Any, outbox: Outbox) -> None:
         if not results:
             return
-        delete_expired(conn, outbox.now)
+        cookies.delete_expired(conn, outbox.now)
+        idempotency.delete_expired(conn, outbox.now)
         # Two processes that started together may both have queued one: the spare ends here.
         if not conn.execute(select(func.count()).where(tasks.c.kind == KIND)).scalar():
             outbox.enqueue(KIND, REF, outbox.now + EVERY_MICROS, {})
