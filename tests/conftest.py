@@ -27,6 +27,7 @@ from telephonist.testing import RunningServer, running_server
 from tests.contract.oracle import LOOKUPS, Spec
 
 PG_ENV = "TELEPHONIST_TEST_DATABASE_URL"
+MESSAGING_SPEC = "twilio_messaging_v1.json"
 
 
 @pytest.fixture(scope="session")
@@ -35,11 +36,14 @@ def spec() -> Spec:
 
 
 def check_response(spec: Spec, method: str, url: str, status: int, text: str) -> None:
-    """Validate a response under ``/2010-04-01/`` against ``spec``, and one under ``/v2/``
-    (Lookups, on its own host at Twilio) against the Lookups v2 description."""
+    """Validate a response under ``/2010-04-01/`` against ``spec``, one under ``/v2/``
+    (Lookups, on its own host at Twilio) against the Lookups v2 description and one under
+    ``/v1/`` against the messaging v1 description; other paths are telephonist's own."""
     path = urlsplit(url).path
     if path.startswith("/v2/"):
         spec = Spec.load(LOOKUPS)
+    elif path.startswith("/v1/"):
+        spec = Spec.load(MESSAGING_SPEC)
     elif not path.startswith("/2010-04-01/"):
         return
     body: Any = json.loads(text) if text else None

@@ -3,7 +3,8 @@
 Twilio's schemas do not say ``additionalProperties: false``, so on top of JSON-schema
 validation the oracle demands *exactly* the declared keys on every object that declares
 properties (a missing or an extra field both break someone's client), and it checks that
-``date-time-rfc-2822`` strings look like Twilio's (``Thu, 24 Aug 2023 05:01:45 +0000``).
+``date-time-rfc-2822`` strings look like Twilio's (``Thu, 24 Aug 2023 05:01:45 +0000``) and
+``date-time`` ones like the v1 APIs' (``2015-07-30T20:12:31Z``).
 Error responses, which the spec leaves undescribed, must have Twilio's error shape.
 
 The Lookups v2 description declares nothing nullable below its top-level strings, yet its own
@@ -26,6 +27,7 @@ from typing import Any
 from openapi_schema_validator import OAS30Validator
 
 SPECS = Path(__file__).parent / "specs"
+ISO8601 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 RFC2822 = re.compile(r"^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} \+0000$")
 ERROR_KEYS = {"code", "message", "more_info", "status"}
 V2010 = "twilio_api_v2010.json"
@@ -134,6 +136,9 @@ class Spec:
                 problems.append(f"{pointer or '/'}: {value!r} is not an RFC 2822 date in +0000")
             else:
                 parsedate_to_datetime(value)
+        if schema.get("format") == "date-time" and isinstance(value, str):
+            if not ISO8601.match(value):
+                problems.append(f"{pointer or '/'}: {value!r} is not an ISO 8601 UTC date")
         props = schema.get("properties")
         if isinstance(value, dict) and props:
             if strict and "additionalProperties" not in schema:

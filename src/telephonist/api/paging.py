@@ -1,4 +1,4 @@
-"""Paging in the v2010 envelope.
+"""Paging in the v2010 envelope (and, at the end, the v1 one).
 
 Clients get ``Page``/``PageSize`` URIs and an opaque ``PageToken`` that marks where the previous
 page ended (keyset paging), so walking a list that grows while it is read neither skips nor
@@ -247,6 +247,81 @@ async def listing_response(
         envelope(
             key,
             [render(r) for r in rows],
+            path=path,
+            filters=filters,
+            page=page,
+            next_cursor=cursor,
+        )
+    )
+
+
+# -- The v1 envelope (messaging.twilio.com and the other v1 domains) -----------------------------
+
+
+def v1_envelope(
+    key: str,
+    items: Sequence[dict[str, Any]],
+    *,
+    base_url: str,
+    path: str,
+    filters: Sequence[tuple[str, str]],
+    page: PageRequest,
+    next_cursor: tuple[int, str] | None,
+) -> dict[str, Any]:
+    """The v1 list body: the records under ``key`` and a ``meta`` object whose URLs are
+    absolute, since the SDKs follow ``meta.next_page_url`` as it is, so they name this server
+    (``base_url``). Paging works as in v2010: ``PageSize``, ``Page`` and a keyset
+    ``PageToken``."""
+
+    def url(page_no: int, token: str | None = None) -> str:
+        params = [*filters, ("PageSize", str(page.page_size)), ("Page", str(page_no))]
+        if token:
+            params.append(("PageToken", token))
+        return f"{base_url}{path}?{urlencode(params)}"
+
+    this_token = encode_token(*page.after) if page.after else None
+    return {
+        key: list(items),
+        "meta": {
+            "page": page.page,
+            "page_size": page.page_size,
+            "first_page_url": url(0),
+            "previous_page_url": url(page.page - 1) if page.page > 0 else None,
+            "url": url(page.page, this_token),
+            "next_page_url": (
+                url(page.page + 1, encode_token(*next_cursor)) if next_cursor else None
+            ),
+            "key": key,
+        },
+    }
+
+
+async def v1_listing_response(
+    db: Database,
+    key: str,
+    listing: Listing,
+    page: PageRequest,
+    *,
+    render: Callable[[Any], dict[str, Any]],
+    base_url: str,
+    path: str,
+    filters: Sequence[tuple[str, str]] = (),
+    before: Callable[[Connection], None] | None = None,
+) -> Response:
+    """One page of a repository's ``listing`` as a v1 list response (see
+    :func:`listing_response` for ``before``)."""
+
+    def work(conn: Connection) -> tuple[list[Any], tuple[int, str] | None]:
+        if before is not None:
+            before(conn)
+        return _read(conn, listing, page)
+
+    rows, cursor = await db.read(work)
+    return JSONResponse(
+        v1_envelope(
+            key,
+            [render(r) for r in rows],
+            base_url=base_url,
             path=path,
             filters=filters,
             page=page,

@@ -37,3 +37,10 @@ class JSONResponse(Response):
 
 def account_uri(account_sid: str, rest: str = "") -> str:
     return f"{PREFIX}/Accounts/{account_sid}{rest}"
+
+
+def iso8601(micros: int | None) -> str | None:
+    """``2015-07-30T20:12:31Z``: the v1 APIs' dates, to the second, in UTC."""
+    if micros is None:
+        return None
+    return from_micros(micros).strftime("%Y-%m-%dT%H:%M:%SZ")

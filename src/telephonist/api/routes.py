@@ -14,12 +14,14 @@ from telephonist.api import (
     notifications,
     numbers,
     recordings,
+    services,
     simulator,
     system,
 )
 
 A = "/2010-04-01/Accounts/{account_sid}"
 S = "/telephonist/v1"
+V = "/v1/Services"
 
 routes = [
     # Starlette tries routes in order: the hottest one goes first.
@@ -113,4 +115,23 @@ routes = [
     Route(f"{A}/IncomingPhoneNumbers/{{ref}}.json", numbers.delete_by_ref, methods=["DELETE"]),
     # Lookups v2: lookups.twilio.com on Twilio, the same path on this one host.
     Route(f"{lookups.PREFIX}/{{phone_number}}", lookups.fetch_phone_number, methods=["GET"]),
+    Route(V, services.list_services, methods=["GET"]),
+    Route(V, services.create_service, methods=["POST"]),
+    Route(f"{V}/{{sid}}", services.fetch_service, methods=["GET"]),
+    Route(f"{V}/{{sid}}", services.update_service, methods=["POST"]),
+    Route(f"{V}/{{sid}}", services.delete_service, methods=["DELETE"]),
+    Route(f"{V}/{{service_sid}}/PhoneNumbers", services.list_numbers, methods=["GET"]),
+    Route(f"{V}/{{service_sid}}/PhoneNumbers", services.add_number, methods=["POST"]),
+    Route(f"{V}/{{service_sid}}/PhoneNumbers/{{sid}}", services.fetch_number, methods=["GET"]),
+    Route(f"{V}/{{service_sid}}/PhoneNumbers/{{sid}}", services.remove_number, methods=["DELETE"]),
+    Route(f"{V}/{{service_sid}}/AlphaSenders", services.list_alpha_senders, methods=["GET"]),
+    Route(f"{V}/{{service_sid}}/AlphaSenders", services.add_alpha_sender, methods=["POST"]),
+    Route(
+        f"{V}/{{service_sid}}/AlphaSenders/{{sid}}", services.fetch_alpha_sender, methods=["GET"]
+    ),
+    Route(
+        f"{V}/{{service_sid}}/AlphaSenders/{{sid}}",
+        services.remove_alpha_sender,
+        methods=["DELETE"],
+    ),
 ]

@@ -374,3 +374,58 @@ idempotency_keys = Table(
     Column("created_at", MICROS, nullable=False),
 )
 Index("ix_idempotency_keys_created", idempotency_keys.c.created_at)
+
+# -- Messaging Services (messaging v1) --------------------------------------------------------
+
+messaging_services = Table(
+    "messaging_services",
+    metadata,
+    Column("sid", SID, primary_key=True),
+    Column("account_sid", SID, ForeignKey("accounts.sid"), nullable=False),
+    Column("friendly_name", String(64), nullable=False),
+    # Every configurable field of the Service resource, as Twilio names it (JSON).
+    Column("config", Text, nullable=False),
+    Column("date_created", MICROS, nullable=False),
+    Column("date_updated", MICROS, nullable=False),
+)
+Index(
+    "ix_messaging_services_account_created",
+    messaging_services.c.account_sid,
+    messaging_services.c.date_created,
+    messaging_services.c.sid,
+)
+
+messaging_service_numbers = Table(
+    "messaging_service_numbers",
+    metadata,
+    # A service's sender pool of phone numbers. The number's SID is the key: a number is in
+    # at most one service, and the database, not an earlier read, decides a race for it.
+    Column("phone_number_sid", SID, ForeignKey("incoming_numbers.sid"), primary_key=True),
+    Column("service_sid", SID, ForeignKey("messaging_services.sid"), nullable=False),
+    Column("account_sid", SID, ForeignKey("accounts.sid"), nullable=False),
+    Column("date_created", MICROS, nullable=False),
+    Column("date_updated", MICROS, nullable=False),
+)
+Index(
+    "ix_messaging_service_numbers_service",
+    messaging_service_numbers.c.service_sid,
+    messaging_service_numbers.c.date_created,
+    messaging_service_numbers.c.phone_number_sid,
+)
+
+messaging_service_alpha_senders = Table(
+    "messaging_service_alpha_senders",
+    metadata,
+    Column("sid", SID, primary_key=True),
+    Column("service_sid", SID, ForeignKey("messaging_services.sid"), nullable=False),
+    Column("account_sid", SID, ForeignKey("accounts.sid"), nullable=False),
+    Column("alpha_sender", String(11), nullable=False),
+    Column("date_created", MICROS, nullable=False),
+    Column("date_updated", MICROS, nullable=False),
+)
+Index(
+    "ix_messaging_service_alpha_senders_service",
+    messaging_service_alpha_senders.c.service_sid,
+    messaging_service_alpha_senders.c.date_created,
+    messaging_service_alpha_senders.c.sid,
+)

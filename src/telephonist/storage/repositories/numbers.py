@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from telephonist.domain.errors import TelephonistError
 from telephonist.storage.repositories.accounts import reachable_sids
 from telephonist.storage.repositories.listing import Listing
-from telephonist.storage.schema import incoming_numbers
+from telephonist.storage.schema import incoming_numbers, messaging_service_numbers
 
 
 class NumberTaken(TelephonistError):
@@ -81,7 +81,14 @@ def get_number(conn: Connection, account_sid: str, sid: str) -> RowMapping | Non
 
 
 def update_number(conn: Connection, sid: str, values: Mapping[str, Any]) -> RowMapping | None:
-    """Change the number's columns and answer the row as it now is."""
+    """Change the number's columns and answer the row as it now is. A number moved to another
+    account leaves the Messaging Service pool it was in (the service stays with the old one)."""
+    if "account_sid" in values:
+        owner = conn.execute(
+            select(incoming_numbers.c.account_sid).where(incoming_numbers.c.sid == sid)
+        ).scalar()
+        if owner != values["account_sid"]:
+            _leave_pool(conn, sid)
     conn.execute(update(incoming_numbers).where(incoming_numbers.c.sid == sid).values(dict(values)))
     return (
         conn.execute(select(incoming_numbers).where(incoming_numbers.c.sid == sid))
@@ -91,13 +98,23 @@ def update_number(conn: Connection, sid: str, values: Mapping[str, Any]) -> RowM
 
 
 def delete_number(conn: Connection, account_sid: str, sid: str) -> bool:
-    """Release the number; False when the account owns no such number."""
+    """Release the number, taking it out of its Messaging Service's pool; False when the
+    account owns no such number."""
+    if get_number(conn, account_sid, sid) is None:
+        return False
+    _leave_pool(conn, sid)
     result = conn.execute(
         delete(incoming_numbers)
         .where(incoming_numbers.c.sid == sid)
         .where(incoming_numbers.c.account_sid == account_sid)
     )
     return bool(result.rowcount)
+
+
+def _leave_pool(conn: Connection, sid: str) -> None:
+    conn.execute(
+        delete(messaging_service_numbers).where(messaging_service_numbers.c.phone_number_sid == sid)
+    )
 
 
 def number_listing(

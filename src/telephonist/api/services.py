@@ -1,0 +1,411 @@
+"""Messaging Services (messaging v1, ``/v1/Services``): named sender pools with messaging
+settings.
+
+The official SDKs send these requests to messaging.twilio.com; telephonist serves the same
+paths on its one host. There is no account in a v1 path: the service belongs to the account
+whose credentials ask. Dates are ISO 8601 and ``url``/``links`` absolute, as in every v1 API.
+
+Sending with ``MessagingServiceSid`` is not wired to the pool yet.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from sqlalchemy import Connection
+from starlette.requests import Request
+from starlette.responses import Response
+
+from telephonist.api.auth import require_active
+from telephonist.api.context import Context, principal
+from telephonist.api.forms import Form, query_form, read_form
+from telephonist.api.numbers import friendly_name, method_changes, url_changes
+from telephonist.api.paging import PageRequest, v1_listing_response
+from telephonist.api.render import JSONResponse, iso8601
+from telephonist.domain.sids import is_sid, new_sid
+from telephonist.errors import TwilioError, found, invalid_parameter, not_found
+from telephonist.storage.repositories import messaging_services as repo
+from telephonist.storage.repositories import numbers as numbers_repo
+
+URL_FIELDS = {
+    "InboundRequestUrl": "inbound_request_url",
+    "FallbackUrl": "fallback_url",
+    "StatusCallback": "status_callback",
+}
+METHOD_FIELDS = {"InboundMethod": "inbound_method", "FallbackMethod": "fallback_method"}
+FLAG_FIELDS = {
+    "StickySender": "sticky_sender",
+    "MmsConverter": "mms_converter",
+    "SmartEncoding": "smart_encoding",
+    "FallbackToLongCode": "fallback_to_long_code",
+    "AreaCodeGeomatch": "area_code_geomatch",
+    "SynchronousValidation": "synchronous_validation",
+    "UseInboundWebhookOnNumber": "use_inbound_webhook_on_number",
+}
+SCAN_CHOICES = ("inherit", "enable", "disable")
+USECASES = ("notifications", "marketing", "verification", "discussion", "poll", "undeclared")
+VALIDITY_RANGE = (1, 36000)
+DEFAULT_CONFIG: dict[str, Any] = {
+    "inbound_request_url": None,
+    "inbound_method": "POST",
+    "fallback_url": None,
+    "fallback_method": "POST",
+    "status_callback": None,
+    "sticky_sender": True,
+    "mms_converter": True,
+    "smart_encoding": True,
+    "scan_message_content": "inherit",
+    "fallback_to_long_code": False,
+    "area_code_geomatch": True,
+    "synchronous_validation": False,
+    "validity_period": 36000,
+    "usecase": "undeclared",
+    "use_inbound_webhook_on_number": False,
+}
+LINKS = {
+    "phone_numbers": "PhoneNumbers",
+    "short_codes": "ShortCodes",
+    "alpha_senders": "AlphaSenders",
+    "messages": "Messages",
+    "us_app_to_person": "Compliance/Usa2p",
+    "us_app_to_person_usecases": "Compliance/Usa2p/Usecases",
+    "channel_senders": "ChannelSenders",
+    "destination_alpha_senders": "DestinationAlphaSenders",
+}
+ALPHA_SENDER = re.compile(r"^[A-Za-z0-9 +\-_&]{1,11}$")
+
+
+def missing(param: str) -> TwilioError:
+    """Twilio's answer to a required parameter that is absent (or empty)."""
+    return TwilioError(20001, f"Missing required parameter {param} in the post body")
+
+
+def service_url(base_url: str, sid: str, rest: str = "") -> str:
+    return f"{base_url}/v1/Services/{sid}{rest}"
+
+
+def service_json(row: Any, base_url: str) -> dict[str, Any]:
+    config = {**DEFAULT_CONFIG, **json.loads(row["config"])}
+    sid = row["sid"]
+    return {
+        "sid": sid,
+        "account_sid": row["account_sid"],
+        "friendly_name": row["friendly_name"],
+        "date_created": iso8601(row["date_created"]),
+        "date_updated": iso8601(row["date_updated"]),
+        **config,
+        "url": service_url(base_url, sid),
+        "links": {name: service_url(base_url, sid, f"/{rest}") for name, rest in LINKS.items()},
+        # No A2P 10DLC campaigns yet, so no service has one registered.
+        "us_app_to_person_registered": False,
+    }
+
+
+def config_changes(form: Form) -> dict[str, Any]:
+    """The configurable fields present in the request, validated; an empty URL clears it."""
+    changes: dict[str, Any] = {
+        field: value or None for field, value in url_changes(form, URL_FIELDS).items()
+    }
+    changes.update(method_changes(form, METHOD_FIELDS))
+    for param, field in FLAG_FIELDS.items():
+        if (flag := form.bool(param)) is not None:
+            changes[field] = flag
+    if (scan := form.choice("ScanMessageContent", SCAN_CHOICES)) is not None:
+        changes["scan_message_content"] = scan
+    if (period := form.int("ValidityPeriod")) is not None:
+        low, high = VALIDITY_RANGE
+        if not low <= period <= high:
+            raise TwilioError(21624, f"ValidityPeriod must be from {low} to {high}, not {period}")
+        changes["validity_period"] = period
+    if (usecase := form.get("Usecase")) is not None:
+        if usecase not in USECASES:
+            raise TwilioError(
+                21713, f"Usecase must be one of {', '.join(USECASES)}; got {usecase!r}"
+            )
+        changes["usecase"] = usecase
+    return changes
+
+
+async def _caller(request: Request) -> tuple[Context, str]:
+    """The context and the account the credentials act for; writes need an active one."""
+    ctx, who = await principal(request)
+    if request.method not in ("GET", "HEAD"):
+        require_active(who)
+    return ctx, who.account_sid
+
+
+async def create_service(request: Request) -> Response:
+    ctx, account_sid = await _caller(request)
+    form = await read_form(request, ctx.settings.max_body_bytes)
+    name = friendly_name(form)
+    if not name:
+        raise missing("FriendlyName")
+    changes = config_changes(form)
+    now = ctx.now_micros()
+    row = {
+        "sid": new_sid("MG"),
+        "account_sid": account_sid,
+        "friendly_name": name,
+        "config": json.dumps(changes),
+        "date_created": now,
+        "date_updated": now,
+    }
+    await ctx.db.run(repo.insert_service, row)
+    return JSONResponse(service_json(row, ctx.settings.base_url), status_code=201)
+
+
+async def list_services(request: Request) -> Response:
+    ctx, account_sid = await _caller(request)
+    base_url = ctx.settings.base_url
+    return await v1_listing_response(
+        ctx.db,
+        "services",
+        repo.service_listing(account_sid),
+        PageRequest.from_query(query_form(request)),
+        render=lambda row: service_json(row, base_url),
+        base_url=base_url,
+        path=request.url.path,
+    )
+
+
+async def fetch_service(request: Request) -> Response:
+    ctx, account_sid = await _caller(request)
+    row = await ctx.db.read(repo.get_service, account_sid, request.path_params["sid"])
+    return JSONResponse(service_json(found(row, request.url.path), ctx.settings.base_url))
+
+
+async def update_service(request: Request) -> Response:
+    ctx, account_sid = await _caller(request)
+    sid = request.path_params["sid"]
+    form = await read_form(request, ctx.settings.max_body_bytes)
+    name = friendly_name(form)
+    if name == "":
+        raise TwilioError(20002, "FriendlyName must not be empty")
+    changes = config_changes(form)
+    now = ctx.now_micros()
+
+    def work(conn: Connection) -> Any:
+        row = found(repo.get_service(conn, account_sid, sid), request.url.path)
+        values: dict[str, Any] = {"date_updated": now}
+        if changes:
+            values["config"] = json.dumps({**json.loads(row["config"]), **changes})
+        if name is not None:
+            values["friendly_name"] = name
+        return repo.update_service(conn, account_sid, sid, values)
+
+    return JSONResponse(service_json(await ctx.db.run(work), ctx.settings.base_url))
+
+
+async def delete_service(request: Request) -> Response:
+    ctx, account_sid = await _caller(request)
+    if not await ctx.db.run(repo.delete_service, account_sid, request.path_params["sid"]):
+        raise not_found(request.url.path)
+    return Response(status_code=204)
+
+
+# -- The sender pool: PhoneNumbers ---------------------------------------------------------------
+
+
+def pool_number_json(row: Any, base_url: str) -> dict[str, Any]:
+    sid = row["phone_number_sid"]
+    capabilities = [
+        name
+        for name, column in (("MMS", "cap_mms"), ("SMS", "cap_sms"), ("Voice", "cap_voice"))
+        if row[column]
+    ]
+    return {
+        "sid": sid,
+        "account_sid": row["account_sid"],
+        "service_sid": row["service_sid"],
+        "date_created": iso8601(row["date_created"]),
+        "date_updated": iso8601(row["date_updated"]),
+        "phone_number": row["phone_number"],
+        "country_code": row["iso_country"],
+        "capabilities": capabilities,
+        "url": service_url(base_url, row["service_sid"], f"/PhoneNumbers/{sid}"),
+    }
+
+
+def _service_path(request: Request) -> str:
+    return f"/v1/Services/{request.path_params['service_sid']}"
+
+
+async def add_number(request: Request) -> Response:
+    ctx, account_sid = await _caller(request)
+    service_sid = request.path_params["service_sid"]
+    form = await read_form(request, ctx.settings.max_body_bytes)
+    number_sid = form.text("PhoneNumberSid")
+    if number_sid is None:
+        raise missing("PhoneNumberSid")
+    if not is_sid(number_sid, "PN"):
+        raise invalid_parameter(f"PhoneNumberSid {number_sid!r} is not a PN SID")
+    now = ctx.now_micros()
+
+    def work(conn: Connection) -> Any:
+        found(repo.get_service(conn, account_sid, service_sid), _service_path(request))
+        # The account's own numbers only: another account's is as missing as no number.
+        found(
+            numbers_repo.get_number(conn, account_sid, number_sid),
+            f"/v1/Services/{service_sid}/PhoneNumbers/{number_sid}",
+        )
+        row = {
+            "phone_number_sid": number_sid,
+            "service_sid": service_sid,
+            "account_sid": account_sid,
+            "date_created": now,
+            "date_updated": now,
+        }
+        try:
+            repo.add_number(conn, row)
+        except repo.NumberInService as exc:
+            if exc.args[0] == service_sid:
+                raise TwilioError(
+                    21710, f"{number_sid} is already in this Messaging Service"
+                ) from None
+            raise TwilioError(
+                21712, f"{number_sid} is associated with another Messaging Service"
+            ) from None
+        return repo.get_pool_number(conn, service_sid, number_sid)
+
+    return JSONResponse(pool_number_json(await ctx.db.run(work), ctx.settings.base_url), 201)
+
+
+async def list_numbers(request: Request) -> Response:
+    ctx, account_sid = await _caller(request)
+    service_sid = request.path_params["service_sid"]
+    base_url = ctx.settings.base_url
+
+    def service_exists(conn: Connection) -> None:
+        found(repo.get_service(conn, account_sid, service_sid), _service_path(request))
+
+    return await v1_listing_response(
+        ctx.db,
+        "phone_numbers",
+        repo.pool_listing(service_sid),
+        PageRequest.from_query(query_form(request)),
+        render=lambda row: pool_number_json(row, base_url),
+        base_url=base_url,
+        path=request.url.path,
+        before=service_exists,
+    )
+
+
+async def fetch_number(request: Request) -> Response:
+    ctx, account_sid = await _caller(request)
+    service_sid, sid = request.path_params["service_sid"], request.path_params["sid"]
+
+    def work(conn: Connection) -> Any:
+        found(repo.get_service(conn, account_sid, service_sid), _service_path(request))
+        return found(repo.get_pool_number(conn, service_sid, sid), request.url.path)
+
+    return JSONResponse(pool_number_json(await ctx.db.read(work), ctx.settings.base_url))
+
+
+async def remove_number(request: Request) -> Response:
+    ctx, account_sid = await _caller(request)
+    service_sid, sid = request.path_params["service_sid"], request.path_params["sid"]
+
+    def work(conn: Connection) -> bool:
+        found(repo.get_service(conn, account_sid, service_sid), _service_path(request))
+        return repo.remove_number(conn, service_sid, sid)
+
+    if not await ctx.db.run(work):
+        raise not_found(request.url.path)
+    return Response(status_code=204)
+
+
+# -- The sender pool: AlphaSenders ---------------------------------------------------------------
+
+
+def alpha_sender_json(row: Any, base_url: str) -> dict[str, Any]:
+    sid, service_sid = row["sid"], row["service_sid"]
+    return {
+        "sid": sid,
+        "account_sid": row["account_sid"],
+        "service_sid": service_sid,
+        "date_created": iso8601(row["date_created"]),
+        "date_updated": iso8601(row["date_updated"]),
+        "alpha_sender": row["alpha_sender"],
+        "capabilities": ["SMS"],
+        "url": service_url(base_url, service_sid, f"/AlphaSenders/{sid}"),
+    }
+
+
+def valid_alpha_sender(value: str) -> bool:
+    """Up to 11 of A-Z, a-z, 0-9, space, ``-``, ``+``, ``_`` and ``&``; not only digits."""
+    return bool(ALPHA_SENDER.match(value)) and not value.isdigit()
+
+
+async def add_alpha_sender(request: Request) -> Response:
+    ctx, account_sid = await _caller(request)
+    service_sid = request.path_params["service_sid"]
+    form = await read_form(request, ctx.settings.max_body_bytes)
+    name = form.text("AlphaSender")
+    if name is None:
+        raise missing("AlphaSender")
+    if not valid_alpha_sender(name):
+        raise TwilioError(21709, f"AlphaSender {name!r} is not a valid alphanumeric sender ID")
+    now = ctx.now_micros()
+    row = {
+        "sid": new_sid("AI"),
+        "service_sid": service_sid,
+        "account_sid": account_sid,
+        "alpha_sender": name,
+        "date_created": now,
+        "date_updated": now,
+    }
+
+    def work(conn: Connection) -> None:
+        found(repo.get_service(conn, account_sid, service_sid), _service_path(request))
+        if repo.alpha_sender_named(conn, service_sid, name) is not None:
+            raise TwilioError(20409, 409, f"AlphaSender {name!r} is already in this service")
+        repo.add_alpha_sender(conn, row)
+
+    await ctx.db.run(work)
+    return JSONResponse(alpha_sender_json(row, ctx.settings.base_url), status_code=201)
+
+
+async def list_alpha_senders(request: Request) -> Response:
+    ctx, account_sid = await _caller(request)
+    service_sid = request.path_params["service_sid"]
+    base_url = ctx.settings.base_url
+
+    def service_exists(conn: Connection) -> None:
+        found(repo.get_service(conn, account_sid, service_sid), _service_path(request))
+
+    return await v1_listing_response(
+        ctx.db,
+        "alpha_senders",
+        repo.alpha_sender_listing(service_sid),
+        PageRequest.from_query(query_form(request)),
+        render=lambda row: alpha_sender_json(row, base_url),
+        base_url=base_url,
+        path=request.url.path,
+        before=service_exists,
+    )
+
+
+async def fetch_alpha_sender(request: Request) -> Response:
+    ctx, account_sid = await _caller(request)
+    service_sid, sid = request.path_params["service_sid"], request.path_params["sid"]
+
+    def work(conn: Connection) -> Any:
+        found(repo.get_service(conn, account_sid, service_sid), _service_path(request))
+        return found(repo.get_alpha_sender(conn, service_sid, sid), request.url.path)
+
+    return JSONResponse(alpha_sender_json(await ctx.db.read(work), ctx.settings.base_url))
+
+
+async def remove_alpha_sender(request: Request) -> Response:
+    ctx, account_sid = await _caller(request)
+    service_sid, sid = request.path_params["service_sid"], request.path_params["sid"]
+
+    def work(conn: Connection) -> bool:
+        found(repo.get_service(conn, account_sid, service_sid), _service_path(request))
+        return repo.remove_alpha_sender(conn, service_sid, sid)
+
+    if not await ctx.db.run(work):
+        raise not_found(request.url.path)
+    return Response(status_code=204)

@@ -1,0 +1,186 @@
+"""Messaging Services: each account's services and their sender pools."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Connection, RowMapping, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from telephonist.domain.errors import TelephonistError
+from telephonist.storage.repositories.listing import Listing
+from telephonist.storage.schema import (
+    incoming_numbers,
+    messaging_service_alpha_senders,
+    messaging_service_numbers,
+    messaging_services,
+)
+
+services = messaging_services
+pool = messaging_service_numbers
+alphas = messaging_service_alpha_senders
+
+
+class NumberInService(TelephonistError):
+    """The phone number is in a service's pool already (a number is in one service at most);
+    ``args[0]`` is that service's SID."""
+
+
+# -- Services ------------------------------------------------------------------------------------
+
+
+def insert_service(conn: Connection, row: Mapping[str, Any]) -> None:
+    conn.execute(insert(services).values(dict(row)))
+
+
+def get_service(conn: Connection, account_sid: str, sid: str) -> RowMapping | None:
+    """The account's service ``sid``; None when it is missing or another account's."""
+    return (
+        conn.execute(
+            select(services)
+            .where(services.c.sid == sid)
+            .where(services.c.account_sid == account_sid)
+        )
+        .mappings()
+        .first()
+    )
+
+
+def update_service(
+    conn: Connection, account_sid: str, sid: str, values: Mapping[str, Any]
+) -> RowMapping | None:
+    """Change the service's columns and answer the row as it now is (None: no such service
+    of this account)."""
+    conn.execute(
+        update(services)
+        .where(services.c.sid == sid)
+        .where(services.c.account_sid == account_sid)
+        .values(dict(values))
+    )
+    return get_service(conn, account_sid, sid)
+
+
+def delete_service(conn: Connection, account_sid: str, sid: str) -> bool:
+    """Delete the service and its sender pool; False when the account has no such service."""
+    if get_service(conn, account_sid, sid) is None:
+        return False
+    conn.execute(delete(pool).where(pool.c.service_sid == sid))
+    conn.execute(delete(alphas).where(alphas.c.service_sid == sid))
+    result = conn.execute(
+        delete(services).where(services.c.sid == sid).where(services.c.account_sid == account_sid)
+    )
+    return bool(result.rowcount)
+
+
+def service_listing(account_sid: str) -> Listing:
+    """The account's services, oldest first."""
+    query = select(services).where(services.c.account_sid == account_sid)
+    return Listing(query, services.c.date_created, services.c.sid, descending=False)
+
+
+# -- The pool: phone numbers ---------------------------------------------------------------------
+
+_POOL_COLUMNS = (
+    pool.c.phone_number_sid,
+    pool.c.service_sid,
+    pool.c.account_sid,
+    pool.c.date_created,
+    pool.c.date_updated,
+    incoming_numbers.c.phone_number,
+    incoming_numbers.c.iso_country,
+    incoming_numbers.c.cap_voice,
+    incoming_numbers.c.cap_sms,
+    incoming_numbers.c.cap_mms,
+)
+
+
+def _pool_query() -> Any:
+    return select(*_POOL_COLUMNS).join(
+        incoming_numbers, incoming_numbers.c.sid == pool.c.phone_number_sid
+    )
+
+
+def add_number(conn: Connection, row: Mapping[str, Any]) -> None:
+    """Put a number in a service's pool; :class:`NumberInService` (with the SID of the service
+    that has it) when a service has it already.
+
+    The key on the number decides, not an earlier read, so two services racing for one number
+    cannot both get it. The failed insert leaves the transaction to be rolled back.
+    """
+    holder = conn.execute(
+        select(pool.c.service_sid).where(pool.c.phone_number_sid == row["phone_number_sid"])
+    ).scalar()
+    if holder is not None:
+        raise NumberInService(holder)
+    try:
+        conn.execute(insert(pool).values(dict(row)))
+    except IntegrityError as exc:
+        raise NumberInService(None) from exc
+
+
+def get_pool_number(conn: Connection, service_sid: str, sid: str) -> RowMapping | None:
+    """The pool entry of number ``sid`` in ``service_sid``, with the number's details."""
+    return (
+        conn.execute(
+            _pool_query()
+            .where(pool.c.service_sid == service_sid)
+            .where(pool.c.phone_number_sid == sid)
+        )
+        .mappings()
+        .first()
+    )
+
+
+def remove_number(conn: Connection, service_sid: str, sid: str) -> bool:
+    """Take number ``sid`` out of the service's pool; False when it is not in it."""
+    result = conn.execute(
+        delete(pool).where(pool.c.service_sid == service_sid).where(pool.c.phone_number_sid == sid)
+    )
+    return bool(result.rowcount)
+
+
+def forget_number(conn: Connection, sid: str) -> None:
+    """Take number ``sid`` out of whichever pool holds it (it was released or changed owner)."""
+    conn.execute(delete(pool).where(pool.c.phone_number_sid == sid))
+
+
+def pool_listing(service_sid: str) -> Listing:
+    """The service's numbers, oldest in the pool first."""
+    query = _pool_query().where(pool.c.service_sid == service_sid)
+    return Listing(query, pool.c.date_created, pool.c.phone_number_sid, descending=False)
+
+
+# -- The pool: alphanumeric sender IDs -----------------------------------------------------------
+
+
+def add_alpha_sender(conn: Connection, row: Mapping[str, Any]) -> None:
+    conn.execute(insert(alphas).values(dict(row)))
+
+
+def alpha_sender_named(conn: Connection, service_sid: str, name: str) -> RowMapping | None:
+    """The service's alpha sender ``name`` (compared without regard to case)."""
+    rows = conn.execute(select(alphas).where(alphas.c.service_sid == service_sid)).mappings()
+    return next((r for r in rows if r["alpha_sender"].lower() == name.lower()), None)
+
+
+def get_alpha_sender(conn: Connection, service_sid: str, sid: str) -> RowMapping | None:
+    return (
+        conn.execute(
+            select(alphas).where(alphas.c.service_sid == service_sid).where(alphas.c.sid == sid)
+        )
+        .mappings()
+        .first()
+    )
+
+
+def remove_alpha_sender(conn: Connection, service_sid: str, sid: str) -> bool:
+    result = conn.execute(
+        delete(alphas).where(alphas.c.service_sid == service_sid).where(alphas.c.sid == sid)
+    )
+    return bool(result.rowcount)
+
+
+def alpha_sender_listing(service_sid: str) -> Listing:
+    query = select(alphas).where(alphas.c.service_sid == service_sid)
+    return Listing(query, alphas.c.date_created, alphas.c.sid, descending=False)
