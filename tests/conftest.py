@@ -181,6 +181,7 @@ def sdk_client(
         http_client=ValidatingHttpClient(spec),
     )
     client.api.base_url = server.base_url
+    client.messaging.base_url = server.base_url
     return client
 
 

@@ -136,9 +136,9 @@ class Spec:
                 problems.append(f"{pointer or '/'}: {value!r} is not an RFC 2822 date in +0000")
             else:
                 parsedate_to_datetime(value)
-        if schema.get("format") == "date-time" and isinstance(value, str):
-            if not ISO8601.match(value):
-                problems.append(f"{pointer or '/'}: {value!r} is not an ISO 8601 UTC date")
+        date_time = schema.get("format") == "date-time" and isinstance(value, str)
+        if date_time and not ISO8601.match(value):
+            problems.append(f"{pointer or '/'}: {value!r} is not an ISO 8601 UTC date")
         props = schema.get("properties")
         if isinstance(value, dict) and props:
             if strict and "additionalProperties" not in schema:
