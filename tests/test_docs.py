@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 
 # Absolute paths the docs may name; relative ones after a method live under one of the roots.
-ABSOLUTE = re.compile(r"(?:/2010-04-01|/telephonist/v1|/healthz|/v2/)[^\s`'\"()<>\[\]|,;]*")
+ABSOLUTE = re.compile(r"(?:/2010-04-01|/telephonist/v1|/v1/Services|/healthz|/v2/)[^\s`'\"()<>\[\]|,;]*")
 ROOTS = ("/telephonist/v1", "/2010-04-01/Accounts/{AccountSid}", "/2010-04-01")
 METHODS = "GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS"
 METHOD_PATH = re.compile(rf"^({METHODS})\s+(/[^\s`]*)")
@@ -89,6 +89,8 @@ def test_route_checker_can_fail() -> None:
     assert exists("/2010-04-01/...") and not exists("/2010-04-02/...")
     assert exists("/v2/PhoneNumbers/{PhoneNumber}", "GET")
     assert not exists("/v2/PhoneNumbers/{PhoneNumber}/Overrides/{Field}")
+    assert exists("/v1/Services/{Sid}", "DELETE") and not exists("/v1/Services/{Sid}", "PUT")
+    assert not exists("/v1/Services/{ServiceSid}/Senders")
 
 
 @pytest.mark.parametrize(
