@@ -360,7 +360,7 @@ async def add_alpha_sender(request: Request) -> Response:
     def work(conn: Connection) -> None:
         found(repo.get_service(conn, account_sid, service_sid), _service_path(request))
         if repo.alpha_sender_named(conn, service_sid, name) is not None:
-            raise TwilioError(20409, 409, f"AlphaSender {name!r} is already in this service")
+            raise TwilioError(20409, f"AlphaSender {name!r} is already in this service")
         repo.add_alpha_sender(conn, row)
 
     await ctx.db.run(work)

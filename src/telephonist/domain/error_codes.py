@@ -25,7 +25,8 @@ HTTP_STATUS: dict[int, int] = {
     20008: 403,  # Test Credentials used on a resource that does not support them
     20009: 409,  # Cannot delete this resource before it is complete
     20404: 404,  # Not Found
-    20409: 409,  # Conflict (telephonist: an Idempotency-Key reused with other parameters)
+    20409: 409,  # Conflict: an Idempotency-Key reused with other parameters, an alpha
+    # sender a Messaging Service already has
     20413: 413,  # Request Entity Too Large
     20429: 429,  # Too Many Requests
     20500: 500,  # Internal Server Error
