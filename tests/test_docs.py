@@ -18,7 +18,9 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 
 # Absolute paths the docs may name; relative ones after a method live under one of the roots.
-ABSOLUTE = re.compile(r"(?:/2010-04-01|/telephonist/v1|/v1/Services|/healthz|/v2/)[^\s`'\"()<>\[\]|,;]*")
+ABSOLUTE = re.compile(
+    r"(?:/2010-04-01|/telephonist/v1|/v1/Services|/healthz|/v2/)[^\s`'\"()<>\[\]|,;]*"
+)
 ROOTS = ("/telephonist/v1", "/2010-04-01/Accounts/{AccountSid}", "/2010-04-01")
 METHODS = "GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS"
 METHOD_PATH = re.compile(rf"^({METHODS})\s+(/[^\s`]*)")
