@@ -23,6 +23,7 @@ from telephonist.api.routes import routes
 from telephonist.clock import Clock, FakeClock, SystemClock, to_micros
 from telephonist.dispatch.handlers.call import CallHandler
 from telephonist.dispatch.handlers.inbound import InboundHandler
+from telephonist.dispatch.handlers.route import RouteHandler
 from telephonist.dispatch.handlers.send import SendHandler
 from telephonist.dispatch.handlers.sweep import SweepHandler, ensure_scheduled
 from telephonist.dispatch.handlers.webhook import CallbackHandler
@@ -98,6 +99,7 @@ def build_dispatch(
                 webhooks,
                 media_timeout=settings.webhook_timeout,
             ),
+            RouteHandler(settings.mps),
             CallbackHandler(webhooks),
             CallHandler(
                 webhooks,

@@ -63,7 +63,7 @@ def message_json(row: Any) -> dict[str, Any]:
         "direction": row["direction"],
         "error_code": row["error_code"],
         "error_message": row["error_message"],
-        "from": row["from_"],
+        "from": row["from_"] or None,  # none yet: a Messaging Service picks it
         "messaging_service_sid": row["messaging_service_sid"],
         "num_media": str(row["num_media"]),
         "num_segments": str(row["num_segments"]),
@@ -119,11 +119,6 @@ async def create_message(request: Request) -> Response:
     form = await read_form(request, ctx.settings.max_body_bytes)
     command = _command(form, ref.sid)
     req = validate(command)
-    if req.messaging_service_sid is not None:
-        # Messaging Services are not modelled yet: no MG SID can exist.
-        raise TwilioError(
-            21701, f"The Messaging Service {req.messaging_service_sid} does not exist"
-        )
     key = idempotency.requested(request, form, "Message")
     now = ctx.now_micros()
 

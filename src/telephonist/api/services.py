@@ -24,6 +24,7 @@ from telephonist.api.forms import Form, query_form, read_form
 from telephonist.api.numbers import friendly_name, method_changes, url_changes
 from telephonist.api.paging import PageRequest, v1_listing_response
 from telephonist.api.render import JSONResponse, iso8601
+from telephonist.domain.services import DEFAULT_CONFIG
 from telephonist.domain.sids import is_sid, new_sid
 from telephonist.errors import TwilioError, found, invalid_parameter, not_found
 from telephonist.storage.repositories import messaging_services as repo
@@ -47,23 +48,6 @@ FLAG_FIELDS = {
 SCAN_CHOICES = ("inherit", "enable", "disable")
 USECASES = ("notifications", "marketing", "verification", "discussion", "poll", "undeclared")
 VALIDITY_RANGE = (1, 36000)
-DEFAULT_CONFIG: dict[str, Any] = {
-    "inbound_request_url": None,
-    "inbound_method": "POST",
-    "fallback_url": None,
-    "fallback_method": "POST",
-    "status_callback": None,
-    "sticky_sender": True,
-    "mms_converter": True,
-    "smart_encoding": True,
-    "scan_message_content": "inherit",
-    "fallback_to_long_code": False,
-    "area_code_geomatch": True,
-    "synchronous_validation": False,
-    "validity_period": 36000,
-    "usecase": "undeclared",
-    "use_inbound_webhook_on_number": False,
-}
 LINKS = {
     "phone_numbers": "PhoneNumbers",
     "short_codes": "ShortCodes",

@@ -17,6 +17,7 @@ import functools
 import json
 import mimetypes
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -35,8 +36,10 @@ from telephonist.domain.messages import (
     can_move,
     validate,
 )
+from telephonist.domain.services import settings_of
 from telephonist.domain.sids import new_sid
 from telephonist.storage.prepared import Prepared
+from telephonist.storage.repositories import messaging_services as services_repo
 from telephonist.storage.schema import accounts, incoming_numbers, media, messages
 
 # Simulated list price of one outbound SMS segment, in USD (Twilio's US long-code rate).
@@ -83,6 +86,10 @@ def send_message(
     message may not be sent; nothing is written then. ``request`` is the already validated
     form of ``command`` (the API validates before it opens a transaction), and
     ``account_status`` the sending account's status where the caller already knows it.
+
+    With a Messaging Service, the service's StatusCallback and ValidityPeriod apply where the
+    message sets none; without a ``From`` the message is ``accepted`` with no sender yet, and
+    a ``route`` task picks one from the service's pool when it is dispatched.
     """
     req = request or validate(command)
     if account_status is None:
@@ -90,10 +97,41 @@ def send_message(
         account_status = found[0] if found else None
     if account_status != "active":
         raise MessageRejected(20005, f"Account {command.account_sid} is not active")
+    if req.messaging_service_sid is not None:
+        req = _with_service(conn, command, req)
+    if req.from_ is None:
+        row, media_rows = build_rows(command, req, now, status="accepted")
+        _INSERT_MESSAGE.execute(conn, row)
+        if media_rows:
+            _INSERT_MEDIA.execute_many(conn, media_rows)
+        queue.enqueue(conn, queue.ROUTE, row["sid"], now, {}, now, partition_key=row["account_sid"])
+        return row
     kind = check_sender(conn, command.account_sid, req)
     row, media_rows = build_rows(command, req, now)
     queue_outbound(conn, row, media_rows, kind=sender_kind(row["from_"], kind), now=now, mps=mps)
     return row
+
+
+def _with_service(conn: Connection, command: SendMessage, req: MessageRequest) -> MessageRequest:
+    """The request with its service's defaults; 21701 for a service the account does not
+    have, 21704 for one with no sender to choose from."""
+    sid = req.messaging_service_sid
+    assert sid is not None
+    service = services_repo.get_service(conn, command.account_sid, sid)
+    if service is None:
+        raise MessageRejected(21701, f"The Messaging Service {sid} does not exist")
+    if req.from_ is None and not services_repo.has_senders(conn, sid):
+        raise MessageRejected(21704)
+    settings = settings_of(service["config"])
+    return replace(
+        req,
+        status_callback=req.status_callback or settings["status_callback"],
+        validity_period=(
+            req.validity_period
+            if command.validity_period is not None
+            else int(settings["validity_period"])
+        ),
+    )
 
 
 def check_sender(conn: Connection, account_sid: str, req: MessageRequest) -> str | None:
@@ -130,9 +168,10 @@ def check_sender(conn: Connection, account_sid: str, req: MessageRequest) -> str
 
 
 def build_rows(
-    command: SendMessage, req: MessageRequest, now: int
+    command: SendMessage, req: MessageRequest, now: int, *, status: str = "queued"
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The message row and its media rows, as stored."""
+    """The message row and its media rows, as stored (a message with no sender yet has an
+    empty ``from_``)."""
     sid = new_sid("MM" if req.media_urls else "SM")
     options = dict(req.options)
     if command.callback_method != "POST":
@@ -141,10 +180,10 @@ def build_rows(
         "sid": sid,
         "account_sid": command.account_sid,
         "direction": command.direction,
-        "from_": req.from_,
+        "from_": req.from_ or "",
         "to": req.to,
         "body": req.body,
-        "status": "queued",
+        "status": status,
         "encoding": req.encoding,
         "num_segments": req.num_segments,
         "num_media": len(req.media_urls),
@@ -152,7 +191,7 @@ def build_rows(
         "error_message": None,
         "price": None,
         "price_unit": "USD",
-        "messaging_service_sid": None,
+        "messaging_service_sid": req.messaging_service_sid,
         "status_callback": req.status_callback,
         "validity_period": req.validity_period,
         "options": json.dumps(options),
@@ -192,14 +231,26 @@ def queue_outbound(
     now: int,
     mps: Mapping[str, float] = DEFAULT_MPS,
 ) -> None:
-    """Store an outbound message and reserve its sender's next slot.
+    """Store an outbound message and queue it behind its sender (:func:`queue_send`)."""
+    _INSERT_MESSAGE.execute(conn, row)
+    if media_rows:
+        _INSERT_MEDIA.execute_many(conn, media_rows)
+    queue_send(conn, row, kind=kind, now=now, mps=mps)
+
+
+def queue_send(
+    conn: Connection,
+    row: Mapping[str, Any],
+    *,
+    kind: str,
+    now: int,
+    mps: Mapping[str, float] = DEFAULT_MPS,
+) -> None:
+    """Reserve the sender's next slot for a stored message and queue its hand-over then.
 
     A message whose wait for that slot would outlast its ValidityPeriod takes no slot: it is due
     at once and fails there with 30001 (queue overflow), as on Twilio.
     """
-    _INSERT_MESSAGE.execute(conn, row)
-    if media_rows:
-        _INSERT_MEDIA.execute_many(conn, media_rows)
     rate = mps.get(kind, DEFAULT_MPS["local"])
     slot = reserve(conn, row["from_"], row["num_segments"], rate, now)
     expired = slot.wait_micros > row["validity_period"] * 1_000_000

@@ -40,6 +40,8 @@ _INSERT_ONE = Prepared(
 )
 
 SEND = "send"
+# A Messaging Service message waiting for its sender to be chosen from the pool.
+ROUTE = "route"
 RECEIPT = "receipt"
 WEBHOOK = "webhook"
 INBOUND = "inbound"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, bindparam, case, insert, update
+from sqlalchemy import Connection, bindparam, case, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from telephonist.storage.prepared import Prepared
@@ -73,3 +73,13 @@ _TAKE = Prepared(
 )
 _INSERT = insert(senders)
 _PG_ENSURE = pg_insert(senders).on_conflict_do_nothing()
+
+
+def next_free(conn: Connection, names: list[str]) -> dict[str, int]:
+    """When each of these senders' next slot frees (absent: free now)."""
+    if not names:
+        return {}
+    rows = conn.execute(
+        select(senders.c.sender, senders.c.next_free).where(senders.c.sender.in_(names))
+    )
+    return {str(sender): int(at) for sender, at in rows}

@@ -7,6 +7,7 @@ so that a request with several faults gets the same error it would get from Twil
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -100,6 +101,9 @@ class MessageRequest:
     options: dict[str, str] = field(default_factory=dict)
 
 
+_SERVICE_SID = re.compile(r"MG[0-9a-fA-F]{32}")
+
+
 def is_http_url(value: str) -> bool:
     parts = urlsplit(value)
     return parts.scheme in ("http", "https") and bool(parts.netloc) and " " not in value
@@ -120,6 +124,9 @@ def validate_create(
     """Check a Messages create request the way Twilio does, in Twilio's order."""
     if not to:
         raise MessageRejected(21604)
+    if from_ and _SERVICE_SID.fullmatch(from_):
+        # A Messaging Service SID may stand in the From: the service picks the sender.
+        messaging_service_sid, from_ = messaging_service_sid or from_, None
     if not from_ and not messaging_service_sid:
         raise MessageRejected(21603)
     body = body or ""

@@ -429,3 +429,14 @@ Index(
     messaging_service_alpha_senders.c.date_created,
     messaging_service_alpha_senders.c.sid,
 )
+
+sticky_senders = Table(
+    "sticky_senders",
+    metadata,
+    # The sender a Messaging Service last used for a recipient, so that a conversation keeps
+    # one number (the service's ``sticky_sender``).
+    Column("service_sid", SID, primary_key=True),
+    Column("to", String(64), primary_key=True),
+    Column("sender", String(64), nullable=False),
+    Column("updated_at", MICROS, nullable=False),
+)

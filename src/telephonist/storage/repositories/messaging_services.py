@@ -6,15 +6,19 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping, delete, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from telephonist.domain.errors import TelephonistError
+from telephonist.domain.services import Pool, PoolNumber, sorted_pool
 from telephonist.storage.repositories.listing import Listing
 from telephonist.storage.schema import (
     incoming_numbers,
     messaging_service_alpha_senders,
     messaging_service_numbers,
     messaging_services,
+    sticky_senders,
 )
 
 services = messaging_services
@@ -67,6 +71,7 @@ def delete_service(conn: Connection, account_sid: str, sid: str) -> bool:
         return False
     conn.execute(delete(pool).where(pool.c.service_sid == sid))
     conn.execute(delete(alphas).where(alphas.c.service_sid == sid))
+    conn.execute(delete(sticky_senders).where(sticky_senders.c.service_sid == sid))
     result = conn.execute(
         delete(services).where(services.c.sid == sid).where(services.c.account_sid == account_sid)
     )
@@ -184,3 +189,62 @@ def remove_alpha_sender(conn: Connection, service_sid: str, sid: str) -> bool:
 def alpha_sender_listing(service_sid: str) -> Listing:
     query = select(alphas).where(alphas.c.service_sid == service_sid)
     return Listing(query, alphas.c.date_created, alphas.c.sid, descending=False)
+
+
+# -- Sending: the pool as sender selection sees it, and sticky senders ---------------------------
+
+
+def pool_of(conn: Connection, service_sid: str) -> Pool:
+    """Every sender of the service's pool (numbers with their kind and capabilities)."""
+    numbers = [
+        PoolNumber(r.phone_number, r.kind, r.iso_country, bool(r.cap_sms), bool(r.cap_mms))
+        for r in conn.execute(
+            select(
+                incoming_numbers.c.phone_number,
+                incoming_numbers.c.kind,
+                incoming_numbers.c.iso_country,
+                incoming_numbers.c.cap_sms,
+                incoming_numbers.c.cap_mms,
+            )
+            .join(pool, pool.c.phone_number_sid == incoming_numbers.c.sid)
+            .where(pool.c.service_sid == service_sid)
+        )
+    ]
+    names = conn.execute(
+        select(alphas.c.alpha_sender).where(alphas.c.service_sid == service_sid)
+    ).scalars()
+    return sorted_pool(numbers, list(names))
+
+
+def has_senders(conn: Connection, service_sid: str) -> bool:
+    """Whether the service's pool holds any number or alphanumeric sender ID."""
+    for table in (pool, alphas):
+        found = conn.execute(
+            select(table.c.service_sid).where(table.c.service_sid == service_sid).limit(1)
+        ).first()
+        if found is not None:
+            return True
+    return False
+
+
+def sticky_sender(conn: Connection, service_sid: str, to: str) -> str | None:
+    """The sender the service last used for ``to``."""
+    value = conn.execute(
+        select(sticky_senders.c.sender)
+        .where(sticky_senders.c.service_sid == service_sid)
+        .where(sticky_senders.c.to == to)
+    ).scalar()
+    return None if value is None else str(value)
+
+
+def remember_sender(conn: Connection, service_sid: str, to: str, sender: str, now: int) -> None:
+    """``sender`` is the service's sender for ``to`` from now on."""
+    upsert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    conn.execute(
+        upsert(sticky_senders)
+        .values(service_sid=service_sid, to=to, sender=sender, updated_at=now)
+        .on_conflict_do_update(
+            index_elements=[sticky_senders.c.service_sid, sticky_senders.c.to],
+            set_={"sender": sender, "updated_at": now},
+        )
+    )

@@ -1,0 +1,120 @@
+"""Messaging Services: the settings a service gives its messages, and how it picks a sender.
+
+A message sent with a ``MessagingServiceSid`` and no ``From`` is ``accepted`` with no sender;
+the sender is chosen when it is dispatched, from the service's pool, in Twilio's order:
+
+1. **Sticky sender** (``sticky_sender``, on by default): the number that last texted this
+   recipient from this service, while it is still in the pool and can carry the message, so a
+   conversation keeps one number.
+2. **Alphanumeric sender ID**, for a recipient outside the US and Canada (which do not
+   deliver them) when the pool has one and the message has no media.
+3. **Area-code geomatch** (``area_code_geomatch``, on by default): for a North American
+   recipient, a number with the recipient's area code.
+4. **Country match**: a number of the recipient's country.
+5. **Any number** of the pool that can carry the message (MMS-capable when it has media).
+
+Among equals the number whose queue frees soonest wins (its next free send slot), then the
+lowest number: a busy pool spreads its load, and a quiet one answers the same way every time.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from telephonist.domain import phone
+
+DEFAULT_CONFIG: dict[str, Any] = {
+    "inbound_request_url": None,
+    "inbound_method": "POST",
+    "fallback_url": None,
+    "fallback_method": "POST",
+    "status_callback": None,
+    "sticky_sender": True,
+    "mms_converter": True,
+    "smart_encoding": True,
+    "scan_message_content": "inherit",
+    "fallback_to_long_code": False,
+    "area_code_geomatch": True,
+    "synchronous_validation": False,
+    "validity_period": 36000,
+    "usecase": "undeclared",
+    "use_inbound_webhook_on_number": False,
+}
+"""Every configurable field of a Service, as Twilio names it, with Twilio's default."""
+
+
+def settings_of(config: str) -> dict[str, Any]:
+    """A service's stored configuration (JSON) with the defaults of what it never set."""
+    return {**DEFAULT_CONFIG, **json.loads(config)}
+
+
+@dataclass(frozen=True, slots=True)
+class PoolNumber:
+    """A phone number of a service's pool, as sender selection sees it."""
+
+    phone_number: str
+    kind: str  # local, mobile, toll_free: it sets the number's throughput
+    iso_country: str
+    cap_sms: bool
+    cap_mms: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Pool:
+    numbers: tuple[PoolNumber, ...]
+    alpha_senders: tuple[str, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not self.numbers and not self.alpha_senders
+
+
+@dataclass(frozen=True, slots=True)
+class Chosen:
+    sender: str
+    kind: str  # the sender's kind, for its throughput ("alphanumeric" for an alpha sender)
+
+
+def _nanp(number: str) -> bool:
+    return number.startswith("+1") and len(number) == 12
+
+
+def choose_sender(
+    to: str,
+    pool: Pool,
+    *,
+    with_media: bool,
+    sticky: str | None,
+    settings: Mapping[str, Any],
+    next_free: Mapping[str, int],
+) -> Chosen | None:
+    """The sender for a message to ``to`` (see the module's docstring); None when no sender
+    of the pool can carry it."""
+    able = [n for n in pool.numbers if n.cap_sms and (n.cap_mms or not with_media)]
+    if sticky is not None and settings.get("sticky_sender", True):
+        for number in able:
+            if number.phone_number == sticky:
+                return Chosen(number.phone_number, number.kind)
+    if pool.alpha_senders and not with_media and not _nanp(to):
+        return Chosen(sorted(pool.alpha_senders)[0], "alphanumeric")
+    if not able:
+        return None
+    candidates = able
+    if settings.get("area_code_geomatch", True) and _nanp(to):
+        same_area = [n for n in able if _nanp(n.phone_number) and n.phone_number[2:5] == to[2:5]]
+        if same_area:
+            candidates = same_area
+    if candidates is able:
+        country = phone.info(to).country
+        same_country = [n for n in able if n.iso_country == country]
+        if same_country:
+            candidates = same_country
+    best = min(candidates, key=lambda n: (next_free.get(n.phone_number, 0), n.phone_number))
+    return Chosen(best.phone_number, best.kind)
+
+
+def sorted_pool(numbers: Sequence[PoolNumber], alphas: Sequence[str]) -> Pool:
+    return Pool(tuple(sorted(numbers, key=lambda n: n.phone_number)), tuple(sorted(alphas)))
