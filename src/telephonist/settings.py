@@ -378,6 +378,21 @@ SETTINGS: tuple[Setting, ...] = (
         commands=BOTH,
     ),
     Setting(
+        "schedule_min_seconds",
+        900,
+        int,
+        "How far ahead a scheduled message's SendAt must be at least (Twilio's documented "
+        "15 minutes; its newest docs say 300 s).",
+        minimum=0,
+    ),
+    Setting(
+        "schedule_max_seconds",
+        3_024_000,
+        int,
+        "How far ahead a scheduled message's SendAt may be at most (Twilio's 35 days).",
+        minimum=1,
+    ),
+    Setting(
         "worker_batch_size",
         256,
         int,
@@ -488,6 +503,8 @@ class Settings:
     mps_short_code: float = _default("mps_short_code")
     call_price_outbound: float = _default("call_price_outbound")
     call_price_inbound: float = _default("call_price_inbound")
+    schedule_min_seconds: int = _default("schedule_min_seconds")
+    schedule_max_seconds: int = _default("schedule_max_seconds")
     worker_batch_size: int = _default("worker_batch_size")
     worker_lease_seconds: float = _default("worker_lease_seconds")
     worker_poll_seconds: float = _default("worker_poll_seconds")

@@ -4,6 +4,8 @@ service's StatusCallback posted (signed) for every change after ``accepted``."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from tests.e2e.conftest import Sim
 
 
@@ -37,3 +39,45 @@ def test_a_service_message_is_routed_delivered_and_reported(sim: Sim) -> None:
     assert {(h.params["From"], h.params["MessagingServiceSid"]) for h in hits} == {
         (number.phone_number, service.sid)
     }
+
+
+def test_scheduled_messages_through_the_sdk(sim: Sim) -> None:
+    """``schedule_type='fixed'`` with a ``send_at`` datetime, as the SDK serializes it: the
+    one left alone is sent at its time (callbacks from ``queued`` on, none for
+    ``scheduled``); the one canceled reports ``canceled`` and never reaches its handset."""
+    status_url = sim.app.url("/scheduled-status")
+    sim.app.on("/scheduled-status", lambda hit: "")
+    number = sim.client.incoming_phone_numbers.create(area_code="415")
+    service = sim.client.messaging.v1.services.create(friendly_name="reminders")
+    sim.client.messaging.v1.services(service.sid).phone_numbers.create(phone_number_sid=number.sid)
+    now = datetime.fromisoformat(sim.advance(0)["now"].replace("Z", "+00:00"))
+    kept_to, dropped_to = "+14155550932", "+14155550933"
+
+    def schedule(to: str) -> str:
+        message = sim.client.messages.create(
+            to=to,
+            messaging_service_sid=service.sid,
+            body=f"Reminder for {to}",
+            schedule_type="fixed",
+            send_at=now + timedelta(hours=2),
+            status_callback=status_url,
+        )
+        assert message.status == "scheduled"
+        return str(message.sid)
+
+    kept, dropped = schedule(kept_to), schedule(dropped_to)
+    assert sim.client.messages(dropped).update(status="canceled").status == "canceled"
+    sim.advance(7200)
+
+    assert sim.client.messages(kept).fetch().status == "delivered"
+    assert sim.client.messages(dropped).fetch().status == "canceled"
+    assert sim.inbox(dropped_to) == []
+    assert [m["from"] for m in sim.inbox(kept_to)] == [number.phone_number]
+
+    def reported(sid: str) -> list[str]:
+        hits = [h for h in sim.app.at("/scheduled-status") if h.params["MessageSid"] == sid]
+        assert all(h.signature_valid for h in hits)
+        return [h.params["MessageStatus"] for h in hits]
+
+    assert reported(kept) == ["queued", "sent", "delivered"]
+    assert reported(dropped) == ["canceled"]

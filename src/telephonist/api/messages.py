@@ -18,10 +18,11 @@ from telephonist.api.context import context, scoped
 from telephonist.api.forms import Form, query_form, read_form
 from telephonist.api.paging import PageRequest, day_range, listing_response
 from telephonist.api.render import JSONResponse, account_uri, rfc2822
-from telephonist.dispatch.pipeline import send_message
+from telephonist.dispatch.pipeline import Outbox, send_message
 from telephonist.domain import API_VERSION, phone
 from telephonist.domain.commands import SendMessage
-from telephonist.domain.messages import can_move, validate
+from telephonist.domain.messages import SERVICE_SID as _SERVICE_SID
+from telephonist.domain.messages import can_move, parse_send_at, validate
 from telephonist.errors import TwilioError, found, invalid_parameter, not_found
 from telephonist.storage.repositories import messages as repo
 
@@ -95,11 +96,17 @@ def _command(form: Form, account_sid: str) -> SendMessage:
     options = {name: value for name in OPTION_PARAMS if (value := form.get(name)) is not None}
     schedule_type = form.get("ScheduleType")
     service = form.text("MessagingServiceSid")
+    send_at: int | None = None
     if schedule_type:
         if schedule_type != "fixed":
             raise TwilioError(35126)
-        if not service:
+        from_ = form.text("From") or ""
+        if not service and not _SERVICE_SID.fullmatch(from_):
             raise TwilioError(35118, "MessagingServiceSid is required to schedule a message")
+        raw = form.text("SendAt")
+        if not raw:
+            raise TwilioError(35111)
+        send_at = parse_send_at(raw)
     return SendMessage(
         account_sid=account_sid,
         to=form.text("To"),
@@ -111,6 +118,7 @@ def _command(form: Form, account_sid: str) -> SendMessage:
         validity_period=form.int("ValidityPeriod", code=21624),
         smart_encoded=bool(form.bool("SmartEncoded")),
         options=options,
+        send_at=send_at,
     )
 
 
@@ -129,7 +137,16 @@ async def create_message(request: Request) -> Response:
             key,
             now=now,
             create=lambda: send_message(
-                conn, command, now=now, mps=ctx.settings.mps, request=req, account_status=ref.status
+                conn,
+                command,
+                now=now,
+                mps=ctx.settings.mps,
+                request=req,
+                account_status=ref.status,
+                schedule_window=(
+                    ctx.settings.schedule_min_seconds,
+                    ctx.settings.schedule_max_seconds,
+                ),
             ),
             fetch=lambda sid: repo.get_message(conn, ref.sid, sid),
         )
@@ -195,14 +212,18 @@ async def update_message(request: Request) -> Response:
         if status == "canceled":
             if not can_move(row["status"], "canceled") or row["status"] != "scheduled":
                 raise TwilioError(30409)
-            values["status"] = "canceled"
+            # Through the outbox, so the status callback Twilio posts for it is owed with it.
+            outbox = Outbox(now)
+            outbox.change_status(dict(row), "canceled")
+            outbox.flush(conn)
+            row = found(repo.get_message(conn, ref.sid, sid), request.url.path)
+            if row["status"] != "canceled":
+                raise TwilioError(30409)  # dispatched meanwhile: no longer cancelable
         if body == "":
             values["body"] = ""
         if values:
             values["date_updated"] = now
-            guard = row["status"] if status else None
-            if not repo.update_message(conn, sid, values, expected_status=guard):
-                raise TwilioError(30409)  # dispatched meanwhile: no longer cancelable
+            repo.update_message(conn, sid, values)
             row = found(repo.get_message(conn, ref.sid, sid), request.url.path)
         return row
 

@@ -34,6 +34,7 @@ from telephonist.domain.messages import (
     MessageRejected,
     MessageRequest,
     can_move,
+    check_send_at,
     validate,
 )
 from telephonist.domain.services import settings_of
@@ -41,6 +42,9 @@ from telephonist.domain.sids import new_sid
 from telephonist.storage.prepared import Prepared
 from telephonist.storage.repositories import messaging_services as services_repo
 from telephonist.storage.schema import accounts, incoming_numbers, media, messages
+
+# How far ahead (seconds) a scheduled message's SendAt may be: Twilio's 15 minutes to 35 days.
+SCHEDULE_WINDOW = (900, 3_024_000)
 
 # Simulated list price of one outbound SMS segment, in USD (Twilio's US long-code rate).
 PRICE_PER_SEGMENT = 0.0079
@@ -79,6 +83,7 @@ def send_message(
     mps: Mapping[str, float] = DEFAULT_MPS,
     request: MessageRequest | None = None,
     account_status: str | None = None,
+    schedule_window: tuple[int, int] = SCHEDULE_WINDOW,
 ) -> dict[str, Any]:
     """Validate ``command``, store the message and queue it; answers the stored row.
 
@@ -89,7 +94,9 @@ def send_message(
 
     With a Messaging Service, the service's StatusCallback and ValidityPeriod apply where the
     message sets none; without a ``From`` the message is ``accepted`` with no sender yet, and
-    a ``route`` task picks one from the service's pool when it is dispatched.
+    a ``route`` task picks one from the service's pool when it is dispatched. A scheduled
+    message (``send_at``, inside ``schedule_window`` seconds from now) is ``scheduled`` and
+    its route task is due at its time: it takes its sender's slot only then.
     """
     req = request or validate(command)
     if account_status is None:
@@ -97,14 +104,20 @@ def send_message(
         account_status = found[0] if found else None
     if account_status != "active":
         raise MessageRejected(20005, f"Account {command.account_sid} is not active")
+    if command.send_at is not None:
+        check_send_at(command.send_at, now, schedule_window)
     if req.messaging_service_sid is not None:
         req = _with_service(conn, command, req)
-    if req.from_ is None:
-        row, media_rows = build_rows(command, req, now, status="accepted")
+    if req.from_ is None or command.send_at is not None:
+        if req.from_ is not None:
+            check_sender(conn, command.account_sid, req)
+        status = "scheduled" if command.send_at is not None else "accepted"
+        row, media_rows = build_rows(command, req, now, status=status)
         _INSERT_MESSAGE.execute(conn, row)
         if media_rows:
             _INSERT_MEDIA.execute_many(conn, media_rows)
-        queue.enqueue(conn, queue.ROUTE, row["sid"], now, {}, now, partition_key=row["account_sid"])
+        due = command.send_at if command.send_at is not None else now
+        queue.enqueue(conn, queue.ROUTE, row["sid"], due, {}, now, partition_key=row["account_sid"])
         return row
     kind = check_sender(conn, command.account_sid, req)
     row, media_rows = build_rows(command, req, now)
@@ -256,12 +269,15 @@ def queue_send(
     expired = slot.wait_micros > row["validity_period"] * 1_000_000
     if expired:
         release(conn, row["from_"], row["num_segments"], rate)
+    payload: dict[str, Any] = {"expired": expired}
+    if now > row["date_created"]:
+        payload["queued_at"] = now  # its ValidityPeriod counts from here (a scheduled message)
     queue.enqueue(
         conn,
         queue.SEND,
         row["sid"],
         now if expired else slot.due_at,
-        {"expired": expired},
+        payload,
         now,
         partition_key=row["account_sid"],
     )
@@ -430,3 +446,10 @@ def _dlr_date(minute: int) -> str:
 
 def price_for(segments: int) -> str:
     return f"-{PRICE_PER_SEGMENT * max(segments, 1):.5f}"
+
+
+def kind_of_sender(conn: Connection, account_sid: str, sender: str) -> str:
+    """The throughput kind of a sender the account chose itself (a scheduled message's
+    ``From``), as its number says, when it is dispatched."""
+    number = _SENDER.execute(conn, {"a": account_sid, "n": sender})
+    return sender_kind(sender, None if number is None else str(number[2]))

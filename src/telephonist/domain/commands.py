@@ -29,5 +29,7 @@ class SendMessage:
     callback_method: str = "POST"
     validity_period: int | None = None
     smart_encoded: bool = False
+    # When a scheduled message is to be sent (microseconds since the epoch); None: now.
+    send_at: int | None = None
     # Twilio parameters accepted and kept with the message (MaxPrice, Attempt, ...).
     options: dict[str, str] = field(default_factory=dict)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from telephonist.domain import phone
@@ -101,7 +102,8 @@ class MessageRequest:
     options: dict[str, str] = field(default_factory=dict)
 
 
-_SERVICE_SID = re.compile(r"MG[0-9a-fA-F]{32}")
+SERVICE_SID = re.compile(r"MG[0-9a-fA-F]{32}")
+"""A Messaging Service SID, which a ``From`` may hold instead of a sender."""
 
 
 def is_http_url(value: str) -> bool:
@@ -124,7 +126,7 @@ def validate_create(
     """Check a Messages create request the way Twilio does, in Twilio's order."""
     if not to:
         raise MessageRejected(21604)
-    if from_ and _SERVICE_SID.fullmatch(from_):
+    if from_ and SERVICE_SID.fullmatch(from_):
         # A Messaging Service SID may stand in the From: the service picks the sender.
         messaging_service_sid, from_ = messaging_service_sid or from_, None
     if not from_ and not messaging_service_sid:
@@ -220,3 +222,27 @@ def _parse_sender(value: str) -> str | None:
     if phone.is_short_code(value) or phone.is_alphanumeric_sender(value):
         return value
     return None
+
+
+def parse_send_at(value: str) -> int:
+    """A scheduled message's ``SendAt`` (ISO 8601 with a time zone, as the SDKs send it:
+    ``2030-01-01T12:00:00Z``), in microseconds since the epoch; 35114 for anything else."""
+    text = value.strip()
+    try:
+        moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+    except ValueError:
+        raise MessageRejected(35114, f"SendAt {value!r} is not an ISO 8601 timestamp") from None
+    if moment.tzinfo is None or "T" not in text:
+        raise MessageRejected(35114, f"SendAt {value!r} has no time or no time zone")
+    return int(moment.timestamp() * 1_000_000)
+
+
+def check_send_at(send_at: int, now: int, window: tuple[int, int]) -> None:
+    """SendAt must fall inside the scheduling window (seconds ahead of now); 35114."""
+    least, most = window
+    ahead = (send_at - now) / 1_000_000
+    if not least <= ahead <= most:
+        raise MessageRejected(
+            35114,
+            f"SendAt must be between {least} and {most} seconds from now, not {ahead:.0f}",
+        )

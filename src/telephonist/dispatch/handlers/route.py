@@ -1,5 +1,9 @@
 """``route`` tasks: a Messaging Service message gets its sender, then waits in its queue.
 
+A scheduled message's route task falls due at its ``SendAt``: it is then routed the same way
+(or, sent from a ``From`` of the account's choice, just queued behind that sender), so
+thousands due at one second take their senders' slots one after another, as any burst does.
+
 A message sent with a ``MessagingServiceSid`` and no ``From`` is stored ``accepted``, with no
 sender, and this task is due at once. Choosing the sender is Twilio's selection from the
 service's pool (:func:`telephonist.domain.services.choose_sender`): sticky sender, alpha sender,
@@ -18,10 +22,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, bindparam, or_, select, update
 
 from telephonist.dispatch import queue, ratelimit
-from telephonist.dispatch.pipeline import Outbox, queue_send
+from telephonist.dispatch.pipeline import Outbox, kind_of_sender, queue_send
 from telephonist.dispatch.tasks import Done, Handler
 from telephonist.domain.services import Pool, choose_sender, settings_of
 from telephonist.storage.prepared import Prepared
@@ -32,7 +36,7 @@ _MESSAGES = Prepared(select(messages).where(messages.c.sid.in_(bindparam("sids",
 _SET_SENDER = Prepared(
     update(messages)
     .where(messages.c.sid == bindparam("b_sid"))
-    .where(messages.c.status == "accepted")
+    .where(or_(messages.c.status == "accepted", messages.c.status == "scheduled"))
     .values(from_=bindparam("sender"))
 )
 NO_SENDER = 21703  # the service has no sender able to carry the message
@@ -56,8 +60,13 @@ class RouteHandler(Handler):
         pools: dict[str, Pool] = {}
         for done in results:
             message = found.get(done.task.ref)
-            if message is None or message["status"] != "accepted":
-                continue  # deleted, or routed already by a run whose lease ran out
+            if message is None or message["status"] not in ("accepted", "scheduled"):
+                continue  # deleted, canceled, or routed already by a run whose lease ran out
+            if message["from_"]:  # a scheduled message from a sender of the account's choice
+                outbox.change_status(message, "queued")
+                kind = kind_of_sender(conn, message["account_sid"], message["from_"])
+                queue_send(conn, message, kind=kind, now=now, mps=self.mps)
+                continue
             service_sid = message["messaging_service_sid"]
             service = services_repo.get_service(conn, message["account_sid"], service_sid)
             if service is None:

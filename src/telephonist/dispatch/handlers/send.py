@@ -118,7 +118,8 @@ class SendHandler(Handler):
             message = state.messages.get(done.task.ref)
             if message is None or message["status"] != "sending":
                 return  # deleted, canceled, or already recorded by someone else
-            expires = message["date_created"] + message["validity_period"] * 1_000_000
+            queued_at = max(message["date_created"], done.task.payload.get("queued_at", 0))
+            expires = queued_at + message["validity_period"] * 1_000_000
             if done.task.payload.get("expired") or now > expires:
                 done.value = Handed(EXPIRED)
                 return
