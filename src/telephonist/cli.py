@@ -1,4 +1,4 @@
-"""The ``telephonist`` command: ``serve``, ``worker``, ``send``, ``sim …`` and ``env``.
+"""The ``telephonist`` command: ``serve``, ``worker``, ``send``, ``sim …``, ``bulk …`` and ``env``.
 
 ``serve`` and ``worker`` take their flags from the settings table (one named flag per
 setting that matters to the command, and ``--setting NAME VALUE`` for any of them), so a
@@ -18,6 +18,7 @@ import shlex
 import signal
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any, Optional
 from urllib.parse import quote, urlencode
 
@@ -26,9 +27,24 @@ import typer
 import uvicorn
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+from rich.text import Text
 
 from telephonist import shims
 from telephonist.app import build_dispatch, create_app, prepare
+from telephonist.bulk import plan as bulk_plan
+from telephonist.bulk import results as bulk_results
+from telephonist.bulk import send as bulk_send_
 from telephonist.clock import SystemClock
 from telephonist.domain.calls import BEHAVIORS
 from telephonist.server import uvicorn_config
@@ -638,6 +654,149 @@ def transcript_lines(transcript: Mapping[str, Any]) -> list[str]:
         words += [f"{name}={value}" for name, value in fields.items()]
         lines.append(f"{event['at']:>9.3f}  {kind:<{width}}  {'  '.join(words)}".rstrip())
     return lines
+
+
+bulk = typer.Typer(
+    help="Send one message per row of a CSV file, resumably, and follow their statuses.",
+    no_args_is_help=True,
+)
+cli.add_typer(bulk, name="bulk")
+
+
+class _RateColumn(ProgressColumn):
+    """Messages per second, as Rich measures the task's speed."""
+
+    def render(self, task: Task) -> Text:
+        return Text(f"{task.speed:.1f} msg/s" if task.speed else "", style="progress.data.speed")
+
+
+def _progress(quiet: bool) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        _RateColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        disable=quiet,
+        transient=False,
+    )
+
+
+def _summary(counts: Mapping[str, int]) -> Table:
+    table = Table()
+    table.add_column("status")
+    table.add_column("rows", justify="right")
+    for status, count in sorted(counts.items()):
+        table.add_row(status or "(none)", str(count))
+    return table
+
+
+@bulk.command("send")
+def bulk_send(
+    recipients: Path = typer.Argument(..., help="CSV file with a header row and a 'to' column"),
+    from_: str = typer.Option(None, "--from", help="The sending number (E.164)"),
+    service: str = typer.Option(None, "--service", help="A Messaging Service SID (MG…)"),
+    body: str = typer.Option(
+        None, "--body", help="Body template: {column} is that row's value, {{ and }} are braces"
+    ),
+    body_column: str = typer.Option(
+        None, "--body-column", help="Take each row's body from this column instead of --body"
+    ),
+    to_column: str = typer.Option(
+        bulk_plan.DEFAULT_TO_COLUMN, "--to-column", help="The column holding the recipients"
+    ),
+    rate: float = typer.Option(
+        None,
+        "--rate",
+        help="Messages per second (default: the sender's documented rate: 1 for a long code, "
+        "3 toll-free, 100 a short code, 10 alphanumeric; a service's pool summed)",
+    ),
+    concurrency: int = typer.Option(4, "--concurrency", help="Requests in flight at most"),
+    limit: int = typer.Option(None, "--limit", help="Send at most this many rows this run"),
+    results_path: Path = typer.Option(
+        None, "--results", help="Results CSV (default: <name>.results.csv beside the input)"
+    ),
+    quiet: bool = typer.Option(False, "--quiet", help="No progress bar or summary"),
+    url: str = URL_OPT,
+    account_sid: str = SID_OPT,
+    auth_token: str = TOKEN_OPT,
+) -> None:
+    """Send one message per CSV row; rerun the same command to finish an interrupted run.
+
+    Each row's Idempotency-Key comes from the file's content, the sender, the body and the
+    row number, so a rerun skips rows the results file has settled and replays (never
+    resends) any that were in flight when the last run stopped.
+    """
+    base, sid, token = _client_settings(url, account_sid, auth_token)
+    out = results_path or bulk_results.default_path(recipients)
+    progress = _progress(quiet)
+    task: list[TaskID] = []
+
+    def start(total: int, pace: float) -> None:
+        if not quiet:
+            console.print(f"{total} rows to send at {pace:g} msg/s", highlight=False)
+        task.append(progress.add_task("sending", total=total))
+
+    try:
+        sender = bulk_plan.Sender(from_, service)
+        with progress:
+            summary = bulk_send_.send_file(
+                bulk_send_.Api(base, sid, token),
+                recipients,
+                out,
+                sender,
+                body=body,
+                body_column=body_column,
+                to_column=to_column,
+                rate=rate,
+                concurrency=concurrency,
+                limit=limit,
+                on_start=start,
+                on_result=lambda _: progress.advance(task[0]),
+            )
+    except bulk_plan.BulkError as exc:
+        console.print(f"[red]error:[/red] {escape(str(exc))}")
+        console.print(f"results so far: {escape(str(out))}" if out.exists() else "")
+        raise typer.Exit(1 if isinstance(exc, bulk_send_.Aborted) else 2) from None
+    if not quiet:
+        console.print(
+            f"{sum(summary.counts.values())} rows this run, {summary.skipped} settled before",
+            highlight=False,
+        )
+        console.print(_summary(summary.counts))
+        console.print(f"results: {escape(str(out))}", highlight=False)
+
+
+@bulk.command("status")
+def bulk_status(
+    results_path: Path = typer.Argument(..., metavar="RESULTS", help="A bulk send results CSV"),
+    quiet: bool = typer.Option(False, "--quiet", help="No progress bar"),
+    url: str = URL_OPT,
+    account_sid: str = SID_OPT,
+    auth_token: str = TOKEN_OPT,
+) -> None:
+    """Fetch every sent row's message again, rewrite the status column, count the statuses."""
+    base, sid, token = _client_settings(url, account_sid, auth_token)
+    progress = _progress(quiet)
+    task: list[TaskID] = []
+    try:
+        with progress:
+            fresh = bulk_send_.refresh_file(
+                bulk_send_.Api(base, sid, token),
+                results_path,
+                on_start=lambda total: task.append(progress.add_task("fetching", total=total)),
+                on_result=lambda _: progress.advance(task[0]),
+            )
+    except bulk_plan.BulkError as exc:
+        console.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(1 if isinstance(exc, bulk_send_.Aborted) else 2) from None
+    counts: dict[str, int] = {}
+    for result in fresh:
+        counts[result.status] = counts.get(result.status, 0) + 1
+    # The table is the command's answer, so it goes to stdout even with --quiet.
+    typer.echo(f"{len(fresh)} rows in {results_path}")
+    Console().print(_summary(counts))
 
 
 @cli.command("env")
