@@ -757,7 +757,8 @@ def bulk_send(
             )
     except bulk_plan.BulkError as exc:
         console.print(f"[red]error:[/red] {escape(str(exc))}")
-        console.print(f"results so far: {escape(str(out))}" if out.exists() else "")
+        if out.exists():
+            console.print(f"results so far: {escape(str(out))}", highlight=False)
         raise typer.Exit(1 if isinstance(exc, bulk_send_.Aborted) else 2) from None
     if not quiet:
         console.print(
