@@ -292,8 +292,8 @@ def test_status_of_a_missing_file(server: RunningServer, tmp_path: Path) -> None
 def test_a_service_paces_at_its_pool_and_is_sent_by_sid(
     server: RunningServer, tmp_path: Path
 ) -> None:
-    """The default rate of a service is its pool's; this server does not yet send through a
-    service (21701), which stops the run at the first row."""
+    """The default rate of a service is its pool's, and every row is sent through the
+    service (accepted, its sender chosen from the pool when dispatched)."""
     with http(server) as client:
         service = client.post("/v1/Services", data={"FriendlyName": "bulk"}).json()["sid"]
         for _ in range(2):
@@ -308,6 +308,11 @@ def test_a_service_paces_at_its_pool_and_is_sent_by_sid(
     api = Api(server.base_url, server.account_sid, server.auth_token)
     assert default_rate(api, plan.Sender(service=service)) == 2.0
     assert default_rate(api, plan.Sender(service="MG" + "0" * 32)) == 1.0
-    path, _ = recipients(tmp_path, 19, 2)
-    code, out = bulk(server, "send", str(path), "--service", service, "--body", "x")
-    assert code == 1 and "21701" in out
+    path, numbers = recipients(tmp_path, 19, 2)
+    code, out = bulk(
+        server, "send", str(path), "--service", service, "--body", "x", "--rate", "1000"
+    )
+    assert code == 0, out
+    sent = [messages_to(server, n) for n in numbers]
+    assert [[m["messaging_service_sid"] for m in found] for found in sent] == [[service]] * 2
+    assert [r.status for r in read(tmp_path / "people.results.csv")] == ["accepted"] * 2
