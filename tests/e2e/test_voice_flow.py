@@ -634,6 +634,69 @@ def test_hanging_up_on_a_dialed_number_hangs_up_its_app_too(sim: Sim) -> None:
     assert sim.client.calls(call.sid).fetch().status == "completed"
 
 
+def test_a_call_placed_to_one_of_the_servers_numbers_runs_both_apps(sim: Sim) -> None:
+    """``calls.create(to=<own number>)``: the number's VoiceUrl answers an inbound call there
+    (signed, Direction inbound, From the caller ID), the API call answers when it does and
+    runs its own TwiML, and when the number's app hangs up after its 1.2 s of speech, the API
+    call ends too (2 s, a started second counting)."""
+    sender = sim.number()
+    desk = sim.number(voice_url=sim.app.url("/own-api/desk"))
+    sim.app.on("/own-api/desk", lambda hit: say("Front desk speaking", hangup=True))
+    hold = VoiceResponse()
+    hold.pause(length=600)
+    sim.app.on("/own-api/caller", lambda hit: str(hold))
+    call = sim.client.calls.create(to=desk, from_=sender, url=sim.app.url("/own-api/caller"))
+    for seconds in (0, 0, 0, 5):
+        sim.advance(seconds)
+    desk_hits = [h for h in sim.app.at("/own-api/desk") if h.params["From"] == sender]
+    assert len(desk_hits) == 1 and desk_hits[0].signature_valid
+    assert (desk_hits[0].params["Direction"], desk_hits[0].params["To"]) == ("inbound", desk)
+    caller_hits = [h for h in sim.app.at("/own-api/caller") if h.params["CallSid"] == call.sid]
+    assert len(caller_hits) == 1 and caller_hits[0].params["CallStatus"] == "in-progress"
+    placed = sim.client.calls(call.sid).fetch()
+    assert (placed.direction, placed.status, placed.duration) == ("outbound-api", "completed", "2")
+    inbound = sim.client.calls(desk_hits[0].params["CallSid"]).fetch()
+    assert (inbound.direction, inbound.status, inbound._from) == ("inbound", "completed", sender)
+    assert transcript(sim, call.sid)[-1] == {"at": 1.2, "kind": "hangup", "by": "remote"}
+
+
+def test_hanging_up_a_call_to_one_of_the_servers_numbers_ends_its_app_too(sim: Sim) -> None:
+    """The API call's own TwiML ends after its Say: the call at the number hangs up too."""
+    sender = sim.number()
+    desk = sim.number(voice_url=sim.app.url("/own-hold/desk"))
+    hold = VoiceResponse()
+    hold.pause(length=600)
+    sim.app.on("/own-hold/desk", lambda hit: str(hold))
+    call = sim.client.calls.create(to=desk, from_=sender, twiml=say("Goodbye", hangup=True))
+    for seconds in (0, 0, 0, 5):
+        sim.advance(seconds)
+    inbound_sid = next(
+        h.params["CallSid"] for h in sim.app.at("/own-hold/desk") if h.params["From"] == sender
+    )
+    assert sim.client.calls(call.sid).fetch().status == "completed"
+    inbound = sim.client.calls(inbound_sid).fetch()
+    assert inbound.status == "completed"
+    assert transcript(sim, inbound_sid)[-1]["by"] == "remote"
+
+
+def test_a_call_to_a_number_whose_app_rejects_it_is_busy(sim: Sim) -> None:
+    sender = sim.number()
+
+    def reject(hit: Hit) -> str:
+        response = VoiceResponse()
+        response.reject(reason="busy")
+        return str(response)
+
+    desk = sim.number(voice_url=sim.app.url("/own-reject/desk"))
+    sim.app.on("/own-reject/desk", reject)
+    call = sim.client.calls.create(to=desk, from_=sender, twiml=say("never heard"))
+    for seconds in (0, 0, 0):
+        sim.advance(seconds)
+    placed = sim.client.calls(call.sid).fetch()
+    assert (placed.status, placed.duration) == ("busy", "0")
+    assert transcript(sim, call.sid) == []
+
+
 def dial_in(sim: Sim, handset_number: str, to: str, **extra: str) -> str:
     response = sim.http.post(
         f"/telephonist/v1/Handsets/{handset_number}/Calls", data={"To": to, **extra}

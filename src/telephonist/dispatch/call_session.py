@@ -163,6 +163,9 @@ class Session:
     one of the server's numbers tell each other when they answer and hang up."""
     used_inputs: list[int] = field(default_factory=list)
     recording_notes: list[RecordingNote] = field(default_factory=list)
+    rung: list[tuple[str, str, str, int]] = field(default_factory=list)
+    """Inbound calls this step placed at the server's own numbers, ``(sid, from, to, at)``: a
+    call created through the API to one of them rings its app, which answers for it."""
 
     def __post_init__(self) -> None:
         self.config: dict[str, Any] = json.loads(self.call["config"])
@@ -275,6 +278,11 @@ class Session:
                 self._dial_out(min(self.call["date_created"], self.now))
                 continue
             if phase == "ringing":
+                news = self._own_number_news()
+                if news is not None:
+                    return news
+                if self.state["phase"] != "ringing":  # that news answered or ended it
+                    continue
                 if self.state["ring_end"] > self.now:
                     return None
                 fetch = self._ring_ends(self.state["ring_end"])
@@ -348,8 +356,9 @@ class Session:
         self._callback("initiated", at)
         self.changes["start_time"] = at
         callee = self.behavior_of(self.call["to"])
-        if callee.kind == APP:  # one of the server's numbers, called through the API
-            callee = Behavior()  # (not bridged to its app: it answers as a plain handset)
+        if callee.kind == APP:
+            self._ring_own_number(at)
+            return
         if not callee.rings():
             # Busy (or failing) at once: the call never rings, and reports only its end.
             self.status = "ringing"
@@ -375,12 +384,51 @@ class Session:
             callee=[callee.kind, scripts.format_script(callee.script)],
         )
 
+    def _ring_own_number(self, at: int) -> None:
+        """The callee is one of the server's numbers: an inbound call rings there and runs
+        its VoiceUrl, and this call answers when that one does (its app answered), ends when
+        it ends, and is not answered if it never is within the Timeout."""
+        inbound = new_sid("CA")
+        self.rung.append((inbound, self.call["from_"], self.call["to"], at))
+        self._move("ringing", at)
+        timeout = int(self.config.get("timeout", 60)) * MICROS
+        self.state.update(
+            phase="ringing",
+            ring_end=at + timeout,
+            outcome="no-answer",
+            callee=[APP, ""],
+            inbound=inbound,
+        )
+
+    def _own_number_news(self) -> Fetch | None:
+        """While this call rings one of the server's numbers: that call answered (this one
+        answers now) or ended unanswered (this one ends as it did)."""
+        if self.state.get("inbound") is None:
+            return None
+        sid = self.call["sid"]
+        for ident, at, kind, value in self._pending:
+            if kind == "leg-answered" and value == sid:
+                self.used_inputs.append(ident)
+                self.state.update(outcome="in-progress", ring_end=at)
+                return self._ring_ends(at)
+            if kind == "leg-ended" and json.loads(value)["leg"] == sid:
+                self.used_inputs.append(ident)
+                status = json.loads(value)["status"]
+                self.state["inbound"] = None  # that end is over: nothing to tell it
+                self._end(
+                    at, status if status in ("busy", "failed") else "no-answer", answered=False
+                )
+                return None
+        return None
+
     def _ring_ends(self, at: int) -> Fetch | None:
         outcome = self.state["outcome"]
         if outcome != "in-progress":
             self._end(at, outcome, answered=False)
             return None
         kind, script = self.state["callee"]
+        if kind == APP:  # the number's app speaks for that end: nothing scripted here
+            kind = Behavior().kind
         callee = Behavior(kind, 0, scripts.parse(script) if script else ())
         amd = self.config.get("machine_detection")
         if amd:
@@ -533,9 +581,16 @@ class Session:
         return None
 
     def _leg_news(self, at: int, kind: str, value: str) -> Fetch | None:
-        """The call a ``<Dial>`` made to one of the server's numbers answered or ended."""
+        """The call a ``<Dial>`` made to one of the server's numbers answered or ended, or the
+        call at one of them this call was placed to (through the API) ended."""
         dial = self.state.get("dial")
         leg = value if kind == "leg-answered" else json.loads(value)["leg"]
+        if leg == self.call["sid"] and self.state.get("inbound"):
+            if kind == "leg-ended":
+                self.state["inbound"] = None  # that end is over: nothing to tell it
+                self._hear(at, "hangup", {"by": "remote"})
+                self._hang_up(at)
+            return None
         if not dial or dial.get("sid") != leg:
             return None  # news of a leg this call no longer waits for
         if kind == "leg-answered":
@@ -882,6 +937,8 @@ class Session:
         if bridge:
             told = json.dumps({"leg": bridge["leg"], "status": status, "answered": answered})
             self.notices.append((bridge["parent"], at, "leg-ended", told))
+        if self.state.get("inbound"):  # the call at one of the server's numbers ends with it
+            self.notices.append((self.state["inbound"], at, "hangup", "remote"))
         if self.state["phase"] != "queued":  # a call canceled in the queue never started
             self.changes.setdefault("start_time", self.call["start_time"] or at)
         self.state = {"phase": "ended", "seq": self.state["seq"], "events": self.state["events"]}

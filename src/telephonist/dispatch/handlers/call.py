@@ -311,6 +311,8 @@ class CallHandler(Handler):
                 self._alerts(conn, done, now)
             if session.children:
                 self._children(conn, call, session.children.values(), now)
+            for inbound, from_, to, at in session.rung:
+                receive_dialed(conn, inbound, from_, to, parent=sid, leg=sid, now=at)
             for note in session.recording_notes:
                 if note.status == "in-progress":
                     self._note(call, note, outbox)
