@@ -461,6 +461,15 @@ SETTINGS: tuple[Setting, ...] = (
         minimum=0,
         commands=BOTH,
     ),
+    Setting(
+        "a2p_review_seconds",
+        60.0,
+        float,
+        "How long A2P 10DLC reviews take on the server's clock: a submitted TrustHub bundle, a "
+        "brand registration or a campaign is decided this long after it was submitted "
+        "(docs/a2p.md has the rules).",
+        minimum=0,
+    ),
 )
 
 BY_NAME: dict[str, Setting] = {setting.name: setting for setting in SETTINGS}
@@ -513,6 +522,7 @@ class Settings:
     webhook_per_account: int = _default("webhook_per_account")
     webhook_per_host: int = _default("webhook_per_host")
     stop_seconds: float = _default("stop_seconds")
+    a2p_review_seconds: float = _default("a2p_review_seconds")
 
     def __post_init__(self) -> None:
         for setting in SETTINGS:

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 metadata = MetaData()
@@ -439,4 +440,80 @@ sticky_senders = Table(
     Column("to", String(64), primary_key=True),
     Column("sender", String(64), nullable=False),
     Column("updated_at", MICROS, nullable=False),
+)
+
+# -- A2P 10DLC: TrustHub bundles, brands, campaigns -------------------------------------------
+
+trust_bundles = Table(
+    "trust_bundles",
+    metadata,
+    # Customer profiles and trust products: one shape, told apart by ``kind``.
+    Column("sid", SID, primary_key=True),
+    Column("account_sid", SID, ForeignKey("accounts.sid"), nullable=False),
+    Column("kind", String(16), nullable=False),  # customer_profile, trust_product
+    Column("friendly_name", String(255), nullable=False),
+    Column("email", String(255), nullable=False),
+    Column("policy_sid", SID, nullable=False),
+    Column("status_callback", Text, nullable=True),
+    Column("status", String(16), nullable=False),
+    # When it was last submitted for review (Status=pending-review); null while a draft.
+    Column("submitted_at", MICROS, nullable=True),
+    Column("valid_until", MICROS, nullable=True),
+    Column("errors", Text, nullable=True),  # JSON list, once reviewed
+    Column("date_created", MICROS, nullable=False),
+    Column("date_updated", MICROS, nullable=False),
+)
+Index(
+    "ix_trust_bundles_account_kind_created",
+    trust_bundles.c.account_sid,
+    trust_bundles.c.kind,
+    trust_bundles.c.date_created,
+    trust_bundles.c.sid,
+)
+
+brand_registrations = Table(
+    "brand_registrations",
+    metadata,
+    Column("sid", SID, primary_key=True),
+    Column("account_sid", SID, ForeignKey("accounts.sid"), nullable=False),
+    Column("customer_profile_bundle_sid", SID, ForeignKey("trust_bundles.sid"), nullable=False),
+    Column("a2p_profile_bundle_sid", SID, ForeignKey("trust_bundles.sid"), nullable=False),
+    Column("brand_type", String(16), nullable=False),
+    Column("mock", Boolean, nullable=False),
+    Column("skip_automatic_sec_vet", Boolean, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("submitted_at", MICROS, nullable=False),  # created, or resubmitted after FAILED
+    Column("identity_status", String(16), nullable=False),
+    Column("brand_score", Integer, nullable=True),
+    Column("tcr_id", String(16), nullable=True),
+    Column("failure_reason", Text, nullable=True),
+    Column("brand_feedback", Text, nullable=True),  # JSON list
+    Column("errors", Text, nullable=False),  # JSON list
+    Column("date_created", MICROS, nullable=False),
+    Column("date_updated", MICROS, nullable=False),
+)
+Index(
+    "ix_brand_registrations_account_created",
+    brand_registrations.c.account_sid,
+    brand_registrations.c.date_created,
+    brand_registrations.c.sid,
+)
+
+a2p_campaigns = Table(
+    "a2p_campaigns",
+    metadata,
+    Column("sid", SID, primary_key=True),
+    Column("account_sid", SID, ForeignKey("accounts.sid"), nullable=False),
+    # One campaign per Messaging Service: the unique key, not an earlier read, decides a race.
+    Column("messaging_service_sid", SID, ForeignKey("messaging_services.sid"), nullable=False),
+    Column("brand_registration_sid", SID, ForeignKey("brand_registrations.sid"), nullable=False),
+    Column("config", Text, nullable=False),  # the fields the client gave, as Twilio names them
+    Column("campaign_status", String(16), nullable=False),
+    Column("submitted_at", MICROS, nullable=False),
+    Column("campaign_id", String(16), nullable=True),
+    Column("rate_limits", Text, nullable=False),  # JSON object
+    Column("errors", Text, nullable=False),  # JSON list
+    Column("date_created", MICROS, nullable=False),
+    Column("date_updated", MICROS, nullable=False),
+    UniqueConstraint("messaging_service_sid", name="uq_a2p_campaigns_service"),
 )

@@ -14,6 +14,7 @@ from telephonist.domain.errors import TelephonistError
 from telephonist.domain.services import Pool, PoolNumber, sorted_pool
 from telephonist.storage.repositories.listing import Listing
 from telephonist.storage.schema import (
+    a2p_campaigns,
     incoming_numbers,
     messaging_service_alpha_senders,
     messaging_service_numbers,
@@ -72,6 +73,7 @@ def delete_service(conn: Connection, account_sid: str, sid: str) -> bool:
     conn.execute(delete(pool).where(pool.c.service_sid == sid))
     conn.execute(delete(alphas).where(alphas.c.service_sid == sid))
     conn.execute(delete(sticky_senders).where(sticky_senders.c.service_sid == sid))
+    conn.execute(delete(a2p_campaigns).where(a2p_campaigns.c.messaging_service_sid == sid))
     result = conn.execute(
         delete(services).where(services.c.sid == sid).where(services.c.account_sid == account_sid)
     )
