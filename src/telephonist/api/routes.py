@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.routing import Route
 
 from telephonist.api import (
+    a2p,
     accounts,
     applications,
     calls,
@@ -17,11 +18,14 @@ from telephonist.api import (
     services,
     simulator,
     system,
+    trusthub,
 )
 
 A = "/2010-04-01/Accounts/{account_sid}"
 S = "/telephonist/v1"
 V = "/v1/Services"
+U = "/v1/Services/{service_sid}/Compliance/Usa2p"
+B = "/v1/a2p/BrandRegistrations"
 
 routes = [
     # Starlette tries routes in order: the hottest one goes first.
@@ -115,6 +119,8 @@ routes = [
     Route(f"{A}/IncomingPhoneNumbers/{{ref}}.json", numbers.delete_by_ref, methods=["DELETE"]),
     # Lookups v2: lookups.twilio.com on Twilio, the same path on this one host.
     Route(f"{lookups.PREFIX}/{{phone_number}}", lookups.fetch_phone_number, methods=["GET"]),
+    # Before /v1/Services/{sid}: "Usecases" is no service SID.
+    Route(f"{V}/Usecases", a2p.service_usecases, methods=["GET"]),
     Route(V, services.list_services, methods=["GET"]),
     Route(V, services.create_service, methods=["POST"]),
     Route(f"{V}/{{sid}}", services.fetch_service, methods=["GET"]),
@@ -134,4 +140,25 @@ routes = [
         services.remove_alpha_sender,
         methods=["DELETE"],
     ),
+    # A2P 10DLC: campaigns (Usecases before {sid}), brands (messaging v1), TrustHub v1.
+    Route(f"{U}/Usecases", a2p.campaign_usecases, methods=["GET"]),
+    Route(U, a2p.list_campaigns, methods=["GET"]),
+    Route(U, a2p.create_campaign, methods=["POST"]),
+    Route(f"{U}/{{sid}}", a2p.fetch_campaign, methods=["GET"]),
+    Route(f"{U}/{{sid}}", a2p.update_campaign, methods=["POST"]),
+    Route(f"{U}/{{sid}}", a2p.delete_campaign, methods=["DELETE"]),
+    Route(B, a2p.list_brands, methods=["GET"]),
+    Route(B, a2p.create_brand, methods=["POST"]),
+    Route(f"{B}/{{sid}}", a2p.fetch_brand, methods=["GET"]),
+    Route(f"{B}/{{sid}}", a2p.update_brand, methods=["POST"]),
+    Route("/v1/CustomerProfiles", trusthub.list_customer_profiles, methods=["GET"]),
+    Route("/v1/CustomerProfiles", trusthub.create_customer_profile, methods=["POST"]),
+    Route("/v1/CustomerProfiles/{sid}", trusthub.fetch_customer_profile, methods=["GET"]),
+    Route("/v1/CustomerProfiles/{sid}", trusthub.update_customer_profile, methods=["POST"]),
+    Route("/v1/CustomerProfiles/{sid}", trusthub.delete_customer_profile, methods=["DELETE"]),
+    Route("/v1/TrustProducts", trusthub.list_trust_products, methods=["GET"]),
+    Route("/v1/TrustProducts", trusthub.create_trust_product, methods=["POST"]),
+    Route("/v1/TrustProducts/{sid}", trusthub.fetch_trust_product, methods=["GET"]),
+    Route("/v1/TrustProducts/{sid}", trusthub.update_trust_product, methods=["POST"]),
+    Route("/v1/TrustProducts/{sid}", trusthub.delete_trust_product, methods=["DELETE"]),
 ]

@@ -27,6 +27,7 @@ from telephonist.api.render import JSONResponse, iso8601
 from telephonist.domain.services import DEFAULT_CONFIG
 from telephonist.domain.sids import is_sid, new_sid
 from telephonist.errors import TwilioError, found, invalid_parameter, not_found
+from telephonist.storage.repositories import a2p as a2p_repo
 from telephonist.storage.repositories import messaging_services as repo
 from telephonist.storage.repositories import numbers as numbers_repo
 
@@ -70,7 +71,7 @@ def service_url(base_url: str, sid: str, rest: str = "") -> str:
     return f"{base_url}/v1/Services/{sid}{rest}"
 
 
-def service_json(row: Any, base_url: str) -> dict[str, Any]:
+def service_json(row: Any, base_url: str, registered: bool = False) -> dict[str, Any]:
     config = {**DEFAULT_CONFIG, **json.loads(row["config"])}
     sid = row["sid"]
     return {
@@ -82,8 +83,8 @@ def service_json(row: Any, base_url: str) -> dict[str, Any]:
         **config,
         "url": service_url(base_url, sid),
         "links": {name: service_url(base_url, sid, f"/{rest}") for name, rest in LINKS.items()},
-        # No A2P 10DLC campaigns yet, so no service has one registered.
-        "us_app_to_person_registered": False,
+        # True once the service's A2P 10DLC campaign is VERIFIED.
+        "us_app_to_person_registered": registered,
     }
 
 
@@ -112,7 +113,7 @@ def config_changes(form: Form) -> dict[str, Any]:
     return changes
 
 
-async def _caller(request: Request) -> tuple[Context, str]:
+async def caller(request: Request) -> tuple[Context, str]:
     """The context and the account the credentials act for; writes need an active one."""
     ctx, who = await principal(request)
     if request.method not in ("GET", "HEAD"):
@@ -121,7 +122,7 @@ async def _caller(request: Request) -> tuple[Context, str]:
 
 
 async def create_service(request: Request) -> Response:
-    ctx, account_sid = await _caller(request)
+    ctx, account_sid = await caller(request)
     form = await read_form(request, ctx.settings.max_body_bytes)
     name = friendly_name(form)
     if not name:
@@ -140,28 +141,47 @@ async def create_service(request: Request) -> Response:
     return JSONResponse(service_json(row, ctx.settings.base_url), status_code=201)
 
 
+def _registered(conn: Connection, account_sid: str, now: int, delay: int) -> set[str]:
+    """The account's services with a VERIFIED campaign, once due reviews are stored."""
+    a2p_repo.settle(conn, account_sid, now, delay)
+    return a2p_repo.registered_services(conn, account_sid)
+
+
+def _review_delay(ctx: Context) -> int:
+    return int(ctx.settings.a2p_review_seconds * 1_000_000)
+
+
 async def list_services(request: Request) -> Response:
-    ctx, account_sid = await _caller(request)
+    ctx, account_sid = await caller(request)
     base_url = ctx.settings.base_url
+    page = PageRequest.from_query(query_form(request))
+    registered = await ctx.db.run(_registered, account_sid, ctx.now_micros(), _review_delay(ctx))
     return await v1_listing_response(
         ctx.db,
         "services",
         repo.service_listing(account_sid),
-        PageRequest.from_query(query_form(request)),
-        render=lambda row: service_json(row, base_url),
+        page,
+        render=lambda row: service_json(row, base_url, row["sid"] in registered),
         base_url=base_url,
         path=request.url.path,
     )
 
 
 async def fetch_service(request: Request) -> Response:
-    ctx, account_sid = await _caller(request)
-    row = await ctx.db.read(repo.get_service, account_sid, request.path_params["sid"])
-    return JSONResponse(service_json(found(row, request.url.path), ctx.settings.base_url))
+    ctx, account_sid = await caller(request)
+    sid = request.path_params["sid"]
+    now, delay = ctx.now_micros(), _review_delay(ctx)
+
+    def work(conn: Connection) -> tuple[Any, bool]:
+        registered = _registered(conn, account_sid, now, delay)
+        return found(repo.get_service(conn, account_sid, sid), request.url.path), sid in registered
+
+    row, registered = await ctx.db.run(work)
+    return JSONResponse(service_json(row, ctx.settings.base_url, registered))
 
 
 async def update_service(request: Request) -> Response:
-    ctx, account_sid = await _caller(request)
+    ctx, account_sid = await caller(request)
     sid = request.path_params["sid"]
     form = await read_form(request, ctx.settings.max_body_bytes)
     name = friendly_name(form)
@@ -177,13 +197,17 @@ async def update_service(request: Request) -> Response:
             values["config"] = json.dumps({**json.loads(row["config"]), **changes})
         if name is not None:
             values["friendly_name"] = name
-        return repo.update_service(conn, account_sid, sid, values)
+        return (
+            repo.update_service(conn, account_sid, sid, values),
+            sid in _registered(conn, account_sid, now, _review_delay(ctx)),
+        )
 
-    return JSONResponse(service_json(await ctx.db.run(work), ctx.settings.base_url))
+    row, registered = await ctx.db.run(work)
+    return JSONResponse(service_json(row, ctx.settings.base_url, registered))
 
 
 async def delete_service(request: Request) -> Response:
-    ctx, account_sid = await _caller(request)
+    ctx, account_sid = await caller(request)
     if not await ctx.db.run(repo.delete_service, account_sid, request.path_params["sid"]):
         raise not_found(request.url.path)
     return Response(status_code=204)
@@ -217,7 +241,7 @@ def _service_path(request: Request) -> str:
 
 
 async def add_number(request: Request) -> Response:
-    ctx, account_sid = await _caller(request)
+    ctx, account_sid = await caller(request)
     service_sid = request.path_params["service_sid"]
     form = await read_form(request, ctx.settings.max_body_bytes)
     number_sid = form.text("PhoneNumberSid")
@@ -257,7 +281,7 @@ async def add_number(request: Request) -> Response:
 
 
 async def list_numbers(request: Request) -> Response:
-    ctx, account_sid = await _caller(request)
+    ctx, account_sid = await caller(request)
     service_sid = request.path_params["service_sid"]
     base_url = ctx.settings.base_url
 
@@ -277,7 +301,7 @@ async def list_numbers(request: Request) -> Response:
 
 
 async def fetch_number(request: Request) -> Response:
-    ctx, account_sid = await _caller(request)
+    ctx, account_sid = await caller(request)
     service_sid, sid = request.path_params["service_sid"], request.path_params["sid"]
 
     def work(conn: Connection) -> Any:
@@ -288,7 +312,7 @@ async def fetch_number(request: Request) -> Response:
 
 
 async def remove_number(request: Request) -> Response:
-    ctx, account_sid = await _caller(request)
+    ctx, account_sid = await caller(request)
     service_sid, sid = request.path_params["service_sid"], request.path_params["sid"]
 
     def work(conn: Connection) -> bool:
@@ -323,7 +347,7 @@ def valid_alpha_sender(value: str) -> bool:
 
 
 async def add_alpha_sender(request: Request) -> Response:
-    ctx, account_sid = await _caller(request)
+    ctx, account_sid = await caller(request)
     service_sid = request.path_params["service_sid"]
     form = await read_form(request, ctx.settings.max_body_bytes)
     name = form.text("AlphaSender")
@@ -352,7 +376,7 @@ async def add_alpha_sender(request: Request) -> Response:
 
 
 async def list_alpha_senders(request: Request) -> Response:
-    ctx, account_sid = await _caller(request)
+    ctx, account_sid = await caller(request)
     service_sid = request.path_params["service_sid"]
     base_url = ctx.settings.base_url
 
@@ -372,7 +396,7 @@ async def list_alpha_senders(request: Request) -> Response:
 
 
 async def fetch_alpha_sender(request: Request) -> Response:
-    ctx, account_sid = await _caller(request)
+    ctx, account_sid = await caller(request)
     service_sid, sid = request.path_params["service_sid"], request.path_params["sid"]
 
     def work(conn: Connection) -> Any:
@@ -383,7 +407,7 @@ async def fetch_alpha_sender(request: Request) -> Response:
 
 
 async def remove_alpha_sender(request: Request) -> Response:
-    ctx, account_sid = await _caller(request)
+    ctx, account_sid = await caller(request)
     service_sid, sid = request.path_params["service_sid"], request.path_params["sid"]
 
     def work(conn: Connection) -> bool:
