@@ -7,6 +7,7 @@ Twilio's OpenAPI description, so each test is also a contract test.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import secrets
@@ -28,6 +29,7 @@ from tests.contract.oracle import LOOKUPS, Spec
 
 PG_ENV = "TELEPHONIST_TEST_DATABASE_URL"
 MESSAGING_SPEC = "twilio_messaging_v1.json"
+TRUSTHUB_SPEC = "twilio_trusthub_v1.json"
 
 
 @pytest.fixture(scope="session")
@@ -38,16 +40,29 @@ def spec() -> Spec:
 def check_response(spec: Spec, method: str, url: str, status: int, text: str) -> None:
     """Validate a response under ``/2010-04-01/`` against ``spec``, one under ``/v2/``
     (Lookups, on its own host at Twilio) against the Lookups v2 description and one under
-    ``/v1/`` against the messaging v1 description; other paths are telephonist's own."""
+    ``/v1/`` against the TrustHub v1 description when its first segment is one of TrustHub's
+    (``/v1/CustomerProfiles``, ``/v1/TrustProducts``...) and the messaging v1 one otherwise:
+    on Twilio the two share the prefix on different hosts. Other paths are telephonist's own."""
     path = urlsplit(url).path
     if path.startswith("/v2/"):
         spec = Spec.load(LOOKUPS)
     elif path.startswith("/v1/"):
-        spec = Spec.load(MESSAGING_SPEC)
+        spec = Spec.load(TRUSTHUB_SPEC if v1_root(path) in trusthub_roots() else MESSAGING_SPEC)
     elif not path.startswith("/2010-04-01/"):
         return
     body: Any = json.loads(text) if text else None
     spec.validate(method, path, status, body)
+
+
+def v1_root(path: str) -> str:
+    """``/v1/CustomerProfiles`` for ``/v1/CustomerProfiles/BU.../Evaluations``."""
+    return "/".join(path.split("/")[:3])
+
+
+@functools.cache
+def trusthub_roots() -> frozenset[str]:
+    """The first segments of the TrustHub v1 paths, none of which messaging v1 has."""
+    return frozenset(v1_root(p) for p in Spec.load(TRUSTHUB_SPEC).templates())
 
 
 class ValidatingHttpClient(TwilioHttpClient):
@@ -182,6 +197,7 @@ def sdk_client(
     )
     client.api.base_url = server.base_url
     client.messaging.base_url = server.base_url
+    client.trusthub.base_url = server.base_url
     return client
 
 

@@ -7,6 +7,11 @@ properties (a missing or an extra field both break someone's client), and it che
 ``date-time`` ones like the v1 APIs' (``2015-07-30T20:12:31Z``).
 Error responses, which the spec leaves undescribed, must have Twilio's error shape.
 
+A ``oneOf`` (the messaging v1 campaign is one of two shapes that differ only in two keys) would
+refuse every body, since without ``additionalProperties: false`` a body with the larger shape's
+keys matches both branches. The oracle reads it as "exactly one branch by its exact keys": the
+body must have the declared keys of one branch, and is then checked against that branch.
+
 The Lookups v2 description declares nothing nullable below its top-level strings, yet its own
 examples answer null for every package not asked for, for ``validation_errors`` and for each
 ``error_code``, and Twilio's docs say a line type without carrier data has a null
@@ -67,6 +72,10 @@ class Spec:
         document = json.loads((SPECS / name).read_text("utf-8"))
         if name in NULLABLE_THROUGHOUT:
             _nullable_properties(document["components"]["schemas"])
+        for schema in document["components"]["schemas"].values():
+            if "oneOf" in schema:
+                # JSON Schema accepts a body if any branch does; _walk demands exactly one.
+                schema["anyOf"] = schema.pop("oneOf")
         return cls(document)
 
     @staticmethod
@@ -131,6 +140,15 @@ class Spec:
         schema = self._resolve(schema)
         if value is None:
             return
+        if "anyOf" in schema and isinstance(value, dict):
+            branches = [self._resolve(b) for b in schema["anyOf"]]
+            exact = [b for b in branches if set(b.get("properties", {})) == set(value)]
+            if len(exact) != 1:
+                problems.append(
+                    f"{pointer or '/'}: keys match {len(exact)} of the {len(branches)} shapes"
+                )
+                return
+            schema = exact[0]
         if schema.get("format") == "date-time-rfc-2822" and isinstance(value, str):
             if not RFC2822.match(value):
                 problems.append(f"{pointer or '/'}: {value!r} is not an RFC 2822 date in +0000")
