@@ -19,7 +19,8 @@ DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 
 # Absolute paths the docs may name; relative ones after a method live under one of the roots.
 ABSOLUTE = re.compile(
-    r"(?:/2010-04-01|/telephonist/v1|/v1/Services|/healthz|/v2/)[^\s`'\"()<>\[\]|,;]*"
+    r"(?:/2010-04-01|/telephonist/v1|/v1/(?:Services|a2p|CustomerProfiles|TrustProducts)|/healthz"
+    r"|/v2/)[^\s`'\"()<>\[\]|,;]*"
 )
 ROOTS = ("/telephonist/v1", "/2010-04-01/Accounts/{AccountSid}", "/2010-04-01")
 METHODS = "GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS"
@@ -93,6 +94,10 @@ def test_route_checker_can_fail() -> None:
     assert not exists("/v2/PhoneNumbers/{PhoneNumber}/Overrides/{Field}")
     assert exists("/v1/Services/{Sid}", "DELETE") and not exists("/v1/Services/{Sid}", "PUT")
     assert not exists("/v1/Services/{ServiceSid}/Senders")
+    assert exists("/v1/a2p/BrandRegistrations/{Sid}", "POST")
+    assert not exists("/v1/a2p/BrandRegistrations/{Sid}", "DELETE")
+    assert exists("/v1/CustomerProfiles/{Sid}", "DELETE")
+    assert not exists("/v1/CustomerProfiles/{Sid}/EntityAssignments")
 
 
 @pytest.mark.parametrize(
