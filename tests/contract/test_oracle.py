@@ -126,3 +126,33 @@ def test_v2010_is_not_relaxed(spec: Spec, message: dict[str, Any]) -> None:
     """The v2010 description is read as published: a non-nullable field stays so."""
     with pytest.raises(ContractViolation):
         spec.validate("POST", MESSAGES, 201, {**message, "sid": None})
+
+
+def _campaign_example() -> dict[str, Any]:
+    spec = Spec.load("twilio_messaging_v1.json")
+    operation = spec.document["paths"]["/v1/Services/{MessagingServiceSid}/Compliance/Usa2p"]
+    content = operation["post"]["responses"]["201"]["content"]["application/json"]
+    return copy.deepcopy(content["examples"]["create"]["value"])
+
+
+def test_one_of_takes_exactly_one_shape_by_its_keys() -> None:
+    """A campaign is one of two shapes: the smaller one's keys, or those and the two URLs;
+    a body between them, or beyond both, is refused."""
+    spec = Spec.load("twilio_messaging_v1.json")
+    path = "/v1/Services/MG" + "a" * 32 + "/Compliance/Usa2p"
+    smaller = _campaign_example()
+    spec.validate("POST", path, 201, smaller)
+    larger = {**smaller, "privacy_policy_url": None, "terms_and_conditions_url": None}
+    spec.validate("POST", path, 201, larger)
+    for body in ({**smaller, "privacy_policy_url": None}, {**larger, "extra": 1}):
+        with pytest.raises(ContractViolation, match="shapes"):
+            spec.validate("POST", path, 201, body)
+    with pytest.raises(ContractViolation):
+        spec.validate("POST", path, 201, {**larger, "has_embedded_links": "yes"})
+
+
+def test_trusthub_examples_validate() -> None:
+    spec = Spec.load("twilio_trusthub_v1.json")
+    for path in ("/v1/CustomerProfiles", "/v1/TrustProducts"):
+        content = spec.document["paths"][path]["post"]["responses"]["201"]["content"]
+        spec.validate("POST", path, 201, content["application/json"]["examples"]["create"]["value"])
