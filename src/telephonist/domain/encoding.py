@@ -13,9 +13,21 @@ concatenated message spends 6 of those octets on a User Data Header that says "p
   so a character outside the Basic Multilingual Plane (most emoji) is a surrogate pair costing
   2 units, and splitting the pair would leave both parts with an undecodable half.
 
+Handsets show *grapheme clusters*, not code points: a letter with its combining accents, an
+emoji with its skin-tone modifier, a flag (two regional indicators), a keycap, a ZWJ family.
+Twilio's own segment calculator never cuts one across parts, and neither does ``segment``.
+
 Twilio's ``SmartEncoded`` option first swaps Unicode look-alikes (curly quotes, long dashes,
 exotic spaces...) for GSM-7 characters, because one stray smart quote pasted from a word
-processor otherwise turns a 1-segment message into a 3-segment UCS-2 one.
+processor otherwise turns a 1-segment message into a 3-segment UCS-2 one. The table and the
+way it is applied are the calculator's; see ``_SMART_ENCODING_ENTRIES``.
+
+The one dependency beyond the standard library is ``regex``, for its ``\\X`` (extended grapheme
+cluster, UAX #29): ``re`` lacks it and ``unicodedata`` lacks the properties its rules need, so
+the alternative would be shipping Unicode property tables here and keeping them current.
+``regex`` is widely used, kept in step with each Unicode release, and runs the split in C. It
+is only consulted for a UCS-2 body too long for one message; GSM-7 bodies (which hold no
+multi-character cluster) never reach it.
 
 Everything here is a pure function of its input; ``segment`` runs on every API request, so the
 hot paths lean on C-level string operations and per-character loops only run when they must.
@@ -23,12 +35,15 @@ hot paths lean on C-level string operations and per-character loops only run whe
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Literal
+
+import regex
 
 __all__ = [
     "SMART_ENCODING_TABLE",
@@ -125,250 +140,297 @@ def _count_extension(text: str) -> int:
 
 # --- Smart encoding ---------------------------------------------------------------------------
 #
-# Each entry replaces a character that is *not* GSM-7 with GSM-7 text that reads the same.
-# The table follows the one Twilio publishes in its message segment calculator, with these
-# deliberate differences, each because the calculator's entry changes what the text says:
+# The table is the one in Twilio's message segment calculator (its ``SmartEncodingMap``, as
+# published in release 1.3.0), entry for entry, and is applied the way the calculator applies
+# it: one code point at a time, each key replaced by its value, with no Unicode normalisation
+# before or after. That has consequences that look odd but are what the calculator counts:
 #
-# * Combining marks (U+0302 COMBINING CIRCUMFLEX -> "^", U+0303 COMBINING TILDE -> "~", ...) are
-#   left alone: they belong to the letter before them, so mapping them turns a decomposed "ñ"
-#   into "n~". Instead, decomposed letters that GSM-7 has precomposed (e + U+0301 -> é) are
-#   composed; see ``_DECOMPOSED_GSM7``.
-# * ZERO WIDTH JOINER / NON-JOINER and bidi marks are left alone: they glue emoji sequences and
-#   shape Arabic, Persian and Indic text, none of which GSM-7 can carry anyway.
-# * Spacing characters become one space (the calculator writes two for NO-BREAK SPACE and seven
-#   for TAB); LINE/PARAGRAPH SEPARATOR and NEXT LINE become a line feed, as they break lines.
-# * ‚ (SINGLE LOW-9 QUOTATION MARK) is a quote, so it becomes ' rather than ","; ‹ › become '
-#   (as « » become ") rather than the calculator's reversed "> <"; ‗ (DOUBLE LOW LINE) is "_";
-#   vertical-form commas (U+FE10, U+FE11) are ",".
-# * Invisible control characters (C0 other than TAB, LF, FF and CR; DEL; C1 other than NEXT
-#   LINE) are removed; the calculator maps a handful of them to spaces and keeps the rest.
-# * Fullwidth forms cover all of U+FF01-U+FF5E (the calculator has no fullwidth lowercase).
+# * a decomposed letter stays decomposed: "e" + U+0301 is left alone (so the message goes as
+#   UCS-2), while the few combining marks the table lists become their spacing look-alike
+#   ("n" + U+0303 COMBINING TILDE becomes "n~");
+# * NO-BREAK SPACE and most other fixed-width spaces become *two* spaces, EM QUAD, LINE
+#   SEPARATOR and PARAGRAPH SEPARATOR one, and TAB seven; five C1 controls become two spaces;
+# * a handful of C0 controls (NUL, ETX, EOT, DLE, DC1-DC4, ETB, EM) are removed, as are ZERO
+#   WIDTH SPACE, ZERO WIDTH NON-JOINER, WORD JOINER and ZERO WIDTH NO-BREAK SPACE (BOM);
+#   every other control, ESC included, is kept (and, not being GSM-7, makes the message
+#   UCS-2), and so is ZERO WIDTH JOINER, which holds emoji sequences together;
+# * characters the table does not list are kept, however GSM-7-like they look (U+2212 MINUS
+#   SIGN, U+2011 NON-BREAKING HYPHEN, fullwidth lowercase letters...).
+#
+# Every value is GSM-7 and no key is, so applying the table twice changes nothing.
 _SMART_ENCODING_ENTRIES: dict[str, str] = {
-    # Double quotation marks and their look-alikes.
-    "\u00ab": '"',  # « LEFT-POINTING DOUBLE ANGLE QUOTATION MARK
-    "\u00bb": '"',  # » RIGHT-POINTING DOUBLE ANGLE QUOTATION MARK
-    "\u201c": '"',  # “ LEFT DOUBLE QUOTATION MARK
-    "\u201d": '"',  # ” RIGHT DOUBLE QUOTATION MARK
-    "\u201e": '"',  # „ DOUBLE LOW-9 QUOTATION MARK
-    "\u201f": '"',  # ‟ DOUBLE HIGH-REVERSED-9 QUOTATION MARK
-    "\u2033": '"',  # ″ DOUBLE PRIME
-    "\u2036": '"',  # ‶ REVERSED DOUBLE PRIME
-    "\u02ba": '"',  # ʺ MODIFIER LETTER DOUBLE PRIME
-    "\u02ee": '"',  # ˮ MODIFIER LETTER DOUBLE APOSTROPHE
-    "\u275d": '"',  # ❝ HEAVY DOUBLE TURNED COMMA QUOTATION MARK ORNAMENT
-    "\u275e": '"',  # ❞ HEAVY DOUBLE COMMA QUOTATION MARK ORNAMENT
-    "\u301d": '"',  # 〝 REVERSED DOUBLE PRIME QUOTATION MARK
-    "\u301e": '"',  # 〞 DOUBLE PRIME QUOTATION MARK
-    "\u301f": '"',  # 〟 LOW DOUBLE PRIME QUOTATION MARK
-    # Single quotation marks, apostrophes, primes and accents used as apostrophes.
-    "\u2018": "'",  # ‘ LEFT SINGLE QUOTATION MARK
-    "\u2019": "'",  # ’ RIGHT SINGLE QUOTATION MARK
-    "\u201a": "'",  # ‚ SINGLE LOW-9 QUOTATION MARK
-    "\u201b": "'",  # ‛ SINGLE HIGH-REVERSED-9 QUOTATION MARK
-    "\u2039": "'",  # ‹ SINGLE LEFT-POINTING ANGLE QUOTATION MARK
-    "\u203a": "'",  # › SINGLE RIGHT-POINTING ANGLE QUOTATION MARK
-    "\u2032": "'",  # ′ PRIME
-    "\u2035": "'",  # ‵ REVERSED PRIME
-    "\u02b9": "'",  # ʹ MODIFIER LETTER PRIME
-    "\u02bb": "'",  # ʻ MODIFIER LETTER TURNED COMMA
-    "\u02bc": "'",  # ʼ MODIFIER LETTER APOSTROPHE
-    "\u02bd": "'",  # ʽ MODIFIER LETTER REVERSED COMMA
-    "\u02c8": "'",  # ˈ MODIFIER LETTER VERTICAL LINE
-    "\u02ca": "'",  # ˊ MODIFIER LETTER ACUTE ACCENT
-    "\u02cb": "'",  # ˋ MODIFIER LETTER GRAVE ACCENT
-    "\u00b4": "'",  # ´ ACUTE ACCENT
-    "`": "'",  # GRAVE ACCENT: ASCII, but not in GSM-7
-    "\u275b": "'",  # ❛ HEAVY SINGLE TURNED COMMA QUOTATION MARK ORNAMENT
-    "\u275c": "'",  # ❜ HEAVY SINGLE COMMA QUOTATION MARK ORNAMENT
-    # Dashes, hyphens, minus signs and bullets.
-    "\u2010": "-",  # ‐ HYPHEN
-    "\u2011": "-",  # ‑ NON-BREAKING HYPHEN
-    "\u2012": "-",  # ‒ FIGURE DASH
-    "\u2013": "-",  # – EN DASH
-    "\u2014": "-",  # — EM DASH
-    "\u2015": "-",  # ― HORIZONTAL BAR
-    "\u2e3a": "-",  # ⸺ TWO-EM DASH
-    "\u2e3b": "-",  # ⸻ THREE-EM DASH
-    "\u2212": "-",  # − MINUS SIGN
-    "\ufe58": "-",  # ﹘ SMALL EM DASH
-    "\ufe63": "-",  # ﹣ SMALL HYPHEN-MINUS
-    "\u23bc": "-",  # ⎼ HORIZONTAL SCAN LINE-7
-    "\u23bd": "-",  # ⎽ HORIZONTAL SCAN LINE-9
-    "\u2022": "-",  # • BULLET
-    "\u2023": "-",  # ‣ TRIANGULAR BULLET
-    "\u2043": "-",  # ⁃ HYPHEN BULLET
-    "\u2219": "-",  # ∙ BULLET OPERATOR
-    "\u25e6": "-",  # ◦ WHITE BULLET
-    # Spaces: every visible-width space becomes SPACE; line breakers become LINE FEED.
-    "\t": " ",  # CHARACTER TABULATION: not in GSM-7
-    "\u00a0": " ",  # NO-BREAK SPACE
-    "\u1680": " ",  # OGHAM SPACE MARK
-    "\u2000": " ",  # EN QUAD
+    "\u0000": "",  # NULL
+    "\u0003": "",  # END OF TEXT
+    "\u0004": "",  # END OF TRANSMISSION
+    "\u0009": "       ",  # CHARACTER TABULATION
+    "\u0010": "",  # DATA LINK ESCAPE
+    "\u0011": "",  # DEVICE CONTROL ONE
+    "\u0012": "",  # DEVICE CONTROL TWO
+    "\u0013": "",  # DEVICE CONTROL THREE
+    "\u0014": "",  # DEVICE CONTROL FOUR
+    "\u0017": "",  # END OF TRANSMISSION BLOCK
+    "\u0019": "",  # END OF MEDIUM
+    "\u0060": "'",  # GRAVE ACCENT
+    "\u0080": "  ",  # PADDING CHARACTER (C1)
+    "\u008d": "  ",  # REVERSE LINE FEED (C1)
+    "\u0090": "  ",  # DEVICE CONTROL STRING (C1)
+    "\u009b": "  ",  # CONTROL SEQUENCE INTRODUCER (C1)
+    "\u009f": "  ",  # APPLICATION PROGRAM COMMAND (C1)
+    "\u00a0": "  ",  # NO-BREAK SPACE
+    "\u00ab": '"',  # LEFT-POINTING DOUBLE ANGLE QUOTATION MARK
+    "\u00b4": "'",  # ACUTE ACCENT
+    "\u00bb": '"',  # RIGHT-POINTING DOUBLE ANGLE QUOTATION MARK
+    "\u00bc": "1/4",  # VULGAR FRACTION ONE QUARTER
+    "\u00bd": "1/2",  # VULGAR FRACTION ONE HALF
+    "\u00be": "3/4",  # VULGAR FRACTION THREE QUARTERS
+    "\u00f7": "/",  # DIVISION SIGN
+    "\u01c3": "!",  # LATIN LETTER RETROFLEX CLICK
+    "\u0262": "G",  # LATIN LETTER SMALL CAPITAL G
+    "\u026a": "I",  # LATIN LETTER SMALL CAPITAL I
+    "\u0274": "N",  # LATIN LETTER SMALL CAPITAL N
+    "\u0280": "R",  # LATIN LETTER SMALL CAPITAL R
+    "\u028f": "Y",  # LATIN LETTER SMALL CAPITAL Y
+    "\u0299": "B",  # LATIN LETTER SMALL CAPITAL B
+    "\u029c": "H",  # LATIN LETTER SMALL CAPITAL H
+    "\u029f": "L",  # LATIN LETTER SMALL CAPITAL L
+    "\u02b9": "'",  # MODIFIER LETTER PRIME
+    "\u02ba": '"',  # MODIFIER LETTER DOUBLE PRIME
+    "\u02bb": "'",  # MODIFIER LETTER TURNED COMMA
+    "\u02bc": "'",  # MODIFIER LETTER APOSTROPHE
+    "\u02bd": "'",  # MODIFIER LETTER REVERSED COMMA
+    "\u02c6": "^",  # MODIFIER LETTER CIRCUMFLEX ACCENT
+    "\u02c8": "'",  # MODIFIER LETTER VERTICAL LINE
+    "\u02ca": "'",  # MODIFIER LETTER ACUTE ACCENT
+    "\u02cb": "'",  # MODIFIER LETTER GRAVE ACCENT
+    "\u02d0": ":",  # MODIFIER LETTER TRIANGULAR COLON
+    "\u02d6": "+",  # MODIFIER LETTER PLUS SIGN
+    "\u02dc": "~",  # SMALL TILDE
+    "\u02ee": '"',  # MODIFIER LETTER DOUBLE APOSTROPHE
+    "\u02f7": "~",  # MODIFIER LETTER LOW TILDE
+    "\u02f8": ":",  # MODIFIER LETTER RAISED COLON
+    "\u0302": "^",  # COMBINING CIRCUMFLEX ACCENT
+    "\u0303": "~",  # COMBINING TILDE
+    "\u0313": "'",  # COMBINING COMMA ABOVE
+    "\u0314": "'",  # COMBINING REVERSED COMMA ABOVE
+    "\u0326": ",",  # COMBINING COMMA BELOW
+    "\u0330": "~",  # COMBINING TILDE BELOW
+    "\u0332": "_",  # COMBINING LOW LINE
+    "\u0334": "~",  # COMBINING TILDE OVERLAY
+    "\u0337": "/",  # COMBINING SHORT SOLIDUS OVERLAY
+    "\u0338": "/",  # COMBINING LONG SOLIDUS OVERLAY
+    "\u0347": "=",  # COMBINING EQUALS SIGN BELOW
+    "\u1d00": "A",  # LATIN LETTER SMALL CAPITAL A
+    "\u1d04": "C",  # LATIN LETTER SMALL CAPITAL C
+    "\u1d05": "D",  # LATIN LETTER SMALL CAPITAL D
+    "\u1d07": "E",  # LATIN LETTER SMALL CAPITAL E
+    "\u1d0a": "J",  # LATIN LETTER SMALL CAPITAL J
+    "\u1d0b": "K",  # LATIN LETTER SMALL CAPITAL K
+    "\u1d0d": "M",  # LATIN LETTER SMALL CAPITAL M
+    "\u1d0f": "O",  # LATIN LETTER SMALL CAPITAL O
+    "\u1d18": "P",  # LATIN LETTER SMALL CAPITAL P
+    "\u1d1b": "T",  # LATIN LETTER SMALL CAPITAL T
+    "\u1d1c": "U",  # LATIN LETTER SMALL CAPITAL U
+    "\u1d20": "V",  # LATIN LETTER SMALL CAPITAL V
+    "\u1d21": "W",  # LATIN LETTER SMALL CAPITAL W
+    "\u1d22": "Z",  # LATIN LETTER SMALL CAPITAL Z
+    "\u1dcd": "^",  # COMBINING DOUBLE CIRCUMFLEX ABOVE
+    "\u2000": "  ",  # EN QUAD
     "\u2001": " ",  # EM QUAD
-    "\u2002": " ",  # EN SPACE
-    "\u2003": " ",  # EM SPACE
-    "\u2004": " ",  # THREE-PER-EM SPACE
-    "\u2005": " ",  # FOUR-PER-EM SPACE
-    "\u2006": " ",  # SIX-PER-EM SPACE
-    "\u2007": " ",  # FIGURE SPACE
-    "\u2008": " ",  # PUNCTUATION SPACE
-    "\u2009": " ",  # THIN SPACE
-    "\u200a": " ",  # HAIR SPACE
-    "\u202f": " ",  # NARROW NO-BREAK SPACE
-    "\u205f": " ",  # MEDIUM MATHEMATICAL SPACE
-    "\u3000": " ",  # IDEOGRAPHIC SPACE
-    "\u0085": "\n",  # NEXT LINE (NEL)
-    "\u2028": "\n",  # LINE SEPARATOR
-    "\u2029": "\n",  # PARAGRAPH SEPARATOR
-    # Invisible characters with no meaning in a text message: removed.
-    "\u00ad": "",  # SOFT HYPHEN
-    "\u180e": "",  # MONGOLIAN VOWEL SEPARATOR
+    "\u2002": "  ",  # EN SPACE
+    "\u2003": "  ",  # EM SPACE
+    "\u2004": "  ",  # THREE-PER-EM SPACE
+    "\u2005": "  ",  # FOUR-PER-EM SPACE
+    "\u2006": "  ",  # SIX-PER-EM SPACE
+    "\u2007": "  ",  # FIGURE SPACE
+    "\u2008": "  ",  # PUNCTUATION SPACE
+    "\u2009": "  ",  # THIN SPACE
+    "\u200a": "  ",  # HAIR SPACE
     "\u200b": "",  # ZERO WIDTH SPACE
+    "\u200c": "",  # ZERO WIDTH NON-JOINER
+    "\u2010": "-",  # HYPHEN
+    "\u2013": "-",  # EN DASH
+    "\u2014": "-",  # EM DASH
+    "\u2015": "-",  # HORIZONTAL BAR
+    "\u2017": "_",  # DOUBLE LOW LINE
+    "\u2018": "'",  # LEFT SINGLE QUOTATION MARK
+    "\u2019": "'",  # RIGHT SINGLE QUOTATION MARK
+    "\u201a": ",",  # SINGLE LOW-9 QUOTATION MARK
+    "\u201b": "'",  # SINGLE HIGH-REVERSED-9 QUOTATION MARK
+    "\u201c": '"',  # LEFT DOUBLE QUOTATION MARK
+    "\u201d": '"',  # RIGHT DOUBLE QUOTATION MARK
+    "\u201e": '"',  # DOUBLE LOW-9 QUOTATION MARK
+    "\u201f": '"',  # DOUBLE HIGH-REVERSED-9 QUOTATION MARK
+    "\u2022": "-",  # BULLET
+    "\u2026": "...",  # HORIZONTAL ELLIPSIS
+    "\u2028": " ",  # LINE SEPARATOR
+    "\u2029": " ",  # PARAGRAPH SEPARATOR
+    "\u202f": "  ",  # NARROW NO-BREAK SPACE
+    "\u2039": "<",  # SINGLE LEFT-POINTING ANGLE QUOTATION MARK
+    "\u203a": ">",  # SINGLE RIGHT-POINTING ANGLE QUOTATION MARK
+    "\u203c": "!!",  # DOUBLE EXCLAMATION MARK
+    "\u2043": "-",  # HYPHEN BULLET
+    "\u2044": "/",  # FRACTION SLASH
+    "\u204e": "*",  # LOW ASTERISK
+    "\u204f": ";",  # REVERSED SEMICOLON
+    "\u205f": "  ",  # MEDIUM MATHEMATICAL SPACE
     "\u2060": "",  # WORD JOINER
-    "\ufeff": "",  # ZERO WIDTH NO-BREAK SPACE (byte order mark)
-    # Dots.
-    "\u2026": "...",  # … HORIZONTAL ELLIPSIS
-    "\u2024": ".",  # ․ ONE DOT LEADER
-    "\u2025": "..",  # ‥ TWO DOT LEADER
-    "\u3002": ".",  # 。 IDEOGRAPHIC FULL STOP
-    "\ufe52": ".",  # ﹒ SMALL FULL STOP
-    "\uff61": ".",  # ｡ HALFWIDTH IDEOGRAPHIC FULL STOP
-    # Other punctuation.
-    "\u203c": "!!",  # ‼ DOUBLE EXCLAMATION MARK
-    "\u2047": "??",  # ⁇ DOUBLE QUESTION MARK
-    "\u2048": "?!",  # ⁈ QUESTION EXCLAMATION MARK
-    "\u2049": "!?",  # ⁉ EXCLAMATION QUESTION MARK
-    "\u01c3": "!",  # ǃ LATIN LETTER RETROFLEX CLICK
-    "\ufe15": "!",  # ︕ PRESENTATION FORM FOR VERTICAL EXCLAMATION MARK
-    "\ufe57": "!",  # ﹗ SMALL EXCLAMATION MARK
-    "\ufe16": "?",  # ︖ PRESENTATION FORM FOR VERTICAL QUESTION MARK
-    "\ufe56": "?",  # ﹖ SMALL QUESTION MARK
-    "\ufe10": ",",  # ︐ PRESENTATION FORM FOR VERTICAL COMMA
-    "\ufe11": ",",  # ︑ PRESENTATION FORM FOR VERTICAL IDEOGRAPHIC COMMA
-    "\ufe50": ",",  # ﹐ SMALL COMMA
-    "\ufe51": ",",  # ﹑ SMALL IDEOGRAPHIC COMMA
-    "\u3001": ",",  # 、 IDEOGRAPHIC COMMA
-    "\uff64": ",",  # ､ HALFWIDTH IDEOGRAPHIC COMMA
-    "\u02d0": ":",  # ː MODIFIER LETTER TRIANGULAR COLON
-    "\u02f8": ":",  # ˸ MODIFIER LETTER RAISED COLON
-    "\u2982": ":",  # ⦂ Z NOTATION TYPE COLON
-    "\ua789": ":",  # ꞉ MODIFIER LETTER COLON
-    "\ufe13": ":",  # ︓ PRESENTATION FORM FOR VERTICAL COLON
-    "\ufe55": ":",  # ﹕ SMALL COLON
-    "\u204f": ";",  # ⁏ REVERSED SEMICOLON
-    "\ufe14": ";",  # ︔ PRESENTATION FORM FOR VERTICAL SEMICOLON
-    "\ufe54": ";",  # ﹔ SMALL SEMICOLON
-    "\u2768": "(",  # ❨ MEDIUM LEFT PARENTHESIS ORNAMENT
-    "\u276a": "(",  # ❪ MEDIUM FLATTENED LEFT PARENTHESIS ORNAMENT
-    "\u27ee": "(",  # ⟮ MATHEMATICAL LEFT FLATTENED PARENTHESIS
-    "\u2985": "(",  # ⦅ LEFT WHITE PARENTHESIS
-    "\ufe59": "(",  # ﹙ SMALL LEFT PARENTHESIS
-    "\u2769": ")",  # ❩ MEDIUM RIGHT PARENTHESIS ORNAMENT
-    "\u276b": ")",  # ❫ MEDIUM FLATTENED RIGHT PARENTHESIS ORNAMENT
-    "\u27ef": ")",  # ⟯ MATHEMATICAL RIGHT FLATTENED PARENTHESIS
-    "\u2986": ")",  # ⦆ RIGHT WHITE PARENTHESIS
-    "\ufe5a": ")",  # ﹚ SMALL RIGHT PARENTHESIS
-    "\u2774": "{",  # ❴ MEDIUM LEFT CURLY BRACKET ORNAMENT
-    "\ufe5b": "{",  # ﹛ SMALL LEFT CURLY BRACKET
-    "\u2775": "}",  # ❵ MEDIUM RIGHT CURLY BRACKET ORNAMENT
-    "\ufe5c": "}",  # ﹜ SMALL RIGHT CURLY BRACKET
-    "\u204e": "*",  # ⁎ LOW ASTERISK
-    "\u2217": "*",  # ∗ ASTERISK OPERATOR
-    "\u229b": "*",  # ⊛ CIRCLED ASTERISK OPERATOR
-    "\u2722": "*",  # ✢ FOUR TEARDROP-SPOKED ASTERISK
-    "\u2723": "*",  # ✣ FOUR BALLOON-SPOKED ASTERISK
-    "\u2724": "*",  # ✤ HEAVY FOUR BALLOON-SPOKED ASTERISK
-    "\u2725": "*",  # ✥ FOUR CLUB-SPOKED ASTERISK
-    "\u2731": "*",  # ✱ HEAVY ASTERISK
-    "\u2732": "*",  # ✲ OPEN CENTRE ASTERISK
-    "\u2733": "*",  # ✳ EIGHT SPOKED ASTERISK
-    "\u273a": "*",  # ✺ SIXTEEN POINTED ASTERISK
-    "\u273b": "*",  # ✻ TEARDROP-SPOKED ASTERISK
-    "\u273c": "*",  # ✼ OPEN CENTRE TEARDROP-SPOKED ASTERISK
-    "\u273d": "*",  # ✽ HEAVY TEARDROP-SPOKED ASTERISK
-    "\u2743": "*",  # ❃ HEAVY TEARDROP-SPOKED PINWHEEL ASTERISK
-    "\u2749": "*",  # ❉ BALLOON-SPOKED ASTERISK
-    "\u274a": "*",  # ❊ EIGHT TEARDROP-SPOKED PROPELLER ASTERISK
-    "\u274b": "*",  # ❋ HEAVY EIGHT TEARDROP-SPOKED PROPELLER ASTERISK
-    "\u29c6": "*",  # ⧆ SQUARED ASTERISK
-    "\ufe61": "*",  # ﹡ SMALL ASTERISK
-    "\u02d6": "+",  # ˖ MODIFIER LETTER PLUS SIGN
-    "\ufe62": "+",  # ﹢ SMALL PLUS SIGN
-    "\ufe64": "<",  # ﹤ SMALL LESS-THAN SIGN
-    "\ufe65": ">",  # ﹥ SMALL GREATER-THAN SIGN
-    "\ua78a": "=",  # ꞊ MODIFIER LETTER SHORT EQUALS SIGN
-    "\ufe66": "=",  # ﹦ SMALL EQUALS SIGN
-    "\ufe5f": "#",  # ﹟ SMALL NUMBER SIGN
-    "\ufe60": "&",  # ﹠ SMALL AMPERSAND
-    "\ufe69": "$",  # ﹩ SMALL DOLLAR SIGN
-    "\ufe6a": "%",  # ﹪ SMALL PERCENT SIGN
-    "\ufe6b": "@",  # ﹫ SMALL COMMERCIAL AT
-    "\u00f7": "/",  # ÷ DIVISION SIGN
-    "\u2044": "/",  # ⁄ FRACTION SLASH
-    "\u2215": "/",  # ∕ DIVISION SLASH
-    "\u29f8": "/",  # ⧸ BIG SOLIDUS
-    "\u29f5": "\\",  # ⧵ REVERSE SOLIDUS OPERATOR
-    "\u29f9": "\\",  # ⧹ BIG REVERSE SOLIDUS
-    "\ufe68": "\\",  # ﹨ SMALL REVERSE SOLIDUS
-    "\u2017": "_",  # ‗ DOUBLE LOW LINE
-    "\u02c6": "^",  # ˆ MODIFIER LETTER CIRCUMFLEX ACCENT
-    "\u02dc": "~",  # ˜ SMALL TILDE
-    "\u02f7": "~",  # ˷ MODIFIER LETTER LOW TILDE
-    "\u223c": "~",  # ∼ TILDE OPERATOR
-    "\u2223": "|",  # ∣ DIVIDES
-    "\u239c": "|",  # ⎜ LEFT PARENTHESIS EXTENSION
-    "\u239f": "|",  # ⎟ RIGHT PARENTHESIS EXTENSION
-    "\u23b8": "|",  # ⎸ LEFT VERTICAL BOX LINE
-    "\u23b9": "|",  # ⎹ RIGHT VERTICAL BOX LINE
-    "\u23d0": "|",  # ⏐ VERTICAL LINE EXTENSION
-    # Vulgar fractions.
-    "\u00bc": "1/4",  # ¼ VULGAR FRACTION ONE QUARTER
-    "\u00bd": "1/2",  # ½ VULGAR FRACTION ONE HALF
-    "\u00be": "3/4",  # ¾ VULGAR FRACTION THREE QUARTERS
-    # Small capitals read as capitals.
-    "\u1d00": "A",  # ᴀ
-    "\u0299": "B",  # ʙ
-    "\u1d04": "C",  # ᴄ
-    "\u1d05": "D",  # ᴅ
-    "\u1d07": "E",  # ᴇ
-    "\ua730": "F",  # ꜰ
-    "\u0262": "G",  # ɢ
-    "\u029c": "H",  # ʜ
-    "\u026a": "I",  # ɪ
-    "\u1d0a": "J",  # ᴊ
-    "\u1d0b": "K",  # ᴋ
-    "\u029f": "L",  # ʟ
-    "\u1d0d": "M",  # ᴍ
-    "\u0274": "N",  # ɴ
-    "\u1d0f": "O",  # ᴏ
-    "\u1d18": "P",  # ᴘ
-    "\u0280": "R",  # ʀ
-    "\ua731": "S",  # ꜱ
-    "\u1d1b": "T",  # ᴛ
-    "\u1d1c": "U",  # ᴜ
-    "\u1d20": "V",  # ᴠ
-    "\u1d21": "W",  # ᴡ
-    "\u028f": "Y",  # ʏ
-    "\u1d22": "Z",  # ᴢ
+    "\u20d2": "|",  # COMBINING LONG VERTICAL LINE OVERLAY
+    "\u20d3": "|",  # COMBINING SHORT VERTICAL LINE OVERLAY
+    "\u20e5": "\\",  # COMBINING REVERSE SOLIDUS OVERLAY
+    "\u2215": "/",  # DIVISION SLASH
+    "\u2217": "*",  # ASTERISK OPERATOR
+    "\u2223": "|",  # DIVIDES
+    "\u223c": "~",  # TILDE OPERATOR
+    "\u229b": "*",  # CIRCLED ASTERISK OPERATOR
+    "\u239c": "|",  # LEFT PARENTHESIS EXTENSION
+    "\u239f": "|",  # RIGHT PARENTHESIS EXTENSION
+    "\u23b8": "|",  # LEFT VERTICAL BOX LINE
+    "\u23b9": "|",  # RIGHT VERTICAL BOX LINE
+    "\u23bc": "-",  # HORIZONTAL SCAN LINE-7
+    "\u23bd": "-",  # HORIZONTAL SCAN LINE-9
+    "\u23d0": "|",  # VERTICAL LINE EXTENSION
+    "\u2722": "*",  # FOUR TEARDROP-SPOKED ASTERISK
+    "\u2723": "*",  # FOUR BALLOON-SPOKED ASTERISK
+    "\u2724": "*",  # HEAVY FOUR BALLOON-SPOKED ASTERISK
+    "\u2725": "*",  # FOUR CLUB-SPOKED ASTERISK
+    "\u2731": "*",  # HEAVY ASTERISK
+    "\u2732": "*",  # OPEN CENTRE ASTERISK
+    "\u2733": "*",  # EIGHT SPOKED ASTERISK
+    "\u273a": "*",  # SIXTEEN POINTED ASTERISK
+    "\u273b": "*",  # TEARDROP-SPOKED ASTERISK
+    "\u273c": "*",  # OPEN CENTRE TEARDROP-SPOKED ASTERISK
+    "\u273d": "*",  # HEAVY TEARDROP-SPOKED ASTERISK
+    "\u2743": "*",  # HEAVY TEARDROP-SPOKED PINWHEEL ASTERISK
+    "\u2749": "*",  # BALLOON-SPOKED ASTERISK
+    "\u274a": "*",  # EIGHT TEARDROP-SPOKED PROPELLER ASTERISK
+    "\u274b": "*",  # HEAVY EIGHT TEARDROP-SPOKED PROPELLER ASTERISK
+    "\u275b": "'",  # HEAVY SINGLE TURNED COMMA QUOTATION MARK ORNAMENT
+    "\u275c": "'",  # HEAVY SINGLE COMMA QUOTATION MARK ORNAMENT
+    "\u275d": '"',  # HEAVY DOUBLE TURNED COMMA QUOTATION MARK ORNAMENT
+    "\u275e": '"',  # HEAVY DOUBLE COMMA QUOTATION MARK ORNAMENT
+    "\u2768": "(",  # MEDIUM LEFT PARENTHESIS ORNAMENT
+    "\u2769": ")",  # MEDIUM RIGHT PARENTHESIS ORNAMENT
+    "\u276a": "(",  # MEDIUM FLATTENED LEFT PARENTHESIS ORNAMENT
+    "\u276b": ")",  # MEDIUM FLATTENED RIGHT PARENTHESIS ORNAMENT
+    "\u2774": "{",  # MEDIUM LEFT CURLY BRACKET ORNAMENT
+    "\u2775": "}",  # MEDIUM RIGHT CURLY BRACKET ORNAMENT
+    "\u27ee": "(",  # MATHEMATICAL LEFT FLATTENED PARENTHESIS
+    "\u27ef": ")",  # MATHEMATICAL RIGHT FLATTENED PARENTHESIS
+    "\u2982": ":",  # Z NOTATION TYPE COLON
+    "\u2985": "(",  # LEFT WHITE PARENTHESIS
+    "\u2986": ")",  # RIGHT WHITE PARENTHESIS
+    "\u29c6": "*",  # SQUARED ASTERISK
+    "\u29f5": "\\",  # REVERSE SOLIDUS OPERATOR
+    "\u29f8": "/",  # BIG SOLIDUS
+    "\u29f9": "\\",  # BIG REVERSE SOLIDUS
+    "\u3000": "  ",  # IDEOGRAPHIC SPACE
+    "\u3001": ",",  # IDEOGRAPHIC COMMA
+    "\u3002": ".",  # IDEOGRAPHIC FULL STOP
+    "\u301d": '"',  # REVERSED DOUBLE PRIME QUOTATION MARK
+    "\u301e": '"',  # DOUBLE PRIME QUOTATION MARK
+    "\ua730": "F",  # LATIN LETTER SMALL CAPITAL F
+    "\ua731": "S",  # LATIN LETTER SMALL CAPITAL S
+    "\ua789": ":",  # MODIFIER LETTER COLON
+    "\ua78a": "=",  # MODIFIER LETTER SHORT EQUALS SIGN
+    "\ufe10": "'",  # PRESENTATION FORM FOR VERTICAL COMMA
+    "\ufe11": "'",  # PRESENTATION FORM FOR VERTICAL IDEOGRAPHIC COMMA
+    "\ufe13": ":",  # PRESENTATION FORM FOR VERTICAL COLON
+    "\ufe14": ";",  # PRESENTATION FORM FOR VERTICAL SEMICOLON
+    "\ufe15": "!",  # PRESENTATION FORM FOR VERTICAL EXCLAMATION MARK
+    "\ufe16": "?",  # PRESENTATION FORM FOR VERTICAL QUESTION MARK
+    "\ufe50": ",",  # SMALL COMMA
+    "\ufe51": ",",  # SMALL IDEOGRAPHIC COMMA
+    "\ufe52": ".",  # SMALL FULL STOP
+    "\ufe54": ";",  # SMALL SEMICOLON
+    "\ufe56": "?",  # SMALL QUESTION MARK
+    "\ufe57": "!",  # SMALL EXCLAMATION MARK
+    "\ufe59": "(",  # SMALL LEFT PARENTHESIS
+    "\ufe5a": ")",  # SMALL RIGHT PARENTHESIS
+    "\ufe5b": "{",  # SMALL LEFT CURLY BRACKET
+    "\ufe5c": "}",  # SMALL RIGHT CURLY BRACKET
+    "\ufe5f": "#",  # SMALL NUMBER SIGN
+    "\ufe60": "&",  # SMALL AMPERSAND
+    "\ufe61": "*",  # SMALL ASTERISK
+    "\ufe62": "+",  # SMALL PLUS SIGN
+    "\ufe63": "-",  # SMALL HYPHEN-MINUS
+    "\ufe64": "<",  # SMALL LESS-THAN SIGN
+    "\ufe65": ">",  # SMALL GREATER-THAN SIGN
+    "\ufe66": "=",  # SMALL EQUALS SIGN
+    "\ufe68": "\\",  # SMALL REVERSE SOLIDUS
+    "\ufe69": "$",  # SMALL DOLLAR SIGN
+    "\ufe6a": "%",  # SMALL PERCENT SIGN
+    "\ufe6b": "@",  # SMALL COMMERCIAL AT
+    "\ufeff": "",  # ZERO WIDTH NO-BREAK SPACE
+    "\uff01": "!",  # FULLWIDTH EXCLAMATION MARK
+    "\uff02": '"',  # FULLWIDTH QUOTATION MARK
+    "\uff03": "#",  # FULLWIDTH NUMBER SIGN
+    "\uff04": "$",  # FULLWIDTH DOLLAR SIGN
+    "\uff05": "%",  # FULLWIDTH PERCENT SIGN
+    "\uff06": "&",  # FULLWIDTH AMPERSAND
+    "\uff07": "'",  # FULLWIDTH APOSTROPHE
+    "\uff08": "(",  # FULLWIDTH LEFT PARENTHESIS
+    "\uff09": ")",  # FULLWIDTH RIGHT PARENTHESIS
+    "\uff0a": "*",  # FULLWIDTH ASTERISK
+    "\uff0b": "+",  # FULLWIDTH PLUS SIGN
+    "\uff0c": ",",  # FULLWIDTH COMMA
+    "\uff0d": "-",  # FULLWIDTH HYPHEN-MINUS
+    "\uff0e": ".",  # FULLWIDTH FULL STOP
+    "\uff0f": "/",  # FULLWIDTH SOLIDUS
+    "\uff10": "0",  # FULLWIDTH DIGIT ZERO
+    "\uff11": "1",  # FULLWIDTH DIGIT ONE
+    "\uff12": "2",  # FULLWIDTH DIGIT TWO
+    "\uff13": "3",  # FULLWIDTH DIGIT THREE
+    "\uff14": "4",  # FULLWIDTH DIGIT FOUR
+    "\uff15": "5",  # FULLWIDTH DIGIT FIVE
+    "\uff16": "6",  # FULLWIDTH DIGIT SIX
+    "\uff17": "7",  # FULLWIDTH DIGIT SEVEN
+    "\uff18": "8",  # FULLWIDTH DIGIT EIGHT
+    "\uff19": "9",  # FULLWIDTH DIGIT NINE
+    "\uff1a": ":",  # FULLWIDTH COLON
+    "\uff1b": ";",  # FULLWIDTH SEMICOLON
+    "\uff1c": "<",  # FULLWIDTH LESS-THAN SIGN
+    "\uff1d": "=",  # FULLWIDTH EQUALS SIGN
+    "\uff1e": ">",  # FULLWIDTH GREATER-THAN SIGN
+    "\uff1f": "?",  # FULLWIDTH QUESTION MARK
+    "\uff20": "@",  # FULLWIDTH COMMERCIAL AT
+    "\uff21": "A",  # FULLWIDTH LATIN CAPITAL LETTER A
+    "\uff22": "B",  # FULLWIDTH LATIN CAPITAL LETTER B
+    "\uff23": "C",  # FULLWIDTH LATIN CAPITAL LETTER C
+    "\uff24": "D",  # FULLWIDTH LATIN CAPITAL LETTER D
+    "\uff25": "E",  # FULLWIDTH LATIN CAPITAL LETTER E
+    "\uff26": "F",  # FULLWIDTH LATIN CAPITAL LETTER F
+    "\uff27": "G",  # FULLWIDTH LATIN CAPITAL LETTER G
+    "\uff28": "H",  # FULLWIDTH LATIN CAPITAL LETTER H
+    "\uff29": "I",  # FULLWIDTH LATIN CAPITAL LETTER I
+    "\uff2a": "J",  # FULLWIDTH LATIN CAPITAL LETTER J
+    "\uff2b": "K",  # FULLWIDTH LATIN CAPITAL LETTER K
+    "\uff2c": "L",  # FULLWIDTH LATIN CAPITAL LETTER L
+    "\uff2d": "M",  # FULLWIDTH LATIN CAPITAL LETTER M
+    "\uff2e": "N",  # FULLWIDTH LATIN CAPITAL LETTER N
+    "\uff2f": "O",  # FULLWIDTH LATIN CAPITAL LETTER O
+    "\uff30": "P",  # FULLWIDTH LATIN CAPITAL LETTER P
+    "\uff31": "Q",  # FULLWIDTH LATIN CAPITAL LETTER Q
+    "\uff32": "R",  # FULLWIDTH LATIN CAPITAL LETTER R
+    "\uff33": "S",  # FULLWIDTH LATIN CAPITAL LETTER S
+    "\uff34": "T",  # FULLWIDTH LATIN CAPITAL LETTER T
+    "\uff35": "U",  # FULLWIDTH LATIN CAPITAL LETTER U
+    "\uff36": "V",  # FULLWIDTH LATIN CAPITAL LETTER V
+    "\uff37": "W",  # FULLWIDTH LATIN CAPITAL LETTER W
+    "\uff38": "X",  # FULLWIDTH LATIN CAPITAL LETTER X
+    "\uff39": "Y",  # FULLWIDTH LATIN CAPITAL LETTER Y
+    "\uff3a": "Z",  # FULLWIDTH LATIN CAPITAL LETTER Z
+    "\uff3b": "[",  # FULLWIDTH LEFT SQUARE BRACKET
+    "\uff3c": "\\",  # FULLWIDTH REVERSE SOLIDUS
+    "\uff3d": "]",  # FULLWIDTH RIGHT SQUARE BRACKET
+    "\uff3e": "^",  # FULLWIDTH CIRCUMFLEX ACCENT
+    "\uff3f": "_",  # FULLWIDTH LOW LINE
+    "\uff5b": "{",  # FULLWIDTH LEFT CURLY BRACKET
+    "\uff5c": "|",  # FULLWIDTH VERTICAL LINE
+    "\uff5d": "}",  # FULLWIDTH RIGHT CURLY BRACKET
+    "\uff5e": "~",  # FULLWIDTH TILDE
+    "\uff61": ".",  # HALFWIDTH IDEOGRAPHIC FULL STOP
+    "\uff64": ",",  # HALFWIDTH IDEOGRAPHIC COMMA
 }
-
-# Fullwidth forms U+FF01-U+FF5E are ASCII U+0021-U+007E shifted by 0xFEE0; all of them land on
-# GSM-7 except the grave accent, which goes through the table like its ASCII twin.
-_SMART_ENCODING_ENTRIES.update(
-    {
-        chr(code + 0xFEE0): _SMART_ENCODING_ENTRIES.get(chr(code), chr(code))
-        for code in range(0x21, 0x7F)
-    }
-)
-# Control characters nobody can see: C0 (but TAB, which became a space above, and LF, FF and
-# CR, which GSM-7 carries), DEL, and C1 (but NEXT LINE, a line break above).
-_SMART_ENCODING_ENTRIES.update(
-    {
-        chr(code): ""
-        for code in [*range(0x20), *range(0x7F, 0xA0)]
-        if chr(code) not in _GSM7_ALL and chr(code) not in _SMART_ENCODING_ENTRIES
-    }
-)
 
 SMART_ENCODING_TABLE: Mapping[str, str] = MappingProxyType(_SMART_ENCODING_ENTRIES)
 """Every character smart encoding rewrites, and the GSM-7 text it becomes ("" = removed)."""
@@ -378,39 +440,22 @@ _SMART_TRANSLATION: dict[int, str] = {
     ord(char): text for char, text in _SMART_ENCODING_ENTRIES.items()
 }
 
-# Decomposed spellings (base letter + combining mark, as macOS and some keyboards produce) of
-# the accented letters GSM-7 has precomposed: "e" + U+0301 reads as "é" but costs UCS-2.
-_DECOMPOSED_GSM7: dict[str, str] = {
-    decomposed: char
-    for char in sorted(_GSM7_BASIC)
-    if len(decomposed := unicodedata.normalize("NFD", char)) == 2
-}
-_COMBINING_MARKS_SEARCH = re.compile(
-    f"[{re.escape(''.join(sorted({pair[1] for pair in _DECOMPOSED_GSM7})))}]"
-).search
-
 
 def smart_encode(text: str) -> str:
     """Rewrite Unicode look-alikes as GSM-7, as Twilio's ``SmartEncoded=true`` does.
 
-    Each character in :data:`SMART_ENCODING_TABLE` becomes its replacement, and a decomposed
-    accented letter that GSM-7 has precomposed is composed. Characters with no GSM-7 stand-in
-    (emoji, other scripts) are kept, so such a message still goes as UCS-2, only with its
-    look-alikes tidied. Every rewrite reads the same as the original; none changes a word.
-
-    Composition runs after the table so that a removed invisible character between a letter
-    and its accent cannot leave a composable pair behind; that makes the function idempotent.
+    Each code point in :data:`SMART_ENCODING_TABLE` becomes its replacement; everything else
+    is kept as it is, so a message with emoji or another script still goes as UCS-2, only with
+    its look-alikes tidied. The function is idempotent: every replacement is GSM-7 text, and
+    no GSM-7 character is a key.
     """
     if _GSM7_ALL.issuperset(text):
-        return text  # the common case: no table key and no combining mark is GSM-7
+        return text  # the common case: no table key is GSM-7
     # translate() looks every character up in a dict, and a set test materialises every
     # character as an object; one C-level regex scan of the buffer is much cheaper than either
     # on the long Cyrillic, CJK or emoji bodies that have nothing to rewrite.
     if _SMART_KEYS_SEARCH(text):
         text = text.translate(_SMART_TRANSLATION)
-    if _COMBINING_MARKS_SEARCH(text):
-        for decomposed, composed in _DECOMPOSED_GSM7.items():
-            text = text.replace(decomposed, composed)
     return text
 
 
@@ -421,15 +466,22 @@ def segment(body: str, *, smart_encoded: bool = False) -> Segmentation:
     """Split ``body`` into the parts a carrier sends, choosing GSM-7 or UCS-2 as Twilio does.
 
     A body that fits a single message (160 septets / 70 units) is one part. Otherwise parts are
-    filled greedily to 153 septets / 67 units, but an extension character (ESC + septet) and a
-    surrogate pair are atomic, so a part may end one unit short rather than split them. An
-    empty body has no parts and is reported as GSM-7, which is what Twilio reports for it.
+    filled greedily to 153 septets / 67 units with atoms that are never split: in GSM-7 an
+    extension character (ESC + septet); in UCS-2 an extended grapheme cluster (a letter and its
+    combining marks, an emoji with its modifiers, a flag, a keycap, a ZWJ sequence), so a part
+    may end short rather than cut one. As in Twilio's calculator, CR LF counts as two
+    characters, not one cluster. A cluster longer than a whole part (dozens of stacked marks)
+    cannot travel whole: it starts a part, as in the calculator, and is cut between code
+    points. An empty body has no parts and is reported as GSM-7, which is what Twilio reports
+    for it.
     """
     if smart_encoded:
         body = smart_encode(body)
     if not body:
         return Segmentation("GSM-7", (), 0)
     if _GSM7_ALL.issuperset(body):
+        # No GSM-7 character extends a grapheme cluster, and CR LF is two characters here: in
+        # GSM-7 the atoms are the characters, with the extension ones costing two septets.
         extension = _count_extension(body)
         units = len(body) + extension
         if units <= _GSM7_SINGLE:
@@ -441,11 +493,22 @@ def segment(body: str, *, smart_encoded: bool = False) -> Segmentation:
     units = len(body.encode("utf-16-le", "surrogatepass")) // 2
     if units <= _UCS2_SINGLE:
         return Segmentation("UCS-2", (body,), units)
+    clusters = _GRAPHEMES(body)
+    # Every cluster one code point, and no surrogate code point that could pair with the next.
+    if len(clusters) == len(body) and not _SURROGATE_SEARCH(body):
+        if units == len(body):
+            return Segmentation("UCS-2", _slices(body, _UCS2_PART), units)
+        return Segmentation("UCS-2", _split_utf16(body), units)
     if _SURROGATE_SEARCH(body):
-        return Segmentation("UCS-2", _split_ucs2_code_points(body), units)
-    if units == len(body):
-        return Segmentation("UCS-2", _slices(body, _UCS2_PART), units)
-    return Segmentation("UCS-2", _split_utf16(body), units)
+        return Segmentation("UCS-2", _split_clusters(clusters), units)
+    return Segmentation("UCS-2", _split_utf16_clusters(body, clusters), units)
+
+
+# Extended grapheme clusters (UAX #29) come from the ``regex`` module's ``\X``, which follows
+# the Unicode version it was built for: the standard library's ``re`` has no ``\X``, and
+# ``unicodedata`` has no Grapheme_Cluster_Break or Extended_Pictographic property to build the
+# rules from. findall() runs the whole split in C, so it costs little next to the encoding.
+_GRAPHEMES = regex.compile(r"\X").findall
 
 
 def _slices(body: str, size: int) -> tuple[str, ...]:
@@ -496,33 +559,105 @@ def _split_utf16(body: str) -> tuple[str, ...]:
     return tuple(parts)
 
 
-def _split_ucs2_code_points(body: str) -> tuple[str, ...]:
-    """Greedy UCS-2 parts for a str holding surrogate code points, which Python allows.
+def _split_utf16_clusters(body: str, clusters: list[str]) -> tuple[str, ...]:
+    """Greedy UCS-2 parts of whole grapheme clusters, for valid text (no surrogate code points).
 
-    A high and a low surrogate held as two code points are one character on the wire, so they
-    are kept together; a lone surrogate is one unit. The parts must be slices of the str
-    itself (not a UTF-16 round trip, which would fuse such a pair into one code point) so
-    that they join back into exactly the body given.
+    Measuring every cluster in Python would cost more than all the rest of a create request;
+    instead each part is cut as ``_split_utf16`` cuts it, at 67 units without splitting a
+    surrogate pair, and the cut then steps back to the last cluster boundary before it. The
+    boundaries are running sums of the cluster lengths, computed in C; the CR LF in the middle
+    of a ``"\\r\\n"`` cluster is one too, as the calculator counts CR and LF apart.
     """
+    ends = list(itertools.accumulate(map(len, clusters)))
+    if "\r\n" in body:
+        ends = sorted({*ends, *(m.start() + 1 for m in _CRLF_FINDITER(body))})
+    data = body.encode("utf-16-le")
     parts: list[str] = []
-    start = used = index = 0
-    length = len(body)
-    while index < length:
-        char = body[index]
-        step = 1
-        if char > "\uffff":
-            width = 2
-        elif _is_high(char) and index + 1 < length and _is_low(body[index + 1]):
-            width = step = 2
-        else:
-            width = 1
-        if used + width > _UCS2_PART:
-            parts.append(body[start:index])
-            start, used = index, 0
-        used += width
-        index += step
+    start = unit = 0  # the part's start, in code points and in UTF-16 units
+    length = len(data) // 2
+    while length - unit > _UCS2_PART:
+        end_unit = unit + _UCS2_PART
+        if 0xD8 <= data[2 * end_unit - 1] <= 0xDB:
+            end_unit -= 1
+        end = start + len(data[2 * unit : 2 * end_unit].decode("utf-16-le"))
+        boundary = ends[bisect.bisect_right(ends, end) - 1]
+        if boundary > start:  # else one cluster is longer than a part: cut it where it is
+            end = boundary
+        part = body[start:end]
+        parts.append(part)
+        start, unit = end, unit + len(part.encode("utf-16-le")) // 2
     parts.append(body[start:])
     return tuple(parts)
+
+
+_CRLF_FINDITER = re.compile("\r\n").finditer
+
+
+def _split_clusters(clusters: list[str]) -> tuple[str, ...]:
+    """Greedy UCS-2 parts made of whole grapheme clusters.
+
+    The clusters are slices of the body, in order, so the parts join back into it exactly. Two
+    adjustments come first: CR LF is counted as two characters, as Twilio's calculator counts
+    it; and a high and a low surrogate held as two code points (which a Python str allows, and
+    which ``\\X`` sees as two clusters) are one character on the wire, so they are rejoined.
+    """
+    parts: list[str] = []
+    current: list[str] = []
+    used = 0
+    pending = ""  # a high surrogate waiting for its low half
+    for cluster in clusters:
+        if pending:
+            if _is_low(cluster[0]):
+                cluster = pending + cluster
+            else:
+                used = _add(parts, current, used, pending, 1)
+            pending = ""
+        if cluster == "\r\n":
+            used = _add(parts, current, used, "\r", 1)
+            used = _add(parts, current, used, "\n", 1)
+            continue
+        if len(cluster) == 1 and _is_high(cluster):
+            pending = cluster
+            continue
+        width = _utf16_units(cluster)
+        if width <= _UCS2_PART:
+            used = _add(parts, current, used, cluster, width)
+        else:  # too long for any part: it starts a part of its own, and is cut where it must be
+            if current:
+                parts.append("".join(current))
+                current.clear()
+                used = 0
+            for char in _code_point_atoms(cluster):
+                used = _add(parts, current, used, char, _utf16_units(char))
+    if pending:
+        used = _add(parts, current, used, pending, 1)
+    parts.append("".join(current))
+    return tuple(parts)
+
+
+def _add(parts: list[str], current: list[str], used: int, atom: str, width: int) -> int:
+    """Append ``atom`` to the part being filled, first closing that part if it has no room."""
+    if used + width > _UCS2_PART:
+        parts.append("".join(current))
+        current.clear()
+        used = 0
+    current.append(atom)
+    return used + width
+
+
+def _code_point_atoms(text: str) -> list[str]:
+    """Code points, with a surrogate pair held as two code points kept as one atom."""
+    atoms: list[str] = []
+    index, length = 0, len(text)
+    while index < length:
+        step = 2 if _is_high(text[index]) and index + 1 < length and _is_low(text[index + 1]) else 1
+        atoms.append(text[index : index + step])
+        index += step
+    return atoms
+
+
+def _utf16_units(text: str) -> int:
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def _is_high(char: str) -> bool:
