@@ -129,7 +129,9 @@ def build_dispatch(
         webhook_per_host=settings.webhook_per_host,
         stop_seconds=settings.stop_seconds,
     )
-    inbox = Inbox(db, clock, base_url or (lambda: settings.base_url), wake=worker.notify)
+    inbox = Inbox(
+        db, clock, base_url or (lambda: settings.base_url), wake=worker.notify, mps=settings.mps
+    )
     return Dispatch(registry_of_providers, inbox, webhooks, worker)
 
 

@@ -10,14 +10,16 @@ message is stored and owes the app its SmsUrl webhook.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select
 
 from telephonist.clock import Clock, to_micros
 from telephonist.dispatch import queue
+from telephonist.dispatch.optouts import apply_keyword
 from telephonist.dispatch.pipeline import Outbox, price_for
+from telephonist.dispatch.ratelimit import DEFAULT_MPS
 from telephonist.domain import API_VERSION, phone
 from telephonist.domain.encoding import segment
 from telephonist.domain.sids import new_sid
@@ -71,9 +73,15 @@ _NUMBER = Prepared(
 
 
 def receive(
-    conn: Connection, message: MobileOriginated, *, now: int, base_url: str
+    conn: Connection,
+    message: MobileOriginated,
+    *,
+    now: int,
+    base_url: str,
+    mps: Mapping[str, float] = DEFAULT_MPS,
 ) -> dict[str, Any]:
-    """Store an inbound message to one of our numbers and queue its webhook."""
+    """Store an inbound message to one of our numbers, act on an opt-out keyword
+    (:func:`~telephonist.dispatch.optouts.apply_keyword`) and queue its webhook."""
     found = _NUMBER.records(conn, {"n": message.to})
     if not found:
         raise TwilioError(21211, 404, f"No account on this server owns {message.to}")
@@ -125,6 +133,9 @@ def receive(
         )
         conn.execute(insert(media_content).values(media_sid=media_sid, content=item.content))
         urls.append((media_url(base_url, account_sid, sid, media_sid), item.content_type))
+    opt_out_type = apply_keyword(
+        conn, account_sid, row["to"], message.from_, message.body, now=now, mps=mps
+    )
     sms_url = config.get("sms_url") or ""
     if sms_url:
         queue.enqueue(
@@ -142,7 +153,7 @@ def receive(
                 "event": f"{sid}:inbound",
                 "inbound_from": message.from_,
                 "inbound_to": number["phone_number"],
-                "params": webhook_params(row, urls, seg.num_segments),
+                "params": webhook_params(row, urls, seg.num_segments, opt_out_type),
             },
             now,
             partition_key=account_sid,
@@ -151,9 +162,13 @@ def receive(
 
 
 def webhook_params(
-    row: dict[str, Any], urls: list[tuple[str, str]], segments: int
+    row: dict[str, Any],
+    urls: list[tuple[str, str]],
+    segments: int,
+    opt_out_type: str | None = None,
 ) -> list[tuple[str, str]]:
-    """Every parameter Twilio sends to a number's SmsUrl."""
+    """Every parameter Twilio sends to a number's SmsUrl (``OptOutType`` when the message
+    was an opt-out, opt-in or help keyword)."""
     sender = phone.info(row["from_"]) if row["from_"].startswith("+") else None
     receiver = phone.info(row["to"])
     params = [
@@ -179,6 +194,8 @@ def webhook_params(
     ]
     for n, (url, content_type) in enumerate(urls):
         params += [(f"MediaUrl{n}", url), (f"MediaContentType{n}", content_type)]
+    if opt_out_type is not None:
+        params.append(("OptOutType", opt_out_type))
     return params
 
 
@@ -191,11 +208,13 @@ class Inbox:
         clock: Clock,
         base_url: Callable[[], str],
         wake: Callable[[], None] = lambda: None,
+        mps: Mapping[str, float] = DEFAULT_MPS,
     ) -> None:
         self.db = db
         self.clock = clock
         self.base_url = base_url
         self.wake = wake
+        self.mps = mps
 
     async def receipts(self, receipts: Sequence[Receipt]) -> int:
         def work(conn: Connection) -> int:
@@ -211,7 +230,7 @@ class Inbox:
     async def mobile_originated(self, message: MobileOriginated) -> dict[str, Any]:
         now = to_micros(self.clock.now())
         row = await self.db.run(
-            lambda conn: receive(conn, message, now=now, base_url=self.base_url())
+            lambda conn: receive(conn, message, now=now, base_url=self.base_url(), mps=self.mps)
         )
         self.wake()
         return row

@@ -7,8 +7,9 @@ callback it owes are stored together (an outbox): a crash can delay a callback, 
 **One create path.** Every way of creating an outbound message (the API, TwiML ``<Message>``
 replies, later the scheduler, bulk sends and services) builds a
 :class:`~telephonist.domain.commands.SendMessage` and calls :func:`send_message`: the pure
-checks of :func:`telephonist.domain.messages.validate`, then the sender's ownership and
-capabilities, then the row, its media, the sender's throughput slot and the send task.
+checks of :func:`telephonist.domain.messages.validate`, then the recipient's opt-outs
+(21610), the sender's ownership and capabilities, then the row, its media, the sender's
+throughput slot and the send task.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from telephonist.domain.services import settings_of
 from telephonist.domain.sids import new_sid
 from telephonist.storage.prepared import Prepared
 from telephonist.storage.repositories import messaging_services as services_repo
+from telephonist.storage.repositories import opt_outs as opt_outs_repo
 from telephonist.storage.schema import accounts, incoming_numbers, media, messages
 
 # How far ahead (seconds) a scheduled message's SendAt may be: Twilio's 15 minutes to 35 days.
@@ -88,7 +90,8 @@ def send_message(
     """Validate ``command``, store the message and queue it; answers the stored row.
 
     Raises :class:`~telephonist.domain.messages.MessageRejected` with Twilio's code when the
-    message may not be sent; nothing is written then. ``request`` is the already validated
+    message may not be sent (21610 when the recipient texted STOP to its service or its
+    sender); nothing is written then. ``request`` is the already validated
     form of ``command`` (the API validates before it opens a transaction), and
     ``account_status`` the sending account's status where the caller already knows it.
 
@@ -108,6 +111,10 @@ def send_message(
         check_send_at(command.send_at, now, schedule_window)
     if req.messaging_service_sid is not None:
         req = _with_service(conn, command, req)
+    if opt_outs_repo.blocked(
+        conn, command.account_sid, req.to, from_=req.from_, service_sid=req.messaging_service_sid
+    ):
+        raise MessageRejected(21610)
     if req.from_ is None or command.send_at is not None:
         if req.from_ is not None:
             check_sender(conn, command.account_sid, req)

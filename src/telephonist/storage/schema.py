@@ -517,3 +517,15 @@ a2p_campaigns = Table(
     Column("date_updated", MICROS, nullable=False),
     UniqueConstraint("messaging_service_sid", name="uq_a2p_campaigns_service"),
 )
+
+opt_outs = Table(
+    "opt_outs",
+    metadata,
+    # A handset that texted an opt-out keyword (STOP) to one of the account's numbers: it is
+    # not sent to from that sender scope -- a Messaging Service SID, or a number in E.164 when
+    # the number is in no service -- until it texts an opt-in keyword (START).
+    Column("account_sid", SID, primary_key=True),
+    Column("scope", String(64), primary_key=True),
+    Column("recipient", String(64), primary_key=True),
+    Column("date_created", MICROS, nullable=False),
+)

@@ -1,0 +1,94 @@
+"""Opt-outs: which handsets texted STOP to which sender scope of an account.
+
+A scope is a Messaging Service SID when the number texted is in a service's pool, otherwise
+the number itself (E.164). A send is refused (21610) when its recipient opted out of the
+service it is sent through, of the service whose pool holds its ``From``, or of that
+``From`` number itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, delete, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from telephonist.storage.prepared import Prepared
+from telephonist.storage.schema import incoming_numbers, messaging_service_numbers, opt_outs
+
+_SERVICE_OF_NUMBER = Prepared(
+    select(messaging_service_numbers.c.service_sid)
+    .join(incoming_numbers, incoming_numbers.c.sid == messaging_service_numbers.c.phone_number_sid)
+    .where(incoming_numbers.c.account_sid == bindparam("a"))
+    .where(incoming_numbers.c.phone_number == bindparam("n"))
+)
+
+# On the create path of every message: one indexed read, whatever the scopes.
+_BLOCKED = Prepared(
+    select(opt_outs.c.scope)
+    .where(opt_outs.c.account_sid == bindparam("a"))
+    .where(opt_outs.c.recipient == bindparam("to"))
+    .where(
+        or_(
+            opt_outs.c.scope.in_(bindparam("scopes", expanding=True)),
+            opt_outs.c.scope.in_(
+                select(messaging_service_numbers.c.service_sid)
+                .join(
+                    incoming_numbers,
+                    incoming_numbers.c.sid == messaging_service_numbers.c.phone_number_sid,
+                )
+                .where(incoming_numbers.c.account_sid == bindparam("a"))
+                .where(incoming_numbers.c.phone_number == bindparam("from_"))
+            ),
+        )
+    )
+    .limit(1)
+)
+
+
+def scope_of(conn: Connection, account_sid: str, number: str) -> str:
+    """The sender scope of the account's number: its service's SID, or the number itself."""
+    found = _SERVICE_OF_NUMBER.execute(conn, {"a": account_sid, "n": number})
+    return str(found[0]) if found else number
+
+
+def blocked(
+    conn: Connection, account_sid: str, to: str, *, from_: str | None, service_sid: str | None
+) -> bool:
+    """Whether ``to`` opted out of a scope a message from ``from_`` (through ``service_sid``)
+    is sent from."""
+    scopes = [s for s in (from_, service_sid) if s]
+    params = {"a": account_sid, "to": to, "scopes": scopes, "from_": from_}
+    return _BLOCKED.execute(conn, params) is not None
+
+
+def opt_out(conn: Connection, account_sid: str, scope: str, recipient: str, now: int) -> None:
+    """``recipient`` is opted out of ``scope`` (again: the first opt-out's date stays)."""
+    upsert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    conn.execute(
+        upsert(opt_outs)
+        .values(account_sid=account_sid, scope=scope, recipient=recipient, date_created=now)
+        .on_conflict_do_nothing()
+    )
+
+
+def opt_in(conn: Connection, account_sid: str, scope: str, recipient: str) -> bool:
+    """``recipient`` may be sent to from ``scope`` again; False when it was not opted out."""
+    result = conn.execute(
+        delete(opt_outs)
+        .where(opt_outs.c.account_sid == account_sid)
+        .where(opt_outs.c.scope == scope)
+        .where(opt_outs.c.recipient == recipient)
+    )
+    return bool(result.rowcount)
+
+
+def list_opt_outs(conn: Connection, account_sid: str) -> list[dict[str, Any]]:
+    """The account's opt-outs, oldest first."""
+    rows = conn.execute(
+        select(opt_outs)
+        .where(opt_outs.c.account_sid == account_sid)
+        .order_by(opt_outs.c.date_created, opt_outs.c.scope, opt_outs.c.recipient)
+    ).mappings()
+    return [dict(r) for r in rows]
