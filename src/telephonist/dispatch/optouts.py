@@ -2,7 +2,8 @@
 
 An opt-out keyword (STOP) unsubscribes the handset from the number's sender scope: the
 Messaging Service whose pool holds the number, or the number itself. An opt-in keyword
-(START) subscribes it again, a help keyword (HELP) only asks for the help text. Each gets
+(START) subscribes it again, a help keyword (HELP) only asks for the help text (a service
+may have keywords and replies of its own). Each gets
 its confirmation reply, sent from the number like any message, through the one create path
 (:func:`~telephonist.dispatch.pipeline.send_message`, direction ``outbound-reply``), so it is
 stored, paced behind its sender and delivered to the handset.
@@ -23,8 +24,12 @@ from telephonist.dispatch.pipeline import send_message
 from telephonist.dispatch.ratelimit import DEFAULT_MPS
 from telephonist.domain.commands import SendMessage
 from telephonist.domain.messages import MessageRejected
-from telephonist.domain.optout import DEFAULT, OptOutType
+from telephonist.domain.optout import DEFAULT, OptOutType, keywords_from
 from telephonist.storage.repositories import opt_outs as repo
+
+
+def is_service(scope: str) -> bool:
+    return scope.startswith("MG")
 
 
 def apply_keyword(
@@ -39,11 +44,11 @@ def apply_keyword(
 ) -> OptOutType | None:
     """Act on a keyword ``handset`` texted to the account's ``number``; answers its kind
     (the webhook's ``OptOutType``), or None for an ordinary message."""
-    keywords = DEFAULT
+    scope = repo.scope_of(conn, account_sid, number)
+    keywords = keywords_from(repo.get_settings(conn, scope)) if is_service(scope) else DEFAULT
     kind = keywords.match(body)
     if kind is None:
         return None
-    scope = repo.scope_of(conn, account_sid, number)
     if kind == "START":
         repo.opt_in(conn, account_sid, scope, handset)
     reply = SendMessage(

@@ -529,3 +529,14 @@ opt_outs = Table(
     Column("recipient", String(64), primary_key=True),
     Column("date_created", MICROS, nullable=False),
 )
+
+opt_out_settings = Table(
+    "opt_out_settings",
+    metadata,
+    # A Messaging Service's own opt-out keywords and replies (a telephonist extension: Twilio
+    # sets Advanced Opt-Out in its console), as JSON; what it leaves out keeps the default.
+    Column("service_sid", SID, primary_key=True),
+    Column("account_sid", SID, nullable=False),
+    Column("config", Text, nullable=False),
+    Column("date_updated", MICROS, nullable=False),
+)

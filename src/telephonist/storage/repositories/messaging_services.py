@@ -19,6 +19,8 @@ from telephonist.storage.schema import (
     messaging_service_alpha_senders,
     messaging_service_numbers,
     messaging_services,
+    opt_out_settings,
+    opt_outs,
     sticky_senders,
 )
 
@@ -74,6 +76,10 @@ def delete_service(conn: Connection, account_sid: str, sid: str) -> bool:
     conn.execute(delete(alphas).where(alphas.c.service_sid == sid))
     conn.execute(delete(sticky_senders).where(sticky_senders.c.service_sid == sid))
     conn.execute(delete(a2p_campaigns).where(a2p_campaigns.c.messaging_service_sid == sid))
+    conn.execute(delete(opt_out_settings).where(opt_out_settings.c.service_sid == sid))
+    conn.execute(
+        delete(opt_outs).where(opt_outs.c.account_sid == account_sid).where(opt_outs.c.scope == sid)
+    )
     result = conn.execute(
         delete(services).where(services.c.sid == sid).where(services.c.account_sid == account_sid)
     )

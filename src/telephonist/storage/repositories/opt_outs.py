@@ -8,6 +8,7 @@ service it is sent through, of the service whose pool holds its ``From``, or of 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, or_, select
@@ -15,7 +16,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from telephonist.storage.prepared import Prepared
-from telephonist.storage.schema import incoming_numbers, messaging_service_numbers, opt_outs
+from telephonist.storage.repositories.accounts import reachable_sids
+from telephonist.storage.schema import (
+    incoming_numbers,
+    messaging_service_numbers,
+    opt_out_settings,
+    opt_outs,
+)
 
 _SERVICE_OF_NUMBER = Prepared(
     select(messaging_service_numbers.c.service_sid)
@@ -85,10 +92,36 @@ def opt_in(conn: Connection, account_sid: str, scope: str, recipient: str) -> bo
 
 
 def list_opt_outs(conn: Connection, account_sid: str) -> list[dict[str, Any]]:
-    """The account's opt-outs, oldest first."""
+    """The opt-outs of the account and its subaccounts, oldest first."""
     rows = conn.execute(
         select(opt_outs)
-        .where(opt_outs.c.account_sid == account_sid)
+        .where(opt_outs.c.account_sid.in_(reachable_sids(account_sid)))
         .order_by(opt_outs.c.date_created, opt_outs.c.scope, opt_outs.c.recipient)
     ).mappings()
     return [dict(r) for r in rows]
+
+
+# -- A service's own keywords and replies --------------------------------------------------------
+
+
+def get_settings(conn: Connection, service_sid: str) -> dict[str, Any]:
+    """What the service set of its keywords and replies (empty: the defaults throughout)."""
+    value = conn.execute(
+        select(opt_out_settings.c.config).where(opt_out_settings.c.service_sid == service_sid)
+    ).scalar()
+    return {} if value is None else dict(json.loads(value))
+
+
+def set_settings(
+    conn: Connection, account_sid: str, service_sid: str, config: dict[str, Any], now: int
+) -> None:
+    upsert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    text = json.dumps(config)
+    conn.execute(
+        upsert(opt_out_settings)
+        .values(service_sid=service_sid, account_sid=account_sid, config=text, date_updated=now)
+        .on_conflict_do_update(
+            index_elements=[opt_out_settings.c.service_sid],
+            set_={"config": text, "date_updated": now},
+        )
+    )

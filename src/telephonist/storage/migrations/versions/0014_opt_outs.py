@@ -1,4 +1,5 @@
-"""Opt-outs: handsets that texted STOP, per account and sender scope (a service or a number).
+"""Opt-outs: handsets that texted STOP, per account and sender scope (a service or a number),
+and a service's own opt-out keywords and replies.
 
 Revision ID: 0014
 Revises: 0013
@@ -23,7 +24,15 @@ def upgrade() -> None:
         sa.Column("recipient", sa.String(64), primary_key=True),
         sa.Column("date_created", sa.BigInteger, nullable=False),
     )
+    op.create_table(
+        "opt_out_settings",
+        sa.Column("service_sid", sa.String(34), primary_key=True),
+        sa.Column("account_sid", sa.String(34), nullable=False),
+        sa.Column("config", sa.Text, nullable=False),
+        sa.Column("date_updated", sa.BigInteger, nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("opt_out_settings")
     op.drop_table("opt_outs")
