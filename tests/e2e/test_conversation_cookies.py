@@ -70,7 +70,7 @@ def test_a_conversation_keeps_its_cookies(sim: Sim) -> None:
     other_number = sim.number(sms_url=sim.app.url("/survey"))
     alice, bob = "+14155550171", "+14155550172"
     text(sim, alice, number, "hi")
-    text(sim, alice, number, "yes")
+    text(sim, alice, number, "sure")
     text(sim, bob, number, "hi")
     text(sim, alice, other_number, "hi")
     assert cookies_seen(sim, "/survey", number) == [(alice, None), (alice, "step=1"), (bob, None)]

@@ -139,7 +139,7 @@ def test_fallback_url_and_alert(sim: Sim) -> None:
     sim.app.on("/fallback", fallback)
     number = sim.number(sms_url=sim.app.url("/broken"), sms_fallback_url=sim.app.url("/fallback"))
     handset = "+13035550145"
-    sim.text(handset, number, "help")
+    sim.text(handset, number, "hello?")
     sim.advance(0)
     hit = sim.app.at("/fallback")[-1]
     assert hit.params["ErrorCode"] == "11200"
