@@ -98,6 +98,8 @@ def build_dispatch(
                 clock,
                 webhooks,
                 media_timeout=settings.webhook_timeout,
+                a2p_enforcement=settings.a2p_enforcement,
+                a2p_review_seconds=settings.a2p_review_seconds,
             ),
             RouteHandler(settings.mps),
             CallbackHandler(webhooks),

@@ -462,6 +462,18 @@ SETTINGS: tuple[Setting, ...] = (
         commands=BOTH,
     ),
     Setting(
+        "a2p_enforcement",
+        "warn",
+        str,
+        "What happens to a message US carriers would block under A2P 10DLC (a US long code "
+        "texting a US number from no Messaging Service with a verified campaign): `off`, no "
+        "check; `warn`, delivered and flagged by a warning alert with 30034 (30035 while the "
+        "campaign is in review); `enforce`, it fails with that code, as on the carriers' "
+        "networks.",
+        choices=("off", "warn", "enforce"),
+        commands=BOTH,
+    ),
+    Setting(
         "a2p_review_seconds",
         60.0,
         float,
@@ -522,6 +534,7 @@ class Settings:
     webhook_per_account: int = _default("webhook_per_account")
     webhook_per_host: int = _default("webhook_per_host")
     stop_seconds: float = _default("stop_seconds")
+    a2p_enforcement: str = _default("a2p_enforcement")
     a2p_review_seconds: float = _default("a2p_review_seconds")
 
     def __post_init__(self) -> None:

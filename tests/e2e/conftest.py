@@ -70,6 +70,8 @@ def sim(
             clock="manual",
             webhook_timeout=1.0,
             scenarios="+1999555*=black_hole",
+            # These flows count alerts; A2P 10DLC enforcement has tests of its own.
+            a2p_enforcement="off",
         )
         with (
             running_server(settings) as server,

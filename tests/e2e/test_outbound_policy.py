@@ -174,7 +174,12 @@ def gateway(
     tmp = tmp_path_factory.mktemp("gateway")
     with database_url_for(backend, tmp, request) as db:
         settings = Settings(
-            db=db, data_dir=str(tmp), clock="manual", webhook_timeout=1.0, mode="gateway"
+            db=db,
+            data_dir=str(tmp),
+            clock="manual",
+            webhook_timeout=1.0,
+            mode="gateway",
+            a2p_enforcement="off",  # these tests count alerts; A2P has tests of its own
         )
         with (
             running_server(settings) as server,

@@ -24,17 +24,20 @@ def record_alert(
     params: list[tuple[str, str]] | None = None,
     text: str = "",
     request: tuple[str | None, str] | None = None,
+    level: str | None = None,
 ) -> str:
     """Store one alert; its text is form-encoded like Twilio's ``alert_text``.
 
     ``request`` (URL, method) names the request an alert is about when no ``attempt`` of
-    this moment is at hand (a verb of a document fetched earlier)."""
+    this moment is at hand (a verb of a document fetched earlier). ``level`` overrides the
+    code's log level in the catalogue (an error flagged only as a warning)."""
     sid = new_sid("NO")
+    level = level or log_level(code)
     message = urlencode(
         [
             ("sourceComponent", "14100"),
             ("ErrorCode", str(code)),
-            ("LogLevel", log_level(code)),
+            ("LogLevel", level),
             ("Msg", text or (attempt.error_text if attempt else "")),
             *(
                 [("url", attempt.url), ("httpResponse", str(attempt.status or ""))]
@@ -48,7 +51,7 @@ def record_alert(
             sid=sid,
             account_sid=account_sid,
             error_code=str(code),
-            log="1" if log_level(code) == "WARNING" else "0",
+            log="1" if level == "WARNING" else "0",
             message_text=message,
             more_info=more_info(code),
             request_method=attempt.method if attempt else (request[1] if request else None),

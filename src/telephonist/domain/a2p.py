@@ -24,6 +24,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from telephonist.domain import phone
+
 YEAR_MICROS = 365 * 24 * 3600 * 1_000_000
 
 # -- TrustHub bundles ----------------------------------------------------------------------------
@@ -233,3 +235,35 @@ def review_campaign(
     if errors:
         return CampaignOutcome("FAILED", None, {}, errors)
     return CampaignOutcome("VERIFIED", campaign_id(sid), rate_limits(brand_score), [])
+
+
+# -- Enforcement: what US carriers do with 10DLC traffic ----------------------------------------
+
+ENFORCEMENT_MODES = ("off", "warn", "enforce")
+"""``off``: no check; ``warn``: a message US carriers would block is delivered and flagged by a
+warning alert; ``enforce``: it fails, as on the carriers' networks today."""
+
+UNREGISTERED = 30034  # US A2P 10DLC - Message from an Unregistered Number
+BEING_CONFIGURED = 30035  # US A2P 10DLC - Message from a number still being configured
+
+_TOLL_FREE_AREAS = frozenset({"800", "833", "844", "855", "866", "877", "888"})
+
+
+def is_10dlc_route(sender: str, to: str) -> bool:
+    """Whether A2P 10DLC rules cover this message: a US ten-digit long code (not toll-free,
+    not a short code or an alphanumeric sender) texting a US number."""
+    if not (sender.startswith("+1") and len(sender) == 12 and to.startswith("+1")):
+        return False
+    if sender[2:5] in _TOLL_FREE_AREAS:
+        return False
+    return phone.info(sender).country == "US" and phone.info(to).country == "US"
+
+
+def blocked_code(campaign_status: str | None) -> int | None:
+    """The code a 10DLC message earns from a sender whose campaign is ``campaign_status``
+    (None: the sender is in no service with a campaign); None when carriers let it through."""
+    if campaign_status == "VERIFIED":
+        return None
+    if campaign_status in (CAMPAIGN_IN_PROGRESS, "PENDING"):
+        return BEING_CONFIGURED
+    return UNREGISTERED

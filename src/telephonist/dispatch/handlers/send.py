@@ -3,14 +3,17 @@
 Leasing marks each message ``sending`` before the hand-over (the submit record: see
 :mod:`telephonist.providers.base` for why a lease that runs out never sends twice). The
 ValidityPeriod is checked *before* the hand-over: a message that waited in the queue longer
-than it may is failed with 30001 and never reaches the carrier.
+than it may is failed with 30001 and never reaches the carrier. So is A2P 10DLC: with
+``a2p_enforcement`` at ``enforce``, a message from a US long code no verified campaign
+registers, to a US number, fails with 30034 (30035 while its campaign is in review) before
+any hand-over; at ``warn`` it is handed over and flagged by a warning alert with that code.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -19,11 +22,15 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 
 from telephonist.clock import Clock, to_micros
 from telephonist.dispatch import queue
+from telephonist.dispatch.alerts import record_alert
 from telephonist.dispatch.pipeline import Outbox, price_for
 from telephonist.dispatch.retry import Backoff
 from telephonist.dispatch.tasks import Done, Handler
+from telephonist.domain import a2p
+from telephonist.domain.messages import MAGIC_FROM_OK
 from telephonist.providers.base import Accepted, MediaItem, Outbound, Provider, Rejected
 from telephonist.storage.prepared import Prepared
+from telephonist.storage.repositories import a2p as a2p_repo
 from telephonist.storage.schema import media, media_content, messages
 from telephonist.webhooks.delivery import WebhookClient
 from telephonist.webhooks.media import Fetched, MediaError, fetch_media
@@ -55,6 +62,8 @@ EXPIRED = Expired()
 class SendState:
     messages: dict[str, dict[str, Any]]
     media: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # sid -> (ME, url)
+    # Messages US carriers would block under A2P 10DLC, with the code (30034, 30035).
+    blocked: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -86,12 +95,16 @@ class SendHandler(Handler):
         *,
         backoff: Backoff | None = None,
         media_timeout: float = 15.0,
+        a2p_enforcement: str = "off",
+        a2p_review_seconds: float = 60.0,
     ) -> None:
         self.provider = provider
         self.clock = clock
         self.webhooks = webhooks
         self.backoff = backoff or Backoff()
         self.media_timeout = media_timeout
+        self.a2p_enforcement = a2p_enforcement
+        self.a2p_review = int(a2p_review_seconds * 1_000_000)
 
     def load(self, conn: Connection, tasks: Sequence[queue.Task], now: int) -> SendState:
         sids = [t.ref for t in tasks]
@@ -102,12 +115,34 @@ class SendHandler(Handler):
             for sid in queued:
                 found[sid]["status"] = "sending"
         state = SendState(found)
+        if self.a2p_enforcement != "off":
+            state.blocked = self._blocked(conn, [found[sid] for sid in queued], now)
         with_media = [sid for sid, m in found.items() if m["num_media"]]
         if with_media:
             for media_sid, message_sid, url in _MEDIA.rows(conn, {"sids": with_media}):
                 if url:
                     state.media.setdefault(message_sid, []).append((media_sid, url))
         return state
+
+    def _blocked(
+        self, conn: Connection, batch: Sequence[Mapping[str, Any]], now: int
+    ) -> dict[str, int]:
+        """The messages of the batch that A2P 10DLC covers and whose sender no verified
+        campaign registers, with the code carriers answer them."""
+        covered = [
+            m
+            for m in batch
+            if m["from_"] != MAGIC_FROM_OK and a2p.is_10dlc_route(m["from_"], m["to"])
+        ]
+        statuses = a2p_repo.campaign_statuses(
+            conn, {(m["account_sid"], m["from_"]) for m in covered}, now, self.a2p_review
+        )
+        blocked: dict[str, int] = {}
+        for m in covered:
+            code = a2p.blocked_code(statuses.get((m["account_sid"], m["from_"])))
+            if code is not None:
+                blocked[m["sid"]] = code
+        return blocked
 
     async def work(self, tasks: Sequence[queue.Task], state: SendState) -> list[Done]:
         now = to_micros(self.clock.now())
@@ -122,6 +157,10 @@ class SendHandler(Handler):
             expires = queued_at + message["validity_period"] * 1_000_000
             if done.task.payload.get("expired") or now > expires:
                 done.value = Handed(EXPIRED)
+                return
+            blocked = state.blocked.get(message["sid"])
+            if blocked is not None and self.a2p_enforcement == "enforce":
+                done.value = Handed(Rejected(blocked, transient=False))
                 return
             fetched: list[tuple[str, Fetched]] = []
             for media_sid, url in state.media.get(message["sid"], []):
@@ -197,3 +236,24 @@ class SendHandler(Handler):
                     provider=handed.provider,
                     provider_sid=outcome.provider_sid,
                 )
+                blocked = state.blocked.get(message["sid"])
+                if blocked is not None:  # ``warn``: delivered, and flagged
+                    record_alert(
+                        conn,
+                        account_sid=message["account_sid"],
+                        code=blocked,
+                        now=now,
+                        resource_sid=message["sid"],
+                        # The request the alert is about: the create that made the message.
+                        request=(
+                            f"/2010-04-01/Accounts/{message['account_sid']}/Messages.json",
+                            "POST",
+                        ),
+                        level="WARNING",
+                        text=(
+                            f"US carriers would block message {message['sid']} from "
+                            f"{message['from_']}: "
+                            "the number is in no Messaging Service with a verified A2P 10DLC "
+                            "campaign"
+                        ),
+                    )

@@ -335,3 +335,40 @@ def is_registered_sender(conn: Connection, account_sid: str, from_number: str) -
         .limit(1)
     ).first()
     return row is not None
+
+
+def campaign_statuses(
+    conn: Connection, senders: set[tuple[str, str]], now: int, delay: int
+) -> dict[tuple[str, str], str | None]:
+    """For each ``(account SID, number)``, the status of the campaign of the service whose
+    pool holds the number (None: no campaign covers it), after settling the reviews that came
+    due. Accounts with no campaign at all cost one query together."""
+    if not senders:
+        return {}
+    accounts = sorted({account for account, _ in senders})
+    with_campaigns = set(
+        conn.execute(
+            select(campaigns.c.account_sid).where(campaigns.c.account_sid.in_(accounts)).distinct()
+        ).scalars()
+    )
+    found: dict[tuple[str, str], str | None] = dict.fromkeys(senders)
+    for account in with_campaigns:
+        settle(conn, account, now, delay)
+        numbers = [number for acct, number in senders if acct == account]
+        rows = conn.execute(
+            select(incoming_numbers.c.phone_number, campaigns.c.campaign_status)
+            .select_from(
+                incoming_numbers.join(
+                    messaging_service_numbers,
+                    messaging_service_numbers.c.phone_number_sid == incoming_numbers.c.sid,
+                ).join(
+                    campaigns,
+                    campaigns.c.messaging_service_sid == messaging_service_numbers.c.service_sid,
+                )
+            )
+            .where(incoming_numbers.c.account_sid == account)
+            .where(incoming_numbers.c.phone_number.in_(numbers))
+        )
+        for number, status in rows:
+            found[(account, number)] = status
+    return found

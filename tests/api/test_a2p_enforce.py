@@ -1,0 +1,125 @@
+"""A2P 10DLC enforcement at ``enforce``, in process: a US long code that no verified campaign
+registers cannot text US numbers (30034 before any hand-over; 30035 while its campaign is in
+review); a registered one can, and traffic 10DLC does not cover goes through."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.api.conftest import Api
+from tests.api.test_a2p import CAMPAIGN, REVIEW, advance, brand, created, service, usa2p
+
+pytestmark = pytest.mark.anyio
+
+MODE = "enforce"
+_handsets = itertools.count(200)
+
+
+@pytest.fixture(scope="module")
+def api_settings() -> dict[str, Any]:
+    return {"a2p_enforcement": MODE}
+
+
+def handset() -> str:
+    return f"+1212555{next(_handsets):04d}"
+
+
+class Sender:
+    def __init__(self, api: Api, auth: tuple[str, str], http: httpx.AsyncClient) -> None:
+        self.api, self.auth, self.http = api, auth, http
+
+    async def number(self) -> tuple[str, str]:
+        body = await created(
+            await self.http.post(
+                self.api.path("IncomingPhoneNumbers.json", self.auth[0]), data={"AreaCode": "415"}
+            )
+        )
+        return str(body["sid"]), str(body["phone_number"])
+
+    async def campaign(self, number_sid: str) -> str:
+        """A service holding the number, with a campaign submitted now (in review)."""
+        mg = await service(self.http)
+        await created(
+            await self.http.post(
+                f"/v1/Services/{mg}/PhoneNumbers", data={"PhoneNumberSid": number_sid}
+            )
+        )
+        bn = await brand(self.api, self.http)
+        await created(
+            await self.http.post(usa2p(mg), data={**CAMPAIGN, "BrandRegistrationSid": bn})
+        )
+        return mg
+
+    async def send(self, **form: str) -> dict[str, Any]:
+        body = await created(
+            await self.http.post(
+                self.api.path("Messages.json", self.auth[0]), data={"Body": "Hello", **form}
+            )
+        )
+        return body
+
+    async def status(self, sid: str) -> tuple[str, int | None]:
+        body = (await self.http.get(self.api.path(f"Messages/{sid}.json", self.auth[0]))).json()
+        return body["status"], body["error_code"]
+
+    async def alerts(self) -> list[tuple[str, str, str]]:
+        """(code, log level: "1" is a warning, text) of each alert of the account."""
+        response = await self.http.get(self.api.path("Notifications.json", self.auth[0]))
+        found = response.json()["notifications"]
+        return [(n["error_code"], n["log"], n["message_text"]) for n in found]
+
+
+@pytest.fixture
+async def sender(api: Api) -> Any:
+    auth = await api.subaccount("a2p")
+    async with api.client(auth) as http:
+        yield Sender(api, auth, http)
+
+
+async def test_an_unregistered_long_code_cannot_text_us_numbers(api: Api, sender: Sender) -> None:
+    _, number = await sender.number()
+    to = handset()
+    message = await sender.send(From=number, To=to)
+    assert message["status"] == "queued"  # accepted at create: carriers refuse it later
+    await advance(api, 0)
+    assert await sender.status(message["sid"]) == ("failed", 30034)
+    inbox = await api.http.get(f"/telephonist/v1/Handsets/{to}/Messages")
+    assert inbox.json()["messages"] == []
+
+
+async def test_in_review_30035_then_verified_delivers(api: Api, sender: Sender) -> None:
+    number_sid, number = await sender.number()
+    await sender.campaign(number_sid)
+    early = await sender.send(From=number, To=handset())
+    await advance(api, 0)
+    assert await sender.status(early["sid"]) == ("failed", 30035)
+    await advance(api, REVIEW)  # the brand, then the campaign, are decided
+    await advance(api, REVIEW)
+    late = await sender.send(From=number, To=handset())
+    await advance(api, 1)
+    assert await sender.status(late["sid"]) == ("delivered", None)
+
+
+async def test_a_service_send_from_a_registered_pool(api: Api, sender: Sender) -> None:
+    number_sid, _ = await sender.number()
+    mg = await sender.campaign(number_sid)
+    await advance(api, REVIEW)
+    await advance(api, REVIEW)
+    message = await sender.send(MessagingServiceSid=mg, To=handset())
+    await advance(api, 1)
+    assert await sender.status(message["sid"]) == ("delivered", None)
+
+
+@pytest.mark.parametrize(
+    "to", ["+447700900123", "+61491570006"], ids=["United Kingdom", "Australia"]
+)
+async def test_traffic_10dlc_does_not_cover_is_delivered(api: Api, sender: Sender, to: str) -> None:
+    _, number = await sender.number()
+    message = await sender.send(From=number, To=to)
+    await advance(api, 0)
+    assert await sender.status(message["sid"]) == ("delivered", None)
+    assert await sender.alerts() == []
