@@ -6,7 +6,8 @@ import json
 import os
 import shutil
 import subprocess
-from datetime import datetime
+from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -14,11 +15,27 @@ from urllib.parse import urlsplit
 import pytest
 from twilio.rest import Client
 
-from telephonist.testing import RunningServer
+from telephonist.settings import Settings
+from telephonist.testing import RunningServer, running_server
+from tests.conftest import check_response, database_url_for
+from tests.contract.oracle import Spec
 
 pytestmark = pytest.mark.node
 
 NODE_DIR = Path(__file__).parent / "node"
+
+
+@pytest.fixture(scope="module")
+def server(
+    backend: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[RunningServer]:
+    """A server on the manual clock: the walk moves time itself (POST /telephonist/v1/Clock)."""
+    tmp = tmp_path_factory.mktemp("server")
+    with (
+        database_url_for(backend, tmp, request) as db,
+        running_server(Settings(db=db, data_dir=str(tmp), clock="manual")) as running,
+    ):
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -71,15 +88,25 @@ def run_walk(node: str, server: RunningServer, sender: str) -> dict[str, Any]:
     return result
 
 
-def test_node_sdk_walk(node: str, server: RunningServer, client: Client) -> None:
-    """Create, fetch, page, filter, media, errors and numbers all work through twilio-node."""
+def test_node_sdk_walk(node: str, server: RunningServer, client: Client, spec: Spec) -> None:
+    """Create, fetch, page, filter, media, errors, numbers, Messaging Services, scheduled
+    sends and Lookups v2 all work through twilio-node."""
     sender = str(client.incoming_phone_numbers.create(area_code="415").phone_number)
     out = run_walk(node, server, sender)
 
-    # Every request went to this server, none to api.twilio.com or a regional host.
+    # Every request went to this server, none to api.twilio.com, messaging.twilio.com,
+    # lookups.twilio.com or a regional host; all three domains were used.
     origin = urlsplit(server.base_url)
     assert out["requests"]
     assert {urlsplit(url).netloc for _, url, _ in out["requests"]} == {origin.netloc}
+    prefixes = {urlsplit(url).path.split("/")[1] for _, url, _ in out["requests"]}
+    assert prefixes == {"2010-04-01", "v1", "v2"}
+
+    # Every answer the SDK got (errors included) is one Twilio's OpenAPI description allows.
+    responses = out["responses"]
+    assert [(m, u) for m, u, _, _ in responses] == [(m, u) for m, u, _ in out["requests"]]
+    for method, url, status, body in responses:
+        check_response(spec, method, url, status, "" if body == "" else json.dumps(body))
 
     # Create: seven queued messages from the owned number, all different.
     created = out["created"]
@@ -189,3 +216,94 @@ def test_node_sdk_walk(node: str, server: RunningServer, client: Client) -> None
     search = out["search"]
     assert 1 <= len(search) <= 3
     assert all(number.startswith("+1512") for number in search)
+
+    # Messaging Services: three created, a pool number added, listed two per page, oldest
+    # first, each once; fetched; updated (the update kept by the server, as Python reads it).
+    services = out["services"]
+    service_sids = [s["sid"] for s in services]
+    assert len(set(service_sids)) == 3
+    assert all(sid.startswith("MG") and len(sid) == 34 for sid in service_sids)
+    assert [s["friendlyName"] for s in services] == [f"node service {i}" for i in range(3)]
+    pool = out["pool"]
+    assert out["poolEntry"] == {
+        "sid": pool["sid"],
+        "serviceSid": service_sids[0],
+        "phoneNumber": pool["phoneNumber"],
+    }
+    assert [n.sid for n in client.messaging.v1.services(service_sids[0]).phone_numbers.list()] == [
+        pool["sid"]
+    ]
+    listed_services = out["listedServices"]
+    assert len(set(listed_services)) == len(listed_services)
+    assert [sid for sid in listed_services if sid in service_sids] == service_sids
+    service_pages = [
+        url
+        for method, url, _ in out["requests"]
+        if method == "GET" and urlsplit(url).path == "/v1/Services"
+    ]
+    assert len(service_pages) == -(-len(listed_services) // 2) >= 2
+    fetched_service = out["fetchedService"]
+    assert fetched_service["sid"] == service_sids[0]
+    assert fetched_service["friendlyName"] == "node service 0"
+    assert fetched_service["stickySender"] is True
+    again_service = client.messaging.v1.services(service_sids[0]).fetch()
+    assert again_service.date_created == datetime.fromisoformat(fetched_service["dateCreated"])
+    assert out["updatedService"] == {
+        "sid": service_sids[1],
+        "friendlyName": "node service 1 renamed",
+        "stickySender": False,
+    }
+    kept = client.messaging.v1.services(service_sids[1]).fetch()
+    assert (kept.friendly_name, kept.sticky_sender) == ("node service 1 renamed", False)
+
+    # A message through the service: accepted with no sender; once the worker ran (the clock
+    # advanced by 0), it went from the pool's number and was delivered.
+    assert out["serviceMessage"] == {
+        "sid": out["serviceMessage"]["sid"],
+        "to": out["serviceTo"],
+        "from": None,
+        "status": "accepted",
+        "messagingServiceSid": service_sids[0],
+    }
+    assert out["routed"] == {
+        "sid": out["serviceMessage"]["sid"],
+        "from": pool["phoneNumber"],
+        "status": "delivered",
+        "messagingServiceSid": service_sids[0],
+    }
+
+    # Scheduling: both scheduled for two hours from the server's clock; the canceled one
+    # stays canceled, the other is still scheduled until the clock reaches SendAt, then
+    # delivered from the pool's number.
+    now = datetime.fromisoformat(out["clockNow"].replace("Z", "+00:00"))
+    send_at = datetime.fromisoformat(out["sendAt"].replace("Z", "+00:00"))
+    assert send_at - now == timedelta(hours=2)
+    scheduled = out["scheduled"]
+    assert [(m["from"], m["status"]) for m in scheduled] == [(None, "scheduled")] * 2
+    first, second = (m["sid"] for m in scheduled)
+    assert out["canceled"] == {"sid": second, "status": "canceled"}
+    assert out["beforeDue"] == {"sid": first, "status": "scheduled"}
+    after = datetime.fromisoformat(out["afterClock"].replace("Z", "+00:00"))
+    assert after >= send_at
+    assert out["dueMessages"] == [
+        {"sid": first, "from": pool["phoneNumber"], "status": "delivered"},
+        {"sid": second, "from": None, "status": "canceled"},
+    ]
+    assert client.messages(second).fetch().status == "canceled"
+
+    # Lookups v2 with the line type package (twilio-node 6 camel-cases the package's keys).
+    assert out["lookup"] == {
+        "phoneNumber": "+14155550100",
+        "valid": True,
+        "countryCode": "US",
+        "callingCountryCode": "1",
+        "nationalFormat": "(415) 555-0100",
+        "lineTypeIntelligence": {
+            "mobileCountryCode": None,
+            "mobileNetworkCode": None,
+            "carrierName": None,
+            "type": "mobile",
+            "errorCode": None,
+        },
+        "callerName": None,
+    }

@@ -2,7 +2,8 @@
 // Drives telephonist with the official npm `twilio` SDK and prints one JSON object with what
 // happened; tests/e2e/test_node_sdk.py runs it and asserts on the result.
 //
-// Environment: TELEPHONIST_URL (server root), ACCOUNT_SID, AUTH_TOKEN, FROM (an owned number).
+// Environment: TELEPHONIST_URL (server root of a server on the manual clock), ACCOUNT_SID,
+// AUTH_TOKEN, FROM (an owned number).
 
 // Region/edge would rewrite the hostname of every request; the base-URL recipe needs neither.
 delete process.env.TWILIO_REGION;
@@ -22,16 +23,41 @@ async function main() {
   const baseUrl = env("TELEPHONIST_URL");
   const from = env("FROM");
   const client = twilio(env("ACCOUNT_SID"), env("AUTH_TOKEN"));
-  client.api.baseUrl = baseUrl; // the documented recipe for pointing the SDK elsewhere
+  // The documented recipe for pointing the SDK elsewhere: one base URL per domain it uses.
+  client.api.baseUrl = baseUrl;
+  client.messaging.baseUrl = baseUrl;
+  client.lookups.baseUrl = baseUrl;
 
-  // Record every request the SDK really sends (after any hostname rewriting).
+  // Record every request the SDK really sends (after any hostname rewriting), and every answer
+  // it gets (its status and parsed body), for the test to check against Twilio's spec.
   const requests = [];
+  const responses = [];
   const http = client.httpClient;
   const send = http.request.bind(http);
-  http.request = (opts) => {
-    requests.push([opts.method.toUpperCase(), opts.uri, opts.params || {}]);
-    return send(opts);
+  http.request = async (opts) => {
+    const method = opts.method.toUpperCase();
+    requests.push([method, opts.uri, opts.params || {}]);
+    const response = await send(opts);
+    responses.push([method, opts.uri, response.statusCode, response.body]);
+    return response;
   };
+
+  // The control API, outside the SDK, with the same credentials.
+  const auth = Buffer.from(`${env("ACCOUNT_SID")}:${env("AUTH_TOKEN")}`).toString("base64");
+  async function control(method, path, params) {
+    const response = await fetch(`${baseUrl}/telephonist/v1/${path}`, {
+      method,
+      headers: { Authorization: `Basic ${auth}` },
+      body: params === undefined ? undefined : new URLSearchParams(params),
+    });
+    if (!response.ok) {
+      throw new Error(`${method} ${path} answered ${response.status}: ${await response.text()}`);
+    }
+    return response.json();
+  }
+  // Moves the server's manual clock by `seconds` (0 runs only the work already due) and
+  // answers its new time; the server does that work before it answers.
+  const advance = (seconds) => control("POST", "Clock", { Advance: String(seconds) });
 
   const filterTo = "+14155550199";
   const plan = [
@@ -59,6 +85,7 @@ async function main() {
       numMedia: msg.numMedia,
       dateCreated: msg.dateCreated.toISOString(),
     });
+    await advance(1); // a second apart, so newest first is one order
   }
   const mediaSid = created[3].sid;
 
@@ -80,17 +107,9 @@ async function main() {
   // Calls: created with inline TwiML to handsets nobody owns, fetched, paged and filtered.
   const callTo = "+16284000001";
   const hold = '<Response><Pause length="600"/></Response>';
-  // The last callee never answers (set through the control API), so it is still ringing,
-  // whatever the real clock did meanwhile, when it is canceled below.
-  const auth = Buffer.from(`${env("ACCOUNT_SID")}:${env("AUTH_TOKEN")}`).toString("base64");
-  const behavior = await fetch(`${baseUrl}/telephonist/v1/Handsets/+16284000004/CallBehavior`, {
-    method: "POST",
-    headers: { Authorization: `Basic ${auth}` },
-    body: new URLSearchParams({ Behavior: "no-answer" }),
-  });
-  if (!behavior.ok) {
-    throw new Error(`CallBehavior answered ${behavior.status}: ${await behavior.text()}`);
-  }
+  // The last callee never answers (set through the control API), so it is still cancelable
+  // below whenever the clock moves.
+  await control("POST", "Handsets/+16284000004/CallBehavior", { Behavior: "no-answer" });
   const calls = [];
   for (const to of [callTo, "+16284000002", callTo, "+16284000003", "+16284000004"]) {
     const call = await client.calls.create({ to, from, twiml: hold });
@@ -120,6 +139,63 @@ async function main() {
 
   const bought = await client.incomingPhoneNumbers.create({ areaCode: "415" });
   const search = await client.availablePhoneNumbers("US").local.list({ areaCode: 512, limit: 3 });
+
+  // Messaging Services (messaging v1): three services, a pool number in the first, a list of
+  // two per page, a fetch and an update.
+  const poolNumber = await client.incomingPhoneNumbers.create({ areaCode: "628" });
+  const services = [];
+  for (const name of ["node service 0", "node service 1", "node service 2"]) {
+    const service = await client.messaging.v1.services.create({ friendlyName: name });
+    services.push({ sid: service.sid, friendlyName: service.friendlyName });
+    await advance(1); // a second apart, so oldest first is one order
+  }
+  const serviceSid = services[0].sid;
+  const poolEntry = await client.messaging.v1.services(serviceSid).phoneNumbers.create({
+    phoneNumberSid: poolNumber.sid,
+  });
+  const listedServices = await client.messaging.v1.services.list({ pageSize: 2 });
+  const fetchedService = await client.messaging.v1.services(serviceSid).fetch();
+  const updatedService = await client.messaging.v1
+    .services(services[1].sid)
+    .update({ friendlyName: "node service 1 renamed", stickySender: false });
+
+  // A message through the service: accepted with no sender, routed when the worker runs.
+  const serviceTo = "+14155550120";
+  const serviceMessage = await client.messages.create({
+    to: serviceTo,
+    messagingServiceSid: serviceSid,
+    body: "node through a service",
+  });
+  await advance(0);
+  const routed = await client.messages(serviceMessage.sid).fetch();
+
+  // Scheduling: two messages for two hours from the server's clock, one canceled.
+  const clock = await control("GET", "Clock");
+  const sendAt = new Date(Date.parse(clock.now) + 2 * 3600 * 1000);
+  const scheduled = [];
+  for (const to of ["+14155550121", "+14155550122"]) {
+    const msg = await client.messages.create({
+      to,
+      messagingServiceSid: serviceSid,
+      body: `node scheduled for ${to}`,
+      scheduleType: "fixed",
+      sendAt,
+    });
+    scheduled.push({ sid: msg.sid, to: msg.to, from: msg.from, status: msg.status });
+  }
+  const canceled = await client.messages(scheduled[1].sid).update({ status: "canceled" });
+  const beforeDue = await client.messages(scheduled[0].sid).fetch();
+  const afterClock = await advance(2 * 3600);
+  const dueMessages = [];
+  for (const { sid } of scheduled) {
+    const msg = await client.messages(sid).fetch();
+    dueMessages.push({ sid: msg.sid, from: msg.from, status: msg.status });
+  }
+
+  // Lookups v2, on its own domain at Twilio.
+  const lookup = await client.lookups.v2
+    .phoneNumbers("+14155550100")
+    .fetch({ fields: "line_type_intelligence" });
 
   return {
     twilioVersion: require("twilio/package.json").version,
@@ -155,7 +231,57 @@ async function main() {
     callError,
     bought: { sid: bought.sid, phoneNumber: bought.phoneNumber },
     search: search.map((n) => n.phoneNumber),
+    pool: { sid: poolNumber.sid, phoneNumber: poolNumber.phoneNumber },
+    services,
+    poolEntry: {
+      sid: poolEntry.sid,
+      serviceSid: poolEntry.serviceSid,
+      phoneNumber: poolEntry.phoneNumber,
+    },
+    listedServices: listedServices.map((s) => s.sid),
+    fetchedService: {
+      sid: fetchedService.sid,
+      friendlyName: fetchedService.friendlyName,
+      stickySender: fetchedService.stickySender,
+      dateCreated: fetchedService.dateCreated.toISOString(),
+    },
+    updatedService: {
+      sid: updatedService.sid,
+      friendlyName: updatedService.friendlyName,
+      stickySender: updatedService.stickySender,
+    },
+    serviceTo,
+    serviceMessage: {
+      sid: serviceMessage.sid,
+      to: serviceMessage.to,
+      from: serviceMessage.from,
+      status: serviceMessage.status,
+      messagingServiceSid: serviceMessage.messagingServiceSid,
+    },
+    routed: {
+      sid: routed.sid,
+      from: routed.from,
+      status: routed.status,
+      messagingServiceSid: routed.messagingServiceSid,
+    },
+    clockNow: clock.now,
+    sendAt: sendAt.toISOString(),
+    scheduled,
+    canceled: { sid: canceled.sid, status: canceled.status },
+    beforeDue: { sid: beforeDue.sid, status: beforeDue.status },
+    afterClock: afterClock.now,
+    dueMessages,
+    lookup: {
+      phoneNumber: lookup.phoneNumber,
+      valid: lookup.valid,
+      countryCode: lookup.countryCode,
+      callingCountryCode: lookup.callingCountryCode,
+      nationalFormat: lookup.nationalFormat,
+      lineTypeIntelligence: lookup.lineTypeIntelligence,
+      callerName: lookup.callerName,
+    },
     requests,
+    responses,
   };
 }
 
