@@ -697,6 +697,54 @@ def test_a_call_to_a_number_whose_app_rejects_it_is_busy(sim: Sim) -> None:
     assert transcript(sim, call.sid) == []
 
 
+def test_number_status_callbacks_report_each_leg(sim: Sim) -> None:
+    """``<Number statusCallback statusCallbackEvent>``: the agent's leg reports initiated,
+    ringing, answered and completed (its own CallSid, ParentCallSid, Direction outbound-dial,
+    signed, in sequence); a busy second number with the default events reports only its end;
+    ``sendDigits`` is played to the agent once it answers."""
+    sender, callee, agent, busy = sim.number(), handset(), handset(), handset()
+    behave(sim, agent, AnswerAfter="2", Script="wait 3; hangup")
+    behave(sim, busy, "busy")
+
+    def start(hit: Hit) -> str:
+        response = VoiceResponse()
+        dial = response.dial(action=sim.app.url("/legs/after"))
+        dial.number(
+            agent,
+            status_callback=sim.app.url("/legs/agent"),
+            status_callback_event="initiated ringing answered completed",
+            send_digits="1234#",
+        )
+        dial.number(busy, status_callback=sim.app.url("/legs/busy"))
+        return str(response)
+
+    sim.app.on("/legs/start", start)
+    sim.app.on("/legs/after", lambda hit: say(hangup=True))
+    call = sim.client.calls.create(to=callee, from_=sender, url=sim.app.url("/legs/start"))
+    for seconds in (0, 1, 2, 3):
+        sim.advance(seconds)
+    after = [h for h in sim.app.at("/legs/after") if h.params["CallSid"] == call.sid]
+    assert len(after) == 1
+    leg = after[0].params["DialCallSid"]
+    agent_hits = [h for h in sim.app.at("/legs/agent") if h.params.get("ParentCallSid") == call.sid]
+    assert [(h.params["CallStatus"], h.params["SequenceNumber"]) for h in agent_hits] == [
+        ("initiated", "0"),
+        ("ringing", "1"),
+        ("in-progress", "2"),
+        ("completed", "3"),
+    ]
+    assert all(h.signature_valid for h in agent_hits)
+    assert {(h.params["CallSid"], h.params["Direction"], h.params["To"]) for h in agent_hits} == {
+        (leg, "outbound-dial", agent)
+    }
+    assert agent_hits[-1].params["CallDuration"] == "3"
+    busy_hits = [h for h in sim.app.at("/legs/busy") if h.params.get("ParentCallSid") == call.sid]
+    assert [h.params["CallStatus"] for h in busy_hits] == ["busy"]
+    assert busy_hits[0].params["CallSid"] != leg
+    sent = [e for e in transcript(sim, call.sid) if e["kind"] == "send-digits"]
+    assert sent == [{"at": 2.0, "kind": "send-digits", "digits": "1234#", "call_sid": leg}]
+
+
 def dial_in(sim: Sim, handset_number: str, to: str, **extra: str) -> str:
     response = sim.http.post(
         f"/telephonist/v1/Handsets/{handset_number}/Calls", data={"To": to, **extra}

@@ -71,6 +71,18 @@ class Callback:
     extra: tuple[tuple[str, str], ...] = ()  # the call's recording, on the final event
 
 
+@dataclass(frozen=True)
+class LegCallback:
+    """A status callback owed for a ``<Dial>`` leg (its ``<Number statusCallback>``)."""
+
+    url: str
+    method: str
+    facts: CallFacts
+    sequence: int
+    at: int
+    duration: int | None = None
+
+
 @dataclass
 class Child:
     """A ``<Dial>``'s second leg, written as its own call (direction ``outbound-dial``)."""
@@ -163,6 +175,8 @@ class Session:
     one of the server's numbers tell each other when they answer and hang up."""
     used_inputs: list[int] = field(default_factory=list)
     recording_notes: list[RecordingNote] = field(default_factory=list)
+    leg_callbacks: list[LegCallback] = field(default_factory=list)
+    """Status callbacks owed for ``<Dial>`` legs, by their ``<Number statusCallback>``."""
     rung: list[tuple[str, str, str, int]] = field(default_factory=list)
     """Inbound calls this step placed at the server's own numbers, ``(sid, from, to, at)``: a
     call created through the API to one of them rings its app, which answers for it."""
@@ -761,7 +775,7 @@ class Session:
             return
         # Twilio's default caller ID for a <Dial> is the calling party's number.
         from_ = dial.caller_id or self.call["from_"]
-        legs = [self._leg(target.address, from_, at, dial) for target in numbers]
+        legs = [self._leg(target, from_, at, dial) for target in numbers]
         if self.transcript and self.transcript[-1][1] == "dial":
             self.transcript[-1][2]["call_sid"] = legs[0]["sid"]
         answering = [leg for leg in legs if leg.get("answer_at") is not None]
@@ -826,19 +840,35 @@ class Session:
             "RecordingDuration": str(_whole_seconds(micros)),
         }
 
-    def _leg(self, to: str, from_: str, at: int, dial: voice.DialVerb) -> dict[str, Any]:
+    def _leg(
+        self, target: voice.Target, from_: str, at: int, dial: voice.DialVerb
+    ) -> dict[str, Any]:
         """One dialed leg, and how its handset will answer it."""
+        to = target.address
         child = Child(sid=new_sid("CA"), to=to, from_=from_, created_at=at)
         self.children[child.sid] = child
         callee = self.behavior_of(to)
         leg: dict[str, Any] = {"sid": child.sid, "to": to, "from": from_, "created": at}
+        if target.status_callback:
+            leg["cb"] = {
+                "url": target.status_callback,
+                "method": target.status_callback_method,
+                "events": sorted(target.status_callback_events),
+                "seq": 0,
+            }
+            self._leg_event(leg, "initiated", at)
+        if target.send_digits:
+            leg["digits"] = target.send_digits
         if callee.kind == APP:
             # One of the server's numbers: an inbound call there runs its VoiceUrl, and says
             # when it answers and ends; unanswered, the Dial times out as for a handset.
+            self._leg_event(leg, "ringing", at)
             child.inbound_sid = new_sid("CA")
             leg.update(inbound=child.inbound_sid, end_at=at + dial.timeout, end_status="no-answer")
             return leg
         outcome = callee.outcome()
+        if callee.rings():
+            self._leg_event(leg, "ringing", at)
         if not callee.rings():
             leg.update(end_at=at, end_status=outcome)
         elif callee.kind == "reject":
@@ -862,6 +892,9 @@ class Session:
         if rec and not rec.get("sid"):
             self._dial_recording_begins(rec, at)
         self._hear(at, "dial-answered", {"call_sid": dial["sid"]})
+        self._leg_event(dial, "in-progress", at)
+        if dial.get("digits"):  # <Number sendDigits>: played to the callee once it answers
+            self._hear(at, "send-digits", {"digits": dial["digits"], "call_sid": dial["sid"]})
         self.children[dial["sid"]] = Child(
             sid=dial["sid"],
             to=dial["to"],
@@ -890,6 +923,7 @@ class Session:
                 end_time=at,
                 duration=duration,
             )
+            self._leg_event(dial, status, at, duration)
         for other in dial.get("others", ()):
             # A leg nobody bridged: it ended on its own, or was canceled when another
             # answered (or when the Dial itself ended first).
@@ -908,6 +942,7 @@ class Session:
                 end_time=other_end,
                 duration=0,
             )
+            self._leg_event(other, other_status, other_end, 0)
         recorded = self._dial_recorded(dial.get("rec"), at)
         event = voice.DialEnded(at, status, dial.get("sid"), duration)
         return self._advance(event, recorded)
@@ -1021,6 +1056,35 @@ class Session:
             Callback(status, self.state["seq"], at, duration if final else None, extra)
         )
         self.state["seq"] += 1
+
+    def _leg_event(
+        self, leg: dict[str, Any], status: str, at: int, duration: int | None = None
+    ) -> None:
+        """A ``<Dial>`` leg moved to ``status``: owe its ``<Number statusCallback>`` the event,
+        if it asked for it (initiated, ringing, answered, completed)."""
+        cb = leg.get("cb")
+        if not cb:
+            return
+        event = "initiated" if status == "initiated" else event_of(status)
+        if event not in cb["events"]:
+            return
+        facts = CallFacts(
+            sid=leg["sid"],
+            account_sid=self.call["account_sid"],
+            from_=leg["from"],
+            to=leg["to"],
+            status=status,
+            direction="outbound-dial",
+            parent_call_sid=self.call["sid"],
+            forwarded_from=None,
+            caller_name=None,
+            answered_by=None,
+        )
+        final = status in FINAL_STATUSES
+        self.leg_callbacks.append(
+            LegCallback(cb["url"], cb["method"], facts, cb["seq"], at, duration if final else None)
+        )
+        cb["seq"] += 1
 
     def _hear(self, at: int, kind: str, detail: dict[str, str]) -> None:
         self.transcript.append((at, kind, detail))

@@ -394,6 +394,37 @@ def callback_task(call: Mapping[str, Any], session: Session) -> dict[str, Any] |
     }
 
 
+def leg_callback_tasks(
+    call: Mapping[str, Any], session: Session
+) -> list[tuple[str, dict[str, Any]]]:
+    """The ``<Number statusCallback>`` callbacks a step owes: ``(leg SID, payload)`` for one
+    webhook task per leg and URL, its events in order."""
+    tasks: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for cb in session.leg_callbacks:
+        key = (cb.facts.sid, cb.url, cb.method)
+        task = tasks.get(key)
+        if task is None:
+            task = tasks[key] = {
+                "purpose": "status_callback",
+                "account_sid": call["account_sid"],
+                "url": cb.url,
+                "method": cb.method,
+                "calls": [],
+            }
+        task["calls"].append(
+            {
+                "event": f"{cb.facts.sid}:{event_of(cb.facts.status)}:{cb.sequence}",
+                "params": status_params(
+                    cb.facts,
+                    sequence=cb.sequence,
+                    timestamp=timestamp(cb.at),
+                    duration_seconds=cb.duration,
+                ),
+            }
+        )
+    return [(sid, task) for (sid, _, _), task in tasks.items()]
+
+
 def enqueue_callbacks(
     conn: Connection, call: Mapping[str, Any], session: Session, now: int
 ) -> None:

@@ -138,9 +138,15 @@ class Target:
     address: str
     url: str | None = None  # TwiML run on the callee before bridging (whisper)
     send_digits: str | None = None
+    # The leg's own status callback (``statusCallback``, ``…Method``, ``…Event``).
+    status_callback: str | None = None
+    status_callback_method: str = "POST"
+    status_callback_events: frozenset[str] = frozenset({"completed"})
 
 
 RECORDING_EVENTS = recording_rules.EVENTS
+LEG_EVENTS = frozenset({"initiated", "ringing", "answered", "completed"})
+"""What a ``<Number statusCallbackEvent>`` may ask for, as on a call's create."""
 
 
 @dataclass(frozen=True)
@@ -325,12 +331,23 @@ def _dial(node: Node, base: str | None, warnings: list[TwimlWarning]) -> Instruc
     for child in node.children:
         if child.tag in ("Conference", "Queue"):
             return Unsupported(f"Dial><{child.tag}")
+        events = (child.attrs.get("statusCallbackEvent") or "completed").replace(",", " ")
         targets.append(
             Target(
                 child.tag.lower(),
                 child.text.strip(XML_WHITESPACE),
                 _url(attribute(child, "url"), base, f"<{child.tag}> url", warnings),
                 child.attrs.get("sendDigits"),
+                _url(
+                    attribute(child, "statusCallback"),
+                    base,
+                    f"<{child.tag}> statusCallback",
+                    warnings,
+                ),
+                "GET"
+                if (child.attrs.get("statusCallbackMethod") or "").upper() == "GET"
+                else "POST",
+                frozenset(e for e in events.split() if e in LEG_EVENTS) or frozenset({"completed"}),
             )
         )
     text = node.text.strip(XML_WHITESPACE)

@@ -28,6 +28,7 @@ from telephonist.dispatch.call_session import APP, Child, Fetch, Recording, Reco
 from telephonist.dispatch.calls import (
     PRICE_PER_MINUTE,
     callback_task,
+    leg_callback_tasks,
     poke,
     price,
     receive_dialed,
@@ -324,6 +325,8 @@ class CallHandler(Handler):
             payload = callback_task(call, session)
             if payload is not None:
                 outbox.enqueue(queue.WEBHOOK, sid, now, payload)
+            for leg, leg_payload in leg_callback_tasks(call, session):
+                outbox.enqueue(queue.WEBHOOK, leg, now, leg_payload)
             self._notify(conn, session.notices, now)
             waiting = pending.get(sid, [])
             used = set(session.used_inputs)
