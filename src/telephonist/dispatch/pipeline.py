@@ -265,8 +265,9 @@ def queue_send(
     kind: str,
     now: int,
     mps: Mapping[str, float] = DEFAULT_MPS,
-) -> None:
-    """Reserve the sender's next slot for a stored message and queue its hand-over then.
+) -> int:
+    """Reserve the sender's next slot for a stored message and queue its hand-over then;
+    answers when the sender's next slot frees now.
 
     A message whose wait for that slot would outlast its ValidityPeriod takes no slot: it is due
     at once and fails there with 30001 (queue overflow), as on Twilio.
@@ -288,6 +289,7 @@ def queue_send(
         now,
         partition_key=row["account_sid"],
     )
+    return slot.due_at if expired else slot.next_free
 
 
 # Guarded by the status the change was decided from: a change decided on a stale read (a

@@ -30,6 +30,7 @@ DEFAULT_MPS: dict[str, float] = {
 class Slot:
     due_at: int
     wait_micros: int
+    next_free: int  # the sender's next free instant once this slot is taken
 
 
 def reserve(conn: Connection, sender: str, segments: int, mps: float, now: int) -> Slot:
@@ -45,9 +46,9 @@ def reserve(conn: Connection, sender: str, segments: int, mps: float, now: int) 
             assert row is not None
         else:
             conn.execute(_INSERT, {"sender": sender, "next_free": now + cost})
-            return Slot(now, 0)
+            return Slot(now, 0, now + cost)
     due = int(row[0]) - cost
-    return Slot(due, due - now)
+    return Slot(due, due - now, int(row[0]))
 
 
 def release(conn: Connection, sender: str, segments: int, mps: float) -> None:

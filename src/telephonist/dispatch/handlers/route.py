@@ -57,7 +57,12 @@ class RouteHandler(Handler):
         found = {
             r["sid"]: r for r in _MESSAGES.records(conn, {"sids": [d.task.ref for d in results]})
         }
+        # Read once per batch, not once per message: the services, their pools and when each
+        # pool number's next slot frees, kept current here as this batch takes slots (with 100
+        # numbers in a pool, reading them again for each message was most of a batch's time).
+        service_rows: dict[tuple[str, str], Any] = {}
         pools: dict[str, Pool] = {}
+        free: dict[str, int] = {}
         for done in results:
             message = found.get(done.task.ref)
             if message is None or message["status"] not in ("accepted", "scheduled"):
@@ -65,10 +70,15 @@ class RouteHandler(Handler):
             if message["from_"]:  # a scheduled message from a sender of the account's choice
                 outbox.change_status(message, "queued")
                 kind = kind_of_sender(conn, message["account_sid"], message["from_"])
-                queue_send(conn, message, kind=kind, now=now, mps=self.mps)
+                taken = queue_send(conn, message, kind=kind, now=now, mps=self.mps)
+                if message["from_"] in free:
+                    free[message["from_"]] = taken
                 continue
             service_sid = message["messaging_service_sid"]
-            service = services_repo.get_service(conn, message["account_sid"], service_sid)
+            key = (message["account_sid"], service_sid)
+            if key not in service_rows:
+                service_rows[key] = services_repo.get_service(conn, *key)
+            service = service_rows[key]
             if service is None:
                 outbox.change_status(message, "failed", error_code=NO_SENDER)
                 continue
@@ -76,6 +86,8 @@ class RouteHandler(Handler):
             pool = pools.get(service_sid)
             if pool is None:
                 pool = pools[service_sid] = services_repo.pool_of(conn, service_sid)
+                names = [n.phone_number for n in pool.numbers]
+                free.update(ratelimit.next_free(conn, names))
             sticky = (
                 services_repo.sticky_sender(conn, service_sid, message["to"])
                 if settings["sticky_sender"]
@@ -87,7 +99,7 @@ class RouteHandler(Handler):
                 with_media=message["num_media"] > 0,
                 sticky=sticky,
                 settings=settings,
-                next_free=ratelimit.next_free(conn, [n.phone_number for n in pool.numbers]),
+                next_free=free,
             )
             if chosen is None:
                 outbox.change_status(message, "failed", error_code=NO_SENDER)
@@ -97,4 +109,4 @@ class RouteHandler(Handler):
             outbox.change_status(routed, "queued")
             if settings["sticky_sender"] and chosen.sender != sticky:
                 services_repo.remember_sender(conn, service_sid, message["to"], chosen.sender, now)
-            queue_send(conn, routed, kind=chosen.kind, now=now, mps=self.mps)
+            free[chosen.sender] = queue_send(conn, routed, kind=chosen.kind, now=now, mps=self.mps)

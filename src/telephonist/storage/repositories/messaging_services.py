@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, delete, insert, select, update
+from sqlalchemy import Connection, RowMapping, bindparam, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from telephonist.domain.errors import TelephonistError
 from telephonist.domain.services import Pool, PoolNumber, sorted_pool
+from telephonist.storage.prepared import Prepared
 from telephonist.storage.repositories.listing import Listing
 from telephonist.storage.schema import (
     a2p_campaigns,
@@ -237,22 +238,39 @@ def has_senders(conn: Connection, service_sid: str) -> bool:
 
 def sticky_sender(conn: Connection, service_sid: str, to: str) -> str | None:
     """The sender the service last used for ``to``."""
-    value = conn.execute(
-        select(sticky_senders.c.sender)
-        .where(sticky_senders.c.service_sid == service_sid)
-        .where(sticky_senders.c.to == to)
-    ).scalar()
-    return None if value is None else str(value)
+    row = _STICKY.execute(conn, {"service": service_sid, "to": to})
+    return None if row is None else str(row[0])
 
 
 def remember_sender(conn: Connection, service_sid: str, to: str, sender: str, now: int) -> None:
     """``sender`` is the service's sender for ``to`` from now on."""
-    upsert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    conn.execute(
+    upsert = _REMEMBER_PG if conn.dialect.name == "postgresql" else _REMEMBER_SQLITE
+    upsert.execute(conn, {"service": service_sid, "to": to, "sender": sender, "now": now})
+
+
+# Prepared: the route step runs these for every message sent through a service.
+_STICKY = Prepared(
+    select(sticky_senders.c.sender)
+    .where(sticky_senders.c.service_sid == bindparam("service"))
+    .where(sticky_senders.c.to == bindparam("to"))
+)
+
+
+def _remember(upsert: Any) -> Prepared:
+    return Prepared(
         upsert(sticky_senders)
-        .values(service_sid=service_sid, to=to, sender=sender, updated_at=now)
+        .values(
+            service_sid=bindparam("service"),
+            to=bindparam("to"),
+            sender=bindparam("sender"),
+            updated_at=bindparam("now"),
+        )
         .on_conflict_do_update(
             index_elements=[sticky_senders.c.service_sid, sticky_senders.c.to],
-            set_={"sender": sender, "updated_at": now},
+            set_={"sender": bindparam("sender"), "updated_at": bindparam("now")},
         )
     )
+
+
+_REMEMBER_PG = _remember(pg_insert)
+_REMEMBER_SQLITE = _remember(sqlite_insert)
