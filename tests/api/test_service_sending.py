@@ -11,6 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
+from telephonist.api.context import Context
+from telephonist.storage.repositories import messages as messages_repo
 from tests.api.conftest import Api
 from tests.api.test_error_shape import assert_twilio_error
 
@@ -195,3 +197,40 @@ async def test_a_pool_emptied_before_dispatch_fails_the_message_21703(sub: Sub) 
     await sub.dispatch()
     failed = await sub.fetch(created["sid"])
     assert (failed["status"], failed["error_code"], failed["from"]) == ("failed", 21703, None)
+
+
+async def stored_encoding(sub: Sub, sid: str) -> str:
+    ctx: Context = sub.api.transport.app.state.ctx  # type: ignore[attr-defined]
+    row = await ctx.db.read(messages_repo.get_message, sub.auth[0], sid)
+    assert row is not None
+    return str(row["encoding"])
+
+
+@pytest.mark.parametrize("with_from", [False, True])
+async def test_the_service_smart_encodes_what_it_sends(sub: Sub, with_from: bool) -> None:
+    """SmartEncoding (on by default) rewrites the curly apostrophe, so the message is stored
+    as one GSM-7 segment, whether the pool or the message's own From sends it; without the
+    service the same body is UCS-2."""
+    number_sid, number = await sub.buy("415")
+    service = await sub.service(number_sid)
+    body = "it\u2019s " + "x" * 90
+    sender = {"From": number} if with_from else {}
+    through = await sub.sent(To=handset(), MessagingServiceSid=service, Body=body, **sender)
+    assert (through["body"], through["num_segments"]) == ("it's " + "x" * 90, "1")
+    assert await stored_encoding(sub, through["sid"]) == "GSM-7"
+    alone = await sub.sent(To=handset(), From=number, Body=body)
+    assert (alone["body"], alone["num_segments"]) == (body, "2")
+    assert await stored_encoding(sub, alone["sid"]) == "UCS-2"
+
+
+async def test_smart_encoding_off_keeps_the_body(sub: Sub) -> None:
+    number_sid, _ = await sub.buy("415")
+    service = await sub.service(number_sid, SmartEncoding="false")
+    body = "it\u2019s " + "x" * 90
+    sent = await sub.sent(To=handset(), MessagingServiceSid=service, Body=body)
+    assert (sent["body"], sent["num_segments"]) == (body, "2")
+    assert await stored_encoding(sub, sent["sid"]) == "UCS-2"
+    asked = await sub.sent(
+        To=handset(), MessagingServiceSid=service, Body=body, SmartEncoded="true"
+    )
+    assert await stored_encoding(sub, asked["sid"]) == "GSM-7"

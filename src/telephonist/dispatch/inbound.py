@@ -4,7 +4,8 @@ This is the inbound half of the provider seam (:class:`~telephonist.providers.ba
 Every provider hands its traffic over here: the simulator from its timers and its handsets,
 an upstream carrier from its webhook endpoint. A receipt moves the message it names (by the
 provider's reference) through the status machine and owes its status callback; an inbound
-message is stored and owes the app its SmsUrl webhook.
+message is stored and owes the app its webhook (the number's SmsUrl, or its Messaging
+Service's InboundRequestUrl).
 """
 
 from __future__ import annotations
@@ -22,14 +23,27 @@ from telephonist.dispatch.pipeline import Outbox, price_for
 from telephonist.dispatch.ratelimit import DEFAULT_MPS
 from telephonist.domain import API_VERSION, phone
 from telephonist.domain.encoding import segment
+from telephonist.domain.services import inbound_route, settings_of
 from telephonist.domain.sids import new_sid
 from telephonist.errors import TwilioError
 from telephonist.providers.base import InboundMedia, MobileOriginated, Receipt
 from telephonist.storage.database import Database
 from telephonist.storage.prepared import Prepared
+from telephonist.storage.repositories import messaging_services as services_repo
 from telephonist.storage.schema import incoming_numbers, media, media_content, messages
 
-__all__ = ["InboundMedia", "Inbox", "apply_receipts", "media_url", "receive", "webhook_params"]
+__all__ = [
+    "DROPPED",
+    "InboundMedia",
+    "Inbox",
+    "apply_receipts",
+    "media_url",
+    "receive",
+    "webhook_params",
+]
+
+DROPPED = "dropped"
+"""The status :func:`receive` answers for a message its service dropped (it is not stored)."""
 
 _BY_PROVIDER_SID = Prepared(
     select(messages).where(messages.c.provider_sid.in_(bindparam("refs", expanding=True)))
@@ -81,12 +95,22 @@ def receive(
     mps: Mapping[str, float] = DEFAULT_MPS,
 ) -> dict[str, Any]:
     """Store an inbound message to one of our numbers, act on an opt-out keyword
-    (:func:`~telephonist.dispatch.optouts.apply_keyword`) and queue its webhook."""
+    (:func:`~telephonist.dispatch.optouts.apply_keyword`) and queue its webhook: the
+    number's SmsUrl, or its service's InboundRequestUrl
+    (:func:`~telephonist.domain.services.inbound_route`).
+
+    A number whose service turned inbound off (no InboundRequestUrl, the number's own
+    webhook not chosen) stores nothing: the answer is the message as it would have been,
+    with status :data:`DROPPED`."""
     found = _NUMBER.records(conn, {"n": message.to})
     if not found:
         raise TwilioError(21211, 404, f"No account on this server owns {message.to}")
     number = found[0]
-    config = json.loads(number["config"])
+    service = services_repo.service_of_number(conn, number["sid"])
+    service_sid = None if service is None else str(service["sid"])
+    route = inbound_route(
+        json.loads(number["config"]), None if service is None else settings_of(service["config"])
+    )
     seg = segment(message.body)
     sid = new_sid("MM" if message.media else "SM")
     account_sid = number["account_sid"]
@@ -105,7 +129,7 @@ def receive(
         "error_message": None,
         "price": price_for(seg.num_segments),
         "price_unit": "USD",
-        "messaging_service_sid": None,
+        "messaging_service_sid": service_sid,
         "status_callback": None,
         "validity_period": 36_000,
         "options": "{}",
@@ -115,6 +139,12 @@ def receive(
         "provider": message.provider,
         "provider_sid": message.provider_sid,
     }
+    if route.dropped:
+        # Inbound is off for the service's pool: Twilio neither logs the message nor calls a
+        # webhook. An opt-out keyword still counts (and is answered): a handset's STOP is
+        # honoured whatever the app's configuration.
+        apply_keyword(conn, account_sid, row["to"], message.from_, message.body, now=now, mps=mps)
+        return {**row, "status": DROPPED}
     conn.execute(insert(messages).values(row))
     urls: list[tuple[str, str]] = []
     for position, item in enumerate(message.media):
@@ -136,8 +166,8 @@ def receive(
     opt_out_type = apply_keyword(
         conn, account_sid, row["to"], message.from_, message.body, now=now, mps=mps
     )
-    sms_url = config.get("sms_url") or ""
-    if sms_url:
+    webhook = route.webhook
+    if webhook is not None:
         queue.enqueue(
             conn,
             queue.INBOUND,
@@ -145,10 +175,10 @@ def receive(
             now,
             {
                 "purpose": "inbound",
-                "url": sms_url,
-                "method": config.get("sms_method") or "POST",
-                "fallback_url": config.get("sms_fallback_url") or None,
-                "fallback_method": config.get("sms_fallback_method") or "POST",
+                "url": webhook.url,
+                "method": webhook.method,
+                "fallback_url": webhook.fallback_url,
+                "fallback_method": webhook.fallback_method,
                 "account_sid": account_sid,
                 "event": f"{sid}:inbound",
                 "inbound_from": message.from_,
@@ -167,8 +197,9 @@ def webhook_params(
     segments: int,
     opt_out_type: str | None = None,
 ) -> list[tuple[str, str]]:
-    """Every parameter Twilio sends to a number's SmsUrl (``OptOutType`` when the message
-    was an opt-out, opt-in or help keyword)."""
+    """Every parameter Twilio sends to an inbound message's webhook (``MessagingServiceSid``
+    when the number is in a service's pool, ``OptOutType`` when the message was an opt-out,
+    opt-in or help keyword)."""
     sender = phone.info(row["from_"]) if row["from_"].startswith("+") else None
     receiver = phone.info(row["to"])
     params = [
@@ -176,6 +207,10 @@ def webhook_params(
         ("SmsSid", row["sid"]),
         ("SmsMessageSid", row["sid"]),
         ("AccountSid", row["account_sid"]),
+    ]
+    if row["messaging_service_sid"]:
+        params.append(("MessagingServiceSid", row["messaging_service_sid"]))
+    params += [
         ("From", row["from_"]),
         ("To", row["to"]),
         ("Body", row["body"]),

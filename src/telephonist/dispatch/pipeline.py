@@ -29,6 +29,7 @@ from telephonist.dispatch import queue
 from telephonist.dispatch.ratelimit import DEFAULT_MPS, release, reserve
 from telephonist.domain import API_VERSION, phone
 from telephonist.domain.commands import SendMessage
+from telephonist.domain.encoding import segment
 from telephonist.domain.error_codes import catalog_message
 from telephonist.domain.messages import (
     MAGIC_FROM_OK,
@@ -36,6 +37,7 @@ from telephonist.domain.messages import (
     MessageRequest,
     can_move,
     check_send_at,
+    seg_body,
     validate,
 )
 from telephonist.domain.services import settings_of
@@ -96,10 +98,11 @@ def send_message(
     ``account_status`` the sending account's status where the caller already knows it.
 
     With a Messaging Service, the service's StatusCallback and ValidityPeriod apply where the
-    message sets none; without a ``From`` the message is ``accepted`` with no sender yet, and
-    a ``route`` task picks one from the service's pool when it is dispatched. A scheduled
-    message (``send_at``, inside ``schedule_window`` seconds from now) is ``scheduled`` and
-    its route task is due at its time: it takes its sender's slot only then.
+    message sets none, and its SmartEncoding (on by default) smart-encodes the body; without
+    a ``From`` the message is ``accepted`` with no sender yet, and a ``route`` task picks one
+    from the service's pool when it is dispatched. A scheduled message (``send_at``, inside
+    ``schedule_window`` seconds from now) is ``scheduled`` and its route task is due at its
+    time: it takes its sender's slot only then.
     """
     req = request or validate(command)
     if account_status is None:
@@ -143,6 +146,10 @@ def _with_service(conn: Connection, command: SendMessage, req: MessageRequest) -
     if req.from_ is None and not services_repo.has_senders(conn, sid):
         raise MessageRejected(21704)
     settings = settings_of(service["config"])
+    if settings["smart_encoding"] and not command.smart_encoded and req.encoding != "GSM-7":
+        # The service's SmartEncoding: as if the message had asked for SmartEncoded=true (a
+        # GSM-7 body has no look-alike to rewrite).
+        req = smart_encoded(req)
     return replace(
         req,
         status_callback=req.status_callback or settings["status_callback"],
@@ -151,6 +158,18 @@ def _with_service(conn: Connection, command: SendMessage, req: MessageRequest) -
             if command.validity_period is not None
             else int(settings["validity_period"])
         ),
+    )
+
+
+def smart_encoded(req: MessageRequest) -> MessageRequest:
+    """The request with its body smart-encoded (look-alikes replaced by GSM-7 characters),
+    and its encoding and segments counted again."""
+    seg = segment(req.body, smart_encoded=True)
+    return replace(
+        req,
+        body=seg_body(seg.segments, req.body, True),
+        encoding=seg.encoding,
+        num_segments=max(seg.num_segments, 1),
     )
 
 

@@ -52,6 +52,59 @@ def settings_of(config: str) -> dict[str, Any]:
 
 
 @dataclass(frozen=True, slots=True)
+class InboundWebhook:
+    """Where an inbound message's webhook goes, and its fallback."""
+
+    url: str
+    method: str
+    fallback_url: str | None
+    fallback_method: str
+
+
+@dataclass(frozen=True, slots=True)
+class InboundRoute:
+    """What becomes of a text to one of an account's numbers: ``dropped`` (its service has
+    inbound turned off: nothing is stored and no webhook is called), or stored and (when
+    ``webhook`` is set) sent to the app."""
+
+    webhook: InboundWebhook | None
+    dropped: bool = False
+
+
+def inbound_route(number: Mapping[str, Any], service: Mapping[str, Any] | None) -> InboundRoute:
+    """The webhook of a text to a number (``number``: its stored configuration) in the pool
+    of ``service`` (its settings, as :func:`settings_of` answers them; None: in no pool).
+
+    The service's ``inbound_request_url`` (with ``inbound_method``, and ``fallback_url`` /
+    ``fallback_method`` as its fallback) receives it, unless ``use_inbound_webhook_on_number``
+    is set, when the number's own SmsUrl does; a service with no ``inbound_request_url`` turns
+    inbound off for its pool, and the message is dropped."""
+    if service is None or service.get("use_inbound_webhook_on_number"):
+        url = number.get("sms_url") or ""
+        if not url:
+            return InboundRoute(None)
+        return InboundRoute(
+            InboundWebhook(
+                url,
+                number.get("sms_method") or "POST",
+                number.get("sms_fallback_url") or None,
+                number.get("sms_fallback_method") or "POST",
+            )
+        )
+    url = service.get("inbound_request_url") or ""
+    if not url:
+        return InboundRoute(None, dropped=True)
+    return InboundRoute(
+        InboundWebhook(
+            url,
+            service.get("inbound_method") or "POST",
+            service.get("fallback_url") or None,
+            service.get("fallback_method") or "POST",
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class PoolNumber:
     """A phone number of a service's pool, as sender selection sees it."""
 

@@ -1,6 +1,7 @@
-"""``inbound`` tasks: call the number's SmsUrl with an inbound message and run its TwiML.
+"""``inbound`` tasks: call an inbound message's webhook (the number's SmsUrl, or its service's
+InboundRequestUrl) and run its TwiML.
 
-The app's TwiML is fetched (falling back to SmsFallbackUrl, following redirects) and planned
+The app's TwiML is fetched (falling back to the fallback URL, following redirects) and planned
 with the messaging planner; each ``<Message>`` becomes a :class:`SendMessage` through the one
 create path, so a reply the API would refuse (a bad ``to``, a 2,000-character body, a
 ``from`` the account does not own) is refused the same way and recorded as an alert with the

@@ -159,6 +159,19 @@ def forget_number(conn: Connection, sid: str) -> None:
     conn.execute(delete(pool).where(pool.c.phone_number_sid == sid))
 
 
+def service_of_number(conn: Connection, number_sid: str) -> RowMapping | None:
+    """The service whose pool holds number ``number_sid`` (None: no service's)."""
+    return (
+        conn.execute(
+            select(services)
+            .join(pool, pool.c.service_sid == services.c.sid)
+            .where(pool.c.phone_number_sid == number_sid)
+        )
+        .mappings()
+        .first()
+    )
+
+
 def pool_listing(service_sid: str) -> Listing:
     """The service's numbers, oldest in the pool first."""
     query = _pool_query().where(pool.c.service_sid == service_sid)
