@@ -9,7 +9,11 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import Connection
 
+from telephonist.api.context import Context
+from telephonist.domain import a2p
+from telephonist.storage.repositories import a2p as a2p_repo
 from tests.api.conftest import Api
 from tests.api.test_a2p import CAMPAIGN, REVIEW, advance, brand, created, service, usa2p
 
@@ -40,7 +44,7 @@ class Sender:
         )
         return str(body["sid"]), str(body["phone_number"])
 
-    async def campaign(self, number_sid: str) -> str:
+    async def campaign(self, number_sid: str, sole_proprietor: bool = False) -> str:
         """A service holding the number, with a campaign submitted now (in review)."""
         mg = await service(self.http)
         await created(
@@ -48,10 +52,12 @@ class Sender:
                 f"/v1/Services/{mg}/PhoneNumbers", data={"PhoneNumberSid": number_sid}
             )
         )
-        bn = await brand(self.api, self.http)
-        await created(
-            await self.http.post(usa2p(mg), data={**CAMPAIGN, "BrandRegistrationSid": bn})
-        )
+        extra = {"BrandType": "SOLE_PROPRIETOR"} if sole_proprietor else {}
+        bn = await brand(self.api, self.http, **extra)
+        form = {**CAMPAIGN, "BrandRegistrationSid": bn}
+        if sole_proprietor:
+            form["UsAppToPersonUsecase"] = "SOLE_PROPRIETOR"
+        await created(await self.http.post(usa2p(mg), data=form))
         return mg
 
     async def send(self, **form: str) -> dict[str, Any]:
@@ -123,3 +129,33 @@ async def test_traffic_10dlc_does_not_cover_is_delivered(api: Api, sender: Sende
     await advance(api, 0)
     assert await sender.status(message["sid"]) == ("delivered", None)
     assert await sender.alerts() == []
+
+
+async def test_a_brand_past_its_daily_cap_is_refused_30023(api: Api, sender: Sender) -> None:
+    """A sole proprietor's cap is 1,000 a day: with 999 sent today, one more goes through and
+    the next fails with 30023; messages sent count against the cap, per brand and day."""
+    number_sid, number = await sender.number()
+    mg = await sender.campaign(number_sid, sole_proprietor=True)
+    await advance(api, REVIEW)
+    await advance(api, REVIEW)
+    ctx: Context = api.transport.app.state.ctx  # type: ignore[attr-defined]
+    day = ctx.now_micros() // a2p.DAY_MICROS
+
+    def brand_of(conn: Connection) -> str:
+        found = a2p_repo.registrations(conn, {(sender.auth[0], number)}, ctx.now_micros(), 0)
+        registration = found[(sender.auth[0], number)]
+        assert registration is not None and registration.campaign_status == "VERIFIED"
+        return registration.brand_sid
+
+    brand_sid = await ctx.db.run(brand_of)
+    await ctx.db.run(a2p_repo.count_sent, brand_sid, day, 998)
+    first = await sender.send(MessagingServiceSid=mg, To=handset())
+    await advance(api, 1)
+    assert await sender.status(first["sid"]) == ("delivered", None)
+    counted = await ctx.db.read(a2p_repo.sent_today, [brand_sid], day)
+    assert counted == {brand_sid: 999}
+    second = await sender.send(From=number, To=handset())
+    third = await sender.send(From=number, To=handset())
+    await advance(api, 2)
+    assert await sender.status(second["sid"]) == ("delivered", None)
+    assert await sender.status(third["sid"]) == ("failed", 30023)

@@ -267,3 +267,20 @@ def blocked_code(campaign_status: str | None) -> int | None:
     if campaign_status in (CAMPAIGN_IN_PROGRESS, "PENDING"):
         return BEING_CONFIGURED
     return UNREGISTERED
+
+
+DAILY_CAP_REACHED = 30023  # US A2P 10DLC - Daily Message Cap Reached
+DAY_MICROS = 24 * 3600 * 1_000_000
+
+
+def daily_cap(brand_type: str | None, brand_score: int | None) -> int:
+    """Messages a brand's campaigns may send to US numbers per day (UTC), as T-Mobile caps
+    them by brand tier: a sole proprietor 1,000; a standard brand by its score, 2,000 below
+    25, 10,000 below 50, 40,000 below 75 and 200,000 from 75 (a vetted brand)."""
+    if brand_type == "SOLE_PROPRIETOR":
+        return 1_000
+    score = brand_score or 0
+    for below, cap in ((25, 2_000), (50, 10_000), (75, 40_000)):
+        if score < below:
+            return cap
+    return 200_000

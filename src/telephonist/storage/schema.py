@@ -540,3 +540,14 @@ opt_out_settings = Table(
     Column("config", Text, nullable=False),
     Column("date_updated", MICROS, nullable=False),
 )
+
+
+a2p_daily_counts = Table(
+    "a2p_daily_counts",
+    metadata,
+    # Messages a brand's campaigns sent to US numbers on one day (UTC, days since the epoch on
+    # the server's clock), against the brand tier's daily cap.
+    Column("brand_sid", SID, primary_key=True),
+    Column("day", Integer, primary_key=True),
+    Column("sent", Integer, nullable=False),
+)

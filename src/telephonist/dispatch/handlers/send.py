@@ -127,21 +127,37 @@ class SendHandler(Handler):
     def _blocked(
         self, conn: Connection, batch: Sequence[Mapping[str, Any]], now: int
     ) -> dict[str, int]:
-        """The messages of the batch that A2P 10DLC covers and whose sender no verified
-        campaign registers, with the code carriers answer them."""
+        """The messages of the batch that A2P 10DLC covers and carriers would refuse, with
+        their code: no verified campaign registers the sender (30034, 30035 in review), or its
+        brand has sent its tier's daily cap today (30023). The ones let through count against
+        that cap here, in the leasing transaction, so two workers never both take the last."""
         covered = [
             m
             for m in batch
             if m["from_"] != MAGIC_FROM_OK and a2p.is_10dlc_route(m["from_"], m["to"])
         ]
-        statuses = a2p_repo.campaign_statuses(
+        found = a2p_repo.registrations(
             conn, {(m["account_sid"], m["from_"]) for m in covered}, now, self.a2p_review
         )
+        day = now // a2p.DAY_MICROS
+        brands = sorted({r.brand_sid for r in found.values() if r is not None})
+        sent = a2p_repo.sent_today(conn, brands, day)
+        taken: dict[str, int] = {}
         blocked: dict[str, int] = {}
         for m in covered:
-            code = a2p.blocked_code(statuses.get((m["account_sid"], m["from_"])))
+            registration = found.get((m["account_sid"], m["from_"]))
+            code = a2p.blocked_code(registration.campaign_status if registration else None)
+            if code is None and registration is not None:
+                brand = registration.brand_sid
+                cap = a2p.daily_cap(registration.brand_type, registration.brand_score)
+                if sent.get(brand, 0) + taken.get(brand, 0) >= cap:
+                    code = a2p.DAILY_CAP_REACHED
+                else:
+                    taken[brand] = taken.get(brand, 0) + 1
             if code is not None:
                 blocked[m["sid"]] = code
+        for brand, count in taken.items():
+            a2p_repo.count_sent(conn, brand, day, count)
         return blocked
 
     async def work(self, tasks: Sequence[queue.Task], state: SendState) -> list[Done]:
@@ -253,7 +269,11 @@ class SendHandler(Handler):
                         text=(
                             f"US carriers would block message {message['sid']} from "
                             f"{message['from_']}: "
-                            "the number is in no Messaging Service with a verified A2P 10DLC "
-                            "campaign"
+                            + (
+                                "its brand has sent its daily cap today"
+                                if blocked == a2p.DAILY_CAP_REACHED
+                                else "the number is in no Messaging Service with a verified "
+                                "A2P 10DLC campaign"
+                            )
                         ),
                     )

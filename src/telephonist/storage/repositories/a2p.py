@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping, delete, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from telephonist.domain import a2p
@@ -20,6 +23,7 @@ from telephonist.domain.errors import TelephonistError
 from telephonist.storage.repositories.listing import Listing
 from telephonist.storage.schema import (
     a2p_campaigns,
+    a2p_daily_counts,
     brand_registrations,
     incoming_numbers,
     messaging_service_numbers,
@@ -28,6 +32,7 @@ from telephonist.storage.schema import (
 
 bundles = trust_bundles
 brands = brand_registrations
+daily = a2p_daily_counts
 campaigns = a2p_campaigns
 
 CUSTOMER_PROFILE = "customer_profile"
@@ -337,11 +342,21 @@ def is_registered_sender(conn: Connection, account_sid: str, from_number: str) -
     return row is not None
 
 
-def campaign_statuses(
+@dataclass(frozen=True, slots=True)
+class Registration:
+    """What registers a sender: its service's campaign and that campaign's brand."""
+
+    campaign_status: str
+    brand_sid: str
+    brand_type: str | None
+    brand_score: int | None
+
+
+def registrations(
     conn: Connection, senders: set[tuple[str, str]], now: int, delay: int
-) -> dict[tuple[str, str], str | None]:
-    """For each ``(account SID, number)``, the status of the campaign of the service whose
-    pool holds the number (None: no campaign covers it), after settling the reviews that came
+) -> dict[tuple[str, str], Registration | None]:
+    """For each ``(account SID, number)``, the campaign of the service whose pool holds the
+    number and its brand (None: no campaign covers it), after settling the reviews that came
     due. Accounts with no campaign at all cost one query together."""
     if not senders:
         return {}
@@ -351,24 +366,57 @@ def campaign_statuses(
             select(campaigns.c.account_sid).where(campaigns.c.account_sid.in_(accounts)).distinct()
         ).scalars()
     )
-    found: dict[tuple[str, str], str | None] = dict.fromkeys(senders)
+    found: dict[tuple[str, str], Registration | None] = dict.fromkeys(senders)
     for account in with_campaigns:
         settle(conn, account, now, delay)
         numbers = [number for acct, number in senders if acct == account]
         rows = conn.execute(
-            select(incoming_numbers.c.phone_number, campaigns.c.campaign_status)
+            select(
+                incoming_numbers.c.phone_number,
+                campaigns.c.campaign_status,
+                brands.c.sid,
+                brands.c.brand_type,
+                brands.c.brand_score,
+            )
             .select_from(
                 incoming_numbers.join(
                     messaging_service_numbers,
                     messaging_service_numbers.c.phone_number_sid == incoming_numbers.c.sid,
-                ).join(
+                )
+                .join(
                     campaigns,
                     campaigns.c.messaging_service_sid == messaging_service_numbers.c.service_sid,
                 )
+                .join(brands, brands.c.sid == campaigns.c.brand_registration_sid)
             )
             .where(incoming_numbers.c.account_sid == account)
             .where(incoming_numbers.c.phone_number.in_(numbers))
         )
-        for number, status in rows:
-            found[(account, number)] = status
+        for number, status, brand_sid, brand_type, score in rows:
+            found[(account, number)] = Registration(status, brand_sid, brand_type, score)
     return found
+
+
+def sent_today(conn: Connection, brand_sids: list[str], day: int) -> dict[str, int]:
+    """Messages each brand's campaigns have sent on ``day``."""
+    if not brand_sids:
+        return {}
+    rows = conn.execute(
+        select(daily.c.brand_sid, daily.c.sent)
+        .where(daily.c.brand_sid.in_(brand_sids))
+        .where(daily.c.day == day)
+    )
+    return {str(brand): int(sent) for brand, sent in rows}
+
+
+def count_sent(conn: Connection, brand_sid: str, day: int, sent: int) -> None:
+    """``sent`` more messages of the brand's campaigns on ``day``."""
+    upsert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    conn.execute(
+        upsert(daily)
+        .values(brand_sid=brand_sid, day=day, sent=sent)
+        .on_conflict_do_update(
+            index_elements=[daily.c.brand_sid, daily.c.day],
+            set_={"sent": daily.c.sent + sent},
+        )
+    )
