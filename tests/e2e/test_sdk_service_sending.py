@@ -81,3 +81,28 @@ def test_scheduled_messages_through_the_sdk(sim: Sim) -> None:
 
     assert reported(kept) == ["queued", "sent", "delivered"]
     assert reported(dropped) == ["canceled"]
+
+
+def test_sticky_sender_and_geomatch_through_the_sdk(sim: Sim) -> None:
+    """A recipient keeps the number that first texted it (sticky sender), even once a number
+    with its own area code joins the pool; a new recipient in that area code gets that number
+    (area-code geomatch)."""
+    service = sim.client.messaging.v1.services.create(friendly_name="support")
+    pool = sim.client.messaging.v1.services(service.sid).phone_numbers
+    first = sim.client.incoming_phone_numbers.create(area_code="415")
+    pool.create(phone_number_sid=first.sid)
+    regular, newcomer = "+12125550941", "+12125550942"
+
+    def sent_from(to: str) -> str:
+        message = sim.client.messages.create(
+            to=to, messaging_service_sid=service.sid, body=f"Hello {to}"
+        )
+        sim.advance(1)
+        return str(sim.client.messages(message.sid).fetch().from_)
+
+    assert sent_from(regular) == first.phone_number
+    local = sim.client.incoming_phone_numbers.create(area_code="212")
+    pool.create(phone_number_sid=local.sid)
+    assert sent_from(regular) == first.phone_number  # sticky
+    assert sent_from(newcomer) == local.phone_number  # geomatch
+    assert [m["from"] for m in sim.inbox(regular)] == [first.phone_number] * 2
