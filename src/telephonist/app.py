@@ -101,7 +101,7 @@ def build_dispatch(
                 a2p_enforcement=settings.a2p_enforcement,
                 a2p_review_seconds=settings.a2p_review_seconds,
             ),
-            RouteHandler(settings.mps),
+            RouteHandler(settings.mps, campaign_pacing=settings.campaign_pacing),
             CallbackHandler(webhooks),
             CallHandler(
                 webhooks,

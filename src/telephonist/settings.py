@@ -564,6 +564,14 @@ class Settings:
         return "sqlite:///" + os.path.join(self.data_dir, "telephonist.db")
 
     @property
+    def campaign_pacing(self) -> int | None:
+        """The A2P review delay (microseconds) when campaigns' throughput paces their
+        numbers, which it does when A2P 10DLC is enforced; None otherwise."""
+        if self.a2p_enforcement != "enforce":
+            return None
+        return int(self.a2p_review_seconds * 1_000_000)
+
+    @property
     def base_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 

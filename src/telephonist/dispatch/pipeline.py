@@ -43,6 +43,7 @@ from telephonist.domain.messages import (
 from telephonist.domain.services import settings_of
 from telephonist.domain.sids import new_sid
 from telephonist.storage.prepared import Prepared
+from telephonist.storage.repositories import a2p as a2p_repo
 from telephonist.storage.repositories import messaging_services as services_repo
 from telephonist.storage.repositories import opt_outs as opt_outs_repo
 from telephonist.storage.schema import accounts, incoming_numbers, media, messages
@@ -88,6 +89,7 @@ def send_message(
     request: MessageRequest | None = None,
     account_status: str | None = None,
     schedule_window: tuple[int, int] = SCHEDULE_WINDOW,
+    campaign_pacing: int | None = None,
 ) -> dict[str, Any]:
     """Validate ``command``, store the message and queue it; answers the stored row.
 
@@ -131,7 +133,15 @@ def send_message(
         return row
     kind = check_sender(conn, command.account_sid, req)
     row, media_rows = build_rows(command, req, now)
-    queue_outbound(conn, row, media_rows, kind=sender_kind(row["from_"], kind), now=now, mps=mps)
+    queue_outbound(
+        conn,
+        row,
+        media_rows,
+        kind=sender_kind(row["from_"], kind),
+        now=now,
+        mps=mps,
+        campaign_pacing=campaign_pacing,
+    )
     return row
 
 
@@ -269,12 +279,13 @@ def queue_outbound(
     kind: str,
     now: int,
     mps: Mapping[str, float] = DEFAULT_MPS,
+    campaign_pacing: int | None = None,
 ) -> None:
     """Store an outbound message and queue it behind its sender (:func:`queue_send`)."""
     _INSERT_MESSAGE.execute(conn, row)
     if media_rows:
         _INSERT_MEDIA.execute_many(conn, media_rows)
-    queue_send(conn, row, kind=kind, now=now, mps=mps)
+    queue_send(conn, row, kind=kind, now=now, mps=mps, campaign_pacing=campaign_pacing)
 
 
 def queue_send(
@@ -284,6 +295,7 @@ def queue_send(
     kind: str,
     now: int,
     mps: Mapping[str, float] = DEFAULT_MPS,
+    campaign_pacing: int | None = None,
 ) -> int:
     """Reserve the sender's next slot for a stored message and queue its hand-over then;
     answers when the sender's next slot frees now.
@@ -293,9 +305,25 @@ def queue_send(
     """
     rate = mps.get(kind, DEFAULT_MPS["local"])
     slot = reserve(conn, row["from_"], row["num_segments"], rate, now)
-    expired = slot.wait_micros > row["validity_period"] * 1_000_000
+    due = slot.due_at
+    campaign = (
+        a2p_repo.campaign_rate(conn, row["account_sid"], row["from_"], now, campaign_pacing)
+        if campaign_pacing is not None
+        else None
+    )
+    if campaign is not None:
+        # An A2P 10DLC campaign's throughput is shared by all its numbers: the message also
+        # waits for the campaign's next slot. ``campaign_pacing`` (the A2P review delay, in
+        # microseconds) is given when A2P is enforced.
+        due = max(
+            due,
+            reserve(conn, f"campaign:{campaign[0]}", row["num_segments"], campaign[1], now).due_at,
+        )
+    expired = due - now > row["validity_period"] * 1_000_000
     if expired:
         release(conn, row["from_"], row["num_segments"], rate)
+        if campaign is not None:
+            release(conn, f"campaign:{campaign[0]}", row["num_segments"], campaign[1])
     payload: dict[str, Any] = {"expired": expired}
     if now > row["date_created"]:
         payload["queued_at"] = now  # its ValidityPeriod counts from here (a scheduled message)
@@ -303,7 +331,7 @@ def queue_send(
         conn,
         queue.SEND,
         row["sid"],
-        now if expired else slot.due_at,
+        now if expired else due,
         payload,
         now,
         partition_key=row["account_sid"],

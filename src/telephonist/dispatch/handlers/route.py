@@ -46,8 +46,15 @@ class RouteHandler(Handler):
     kind = queue.ROUTE
     lane = queue.SEND_LANE
 
-    def __init__(self, mps: Mapping[str, float] = ratelimit.DEFAULT_MPS) -> None:
+    def __init__(
+        self,
+        mps: Mapping[str, float] = ratelimit.DEFAULT_MPS,
+        *,
+        campaign_pacing: int | None = None,
+    ) -> None:
         self.mps = mps
+        # A2P enforced: campaigns' throughput applies (the review delay, in microseconds).
+        self.campaign_pacing = campaign_pacing
 
     async def work(self, tasks: Sequence[queue.Task], state: Any) -> list[Done]:
         return [Done(task) for task in tasks]
@@ -70,7 +77,14 @@ class RouteHandler(Handler):
             if message["from_"]:  # a scheduled message from a sender of the account's choice
                 outbox.change_status(message, "queued")
                 kind = kind_of_sender(conn, message["account_sid"], message["from_"])
-                taken = queue_send(conn, message, kind=kind, now=now, mps=self.mps)
+                taken = queue_send(
+                    conn,
+                    message,
+                    kind=kind,
+                    now=now,
+                    mps=self.mps,
+                    campaign_pacing=self.campaign_pacing,
+                )
                 if message["from_"] in free:
                     free[message["from_"]] = taken
                 continue
@@ -109,4 +123,11 @@ class RouteHandler(Handler):
             outbox.change_status(routed, "queued")
             if settings["sticky_sender"] and chosen.sender != sticky:
                 services_repo.remember_sender(conn, service_sid, message["to"], chosen.sender, now)
-            free[chosen.sender] = queue_send(conn, routed, kind=chosen.kind, now=now, mps=self.mps)
+            free[chosen.sender] = queue_send(
+                conn,
+                routed,
+                kind=chosen.kind,
+                now=now,
+                mps=self.mps,
+                campaign_pacing=self.campaign_pacing,
+            )

@@ -420,3 +420,32 @@ def count_sent(conn: Connection, brand_sid: str, day: int, sent: int) -> None:
             set_={"sent": daily.c.sent + sent},
         )
     )
+
+
+def campaign_rate(
+    conn: Connection, account_sid: str, sender: str, now: int, delay: int
+) -> tuple[str, float] | None:
+    """The verified campaign that registers the account's number ``sender`` and its carrier
+    throughput (the AT&T messages per second of its ``rate_limits``), after settling the
+    reviews that came due; None when none does."""
+    settle(conn, account_sid, now, delay)
+    row = conn.execute(
+        select(campaigns.c.sid, campaigns.c.rate_limits)
+        .select_from(
+            incoming_numbers.join(
+                messaging_service_numbers,
+                messaging_service_numbers.c.phone_number_sid == incoming_numbers.c.sid,
+            ).join(
+                campaigns,
+                campaigns.c.messaging_service_sid == messaging_service_numbers.c.service_sid,
+            )
+        )
+        .where(incoming_numbers.c.account_sid == account_sid)
+        .where(incoming_numbers.c.phone_number == sender)
+        .where(campaigns.c.campaign_status == "VERIFIED")
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    mps = json.loads(row.rate_limits or "{}").get("att", {}).get("mps")
+    return (str(row.sid), float(mps)) if mps else None
