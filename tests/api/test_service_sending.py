@@ -234,3 +234,16 @@ async def test_smart_encoding_off_keeps_the_body(sub: Sub) -> None:
         To=handset(), MessagingServiceSid=service, Body=body, SmartEncoded="true"
     )
     assert await stored_encoding(sub, asked["sid"]) == "GSM-7"
+
+
+async def test_a_messages_own_smart_encoded_false_wins_over_the_service(sub: Sub) -> None:
+    """SmartEncoded=false on the message keeps its body as written although the service
+    smart-encodes (an absent SmartEncoded leaves it to the service)."""
+    number_sid, _ = await sub.buy("415")
+    service = await sub.service(number_sid)
+    body = "it\u2019s " + "x" * 90
+    kept = await sub.sent(
+        To=handset(), MessagingServiceSid=service, Body=body, SmartEncoded="false"
+    )
+    assert (kept["body"], kept["num_segments"]) == (body, "2")
+    assert await stored_encoding(sub, kept["sid"]) == "UCS-2"

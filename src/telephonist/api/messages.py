@@ -116,7 +116,7 @@ def _command(form: Form, account_sid: str) -> SendMessage:
         messaging_service_sid=service,
         status_callback=form.get("StatusCallback"),
         validity_period=form.int("ValidityPeriod", code=21624),
-        smart_encoded=bool(form.bool("SmartEncoded")),
+        smart_encoded=form.bool("SmartEncoded"),
         options=options,
         send_at=send_at,
     )

@@ -156,7 +156,9 @@ def _with_service(conn: Connection, command: SendMessage, req: MessageRequest) -
     if req.from_ is None and not services_repo.has_senders(conn, sid):
         raise MessageRejected(21704)
     settings = settings_of(service["config"])
-    if settings["smart_encoding"] and not command.smart_encoded and req.encoding != "GSM-7":
+    # The message's own SmartEncoded, when it says, wins over the service's SmartEncoding.
+    wanted = settings["smart_encoding"] if command.smart_encoded is None else False
+    if wanted and req.encoding != "GSM-7":
         # The service's SmartEncoding: as if the message had asked for SmartEncoded=true (a
         # GSM-7 body has no look-alike to rewrite).
         req = smart_encoded(req)

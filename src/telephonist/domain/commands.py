@@ -28,7 +28,8 @@ class SendMessage:
     status_callback: str | None = None
     callback_method: str = "POST"
     validity_period: int | None = None
-    smart_encoded: bool = False
+    # SmartEncoded as asked (None: not asked, so a Messaging Service's SmartEncoding decides).
+    smart_encoded: bool | None = None
     # When a scheduled message is to be sent (microseconds since the epoch); None: now.
     send_at: int | None = None
     # Twilio parameters accepted and kept with the message (MaxPrice, Attempt, ...).

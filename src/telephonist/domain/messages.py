@@ -198,7 +198,7 @@ def validate(command: SendMessage) -> MessageRequest:
         media_urls=list(command.media_urls),
         status_callback=command.status_callback,
         validity_period=command.validity_period,
-        smart_encoded=command.smart_encoded,
+        smart_encoded=bool(command.smart_encoded),
         options=dict(command.options),
     )
 
