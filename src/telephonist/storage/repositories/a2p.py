@@ -317,6 +317,17 @@ def registered_services(conn: Connection, account_sid: str) -> set[str]:
     )
 
 
+# A number, the Messaging Service pool that holds it, and that service's campaign: what
+# registers a sender.
+_SENDER_CAMPAIGNS = incoming_numbers.join(
+    messaging_service_numbers,
+    messaging_service_numbers.c.phone_number_sid == incoming_numbers.c.sid,
+).join(
+    campaigns,
+    campaigns.c.messaging_service_sid == messaging_service_numbers.c.service_sid,
+)
+
+
 def is_registered_sender(conn: Connection, account_sid: str, from_number: str) -> bool:
     """True when the account's number ``from_number`` (E.164) is in a Messaging Service whose
     campaign is VERIFIED: a sender US carriers accept A2P 10DLC traffic from.
@@ -325,15 +336,7 @@ def is_registered_sender(conn: Connection, account_sid: str, from_number: str) -
     """
     row = conn.execute(
         select(campaigns.c.sid)
-        .select_from(
-            incoming_numbers.join(
-                messaging_service_numbers,
-                messaging_service_numbers.c.phone_number_sid == incoming_numbers.c.sid,
-            ).join(
-                campaigns,
-                campaigns.c.messaging_service_sid == messaging_service_numbers.c.service_sid,
-            )
-        )
+        .select_from(_SENDER_CAMPAIGNS)
         .where(incoming_numbers.c.account_sid == account_sid)
         .where(incoming_numbers.c.phone_number == from_number)
         .where(campaigns.c.campaign_status == "VERIFIED")
@@ -379,15 +382,7 @@ def registrations(
                 brands.c.brand_score,
             )
             .select_from(
-                incoming_numbers.join(
-                    messaging_service_numbers,
-                    messaging_service_numbers.c.phone_number_sid == incoming_numbers.c.sid,
-                )
-                .join(
-                    campaigns,
-                    campaigns.c.messaging_service_sid == messaging_service_numbers.c.service_sid,
-                )
-                .join(brands, brands.c.sid == campaigns.c.brand_registration_sid)
+                _SENDER_CAMPAIGNS.join(brands, brands.c.sid == campaigns.c.brand_registration_sid)
             )
             .where(incoming_numbers.c.account_sid == account)
             .where(incoming_numbers.c.phone_number.in_(numbers))
@@ -431,15 +426,7 @@ def campaign_rate(
     settle(conn, account_sid, now, delay)
     row = conn.execute(
         select(campaigns.c.sid, campaigns.c.rate_limits)
-        .select_from(
-            incoming_numbers.join(
-                messaging_service_numbers,
-                messaging_service_numbers.c.phone_number_sid == incoming_numbers.c.sid,
-            ).join(
-                campaigns,
-                campaigns.c.messaging_service_sid == messaging_service_numbers.c.service_sid,
-            )
-        )
+        .select_from(_SENDER_CAMPAIGNS)
         .where(incoming_numbers.c.account_sid == account_sid)
         .where(incoming_numbers.c.phone_number == sender)
         .where(campaigns.c.campaign_status == "VERIFIED")
