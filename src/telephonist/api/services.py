@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Connection
@@ -30,6 +31,7 @@ from telephonist.errors import TwilioError, found, invalid_parameter, not_found
 from telephonist.storage.repositories import a2p as a2p_repo
 from telephonist.storage.repositories import messaging_services as repo
 from telephonist.storage.repositories import numbers as numbers_repo
+from telephonist.storage.repositories.listing import Listing
 
 URL_FIELDS = {
     "InboundRequestUrl": "inbound_request_url",
@@ -252,7 +254,7 @@ async def add_number(request: Request) -> Response:
     now = ctx.now_micros()
 
     def work(conn: Connection) -> Any:
-        found(repo.get_service(conn, account_sid, service_sid), _service_path(request))
+        _require_service(conn, request, account_sid)
         # The account's own numbers only: another account's is as missing as no number.
         found(
             numbers_repo.get_number(conn, account_sid, number_sid),
@@ -281,47 +283,15 @@ async def add_number(request: Request) -> Response:
 
 
 async def list_numbers(request: Request) -> Response:
-    ctx, account_sid = await caller(request)
-    service_sid = request.path_params["service_sid"]
-    base_url = ctx.settings.base_url
-
-    def service_exists(conn: Connection) -> None:
-        found(repo.get_service(conn, account_sid, service_sid), _service_path(request))
-
-    return await v1_listing_response(
-        ctx.db,
-        "phone_numbers",
-        repo.pool_listing(service_sid),
-        PageRequest.from_query(query_form(request)),
-        render=lambda row: pool_number_json(row, base_url),
-        base_url=base_url,
-        path=request.url.path,
-        before=service_exists,
-    )
+    return await _list_members(request, "phone_numbers", repo.pool_listing, pool_number_json)
 
 
 async def fetch_number(request: Request) -> Response:
-    ctx, account_sid = await caller(request)
-    service_sid, sid = request.path_params["service_sid"], request.path_params["sid"]
-
-    def work(conn: Connection) -> Any:
-        found(repo.get_service(conn, account_sid, service_sid), _service_path(request))
-        return found(repo.get_pool_number(conn, service_sid, sid), request.url.path)
-
-    return JSONResponse(pool_number_json(await ctx.db.read(work), ctx.settings.base_url))
+    return await _fetch_member(request, repo.get_pool_number, pool_number_json)
 
 
 async def remove_number(request: Request) -> Response:
-    ctx, account_sid = await caller(request)
-    service_sid, sid = request.path_params["service_sid"], request.path_params["sid"]
-
-    def work(conn: Connection) -> bool:
-        found(repo.get_service(conn, account_sid, service_sid), _service_path(request))
-        return repo.remove_number(conn, service_sid, sid)
-
-    if not await ctx.db.run(work):
-        raise not_found(request.url.path)
-    return Response(status_code=204)
+    return await _remove_member(request, repo.remove_number)
 
 
 # -- The sender pool: AlphaSenders ---------------------------------------------------------------
@@ -366,7 +336,7 @@ async def add_alpha_sender(request: Request) -> Response:
     }
 
     def work(conn: Connection) -> None:
-        found(repo.get_service(conn, account_sid, service_sid), _service_path(request))
+        _require_service(conn, request, account_sid)
         if repo.alpha_sender_named(conn, service_sid, name) is not None:
             raise TwilioError(20409, f"AlphaSender {name!r} is already in this service")
         repo.add_alpha_sender(conn, row)
@@ -376,43 +346,72 @@ async def add_alpha_sender(request: Request) -> Response:
 
 
 async def list_alpha_senders(request: Request) -> Response:
-    ctx, account_sid = await caller(request)
-    service_sid = request.path_params["service_sid"]
-    base_url = ctx.settings.base_url
-
-    def service_exists(conn: Connection) -> None:
-        found(repo.get_service(conn, account_sid, service_sid), _service_path(request))
-
-    return await v1_listing_response(
-        ctx.db,
-        "alpha_senders",
-        repo.alpha_sender_listing(service_sid),
-        PageRequest.from_query(query_form(request)),
-        render=lambda row: alpha_sender_json(row, base_url),
-        base_url=base_url,
-        path=request.url.path,
-        before=service_exists,
+    return await _list_members(
+        request, "alpha_senders", repo.alpha_sender_listing, alpha_sender_json
     )
 
 
 async def fetch_alpha_sender(request: Request) -> Response:
+    return await _fetch_member(request, repo.get_alpha_sender, alpha_sender_json)
+
+
+async def remove_alpha_sender(request: Request) -> Response:
+    return await _remove_member(request, repo.remove_alpha_sender)
+
+
+# -- The pool's members (numbers, alpha senders): list, fetch, remove, one way for each kind ----
+
+
+def _require_service(conn: Connection, request: Request, account_sid: str) -> None:
+    """The 404 of the service's own path unless the account has the path's service."""
+    service_sid = request.path_params["service_sid"]
+    found(repo.get_service(conn, account_sid, service_sid), _service_path(request))
+
+
+async def _list_members(
+    request: Request,
+    key: str,
+    listing: Callable[[str], Listing],
+    render: Callable[[Any, str], dict[str, Any]],
+) -> Response:
+    ctx, account_sid = await caller(request)
+    base_url = ctx.settings.base_url
+    return await v1_listing_response(
+        ctx.db,
+        key,
+        listing(request.path_params["service_sid"]),
+        PageRequest.from_query(query_form(request)),
+        render=lambda row: render(row, base_url),
+        base_url=base_url,
+        path=request.url.path,
+        before=lambda conn: _require_service(conn, request, account_sid),
+    )
+
+
+async def _fetch_member(
+    request: Request,
+    get: Callable[[Connection, str, str], Any],
+    render: Callable[[Any, str], dict[str, Any]],
+) -> Response:
     ctx, account_sid = await caller(request)
     service_sid, sid = request.path_params["service_sid"], request.path_params["sid"]
 
     def work(conn: Connection) -> Any:
-        found(repo.get_service(conn, account_sid, service_sid), _service_path(request))
-        return found(repo.get_alpha_sender(conn, service_sid, sid), request.url.path)
+        _require_service(conn, request, account_sid)
+        return found(get(conn, service_sid, sid), request.url.path)
 
-    return JSONResponse(alpha_sender_json(await ctx.db.read(work), ctx.settings.base_url))
+    return JSONResponse(render(await ctx.db.read(work), ctx.settings.base_url))
 
 
-async def remove_alpha_sender(request: Request) -> Response:
+async def _remove_member(
+    request: Request, remove: Callable[[Connection, str, str], bool]
+) -> Response:
     ctx, account_sid = await caller(request)
     service_sid, sid = request.path_params["service_sid"], request.path_params["sid"]
 
     def work(conn: Connection) -> bool:
-        found(repo.get_service(conn, account_sid, service_sid), _service_path(request))
-        return repo.remove_alpha_sender(conn, service_sid, sid)
+        _require_service(conn, request, account_sid)
+        return remove(conn, service_sid, sid)
 
     if not await ctx.db.run(work):
         raise not_found(request.url.path)
