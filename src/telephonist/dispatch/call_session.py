@@ -425,9 +425,10 @@ class Session:
                 self.used_inputs.append(ident)
                 self.state.update(outcome="in-progress", ring_end=at)
                 return self._ring_ends(at)
-            if kind == "leg-ended" and json.loads(value)["leg"] == sid:
+            news = json.loads(value) if kind == "leg-ended" else None
+            if news is not None and news["leg"] == sid:
                 self.used_inputs.append(ident)
-                status = json.loads(value)["status"]
+                status = news["status"]
                 self.state["inbound"] = None  # that end is over: nothing to tell it
                 self._end(
                     at, status if status in ("busy", "failed") else "no-answer", answered=False

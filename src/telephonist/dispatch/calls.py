@@ -411,17 +411,7 @@ def leg_callback_tasks(
                 "method": cb.method,
                 "calls": [],
             }
-        task["calls"].append(
-            {
-                "event": f"{cb.facts.sid}:{event_of(cb.facts.status)}:{cb.sequence}",
-                "params": status_params(
-                    cb.facts,
-                    sequence=cb.sequence,
-                    timestamp=timestamp(cb.at),
-                    duration_seconds=cb.duration,
-                ),
-            }
-        )
+        task["calls"].append(_event(cb.facts, cb.sequence, cb.at, cb.duration))
     return [(sid, task) for (sid, _, _), task in tasks.items()]
 
 
@@ -436,15 +426,24 @@ def enqueue_callbacks(
 
 def _callback(session: Session, callback: Callback) -> dict[str, Any]:
     facts: CallFacts = session.facts(callback.status)
+    return _event(facts, callback.sequence, callback.at, callback.duration, callback.extra)
+
+
+def _event(
+    facts: CallFacts,
+    sequence: int,
+    at: int,
+    duration: int | None,
+    extra: tuple[tuple[str, str], ...] = (),
+) -> dict[str, Any]:
+    """One status callback of a call (or of a ``<Dial>`` leg): its event key, one per status
+    and sequence number, and the form Twilio posts."""
     return {
-        "event": f"{facts.sid}:{event_of(callback.status)}:{callback.sequence}",
+        "event": f"{facts.sid}:{event_of(facts.status)}:{sequence}",
         "params": status_params(
-            facts,
-            sequence=callback.sequence,
-            timestamp=timestamp(callback.at),
-            duration_seconds=callback.duration,
+            facts, sequence=sequence, timestamp=timestamp(at), duration_seconds=duration
         )
-        + list(callback.extra),
+        + list(extra),
     }
 
 
