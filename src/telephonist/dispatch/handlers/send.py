@@ -22,7 +22,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 
 from telephonist.clock import Clock, to_micros
 from telephonist.dispatch import queue
-from telephonist.dispatch.alerts import record_alert
+from telephonist.dispatch.alerts import alert_row, record_alerts
 from telephonist.dispatch.pipeline import Outbox, price_for
 from telephonist.dispatch.retry import Backoff
 from telephonist.dispatch.tasks import Done, Handler
@@ -222,6 +222,7 @@ class SendHandler(Handler):
         self, conn: Connection, results: Sequence[Done], state: SendState, outbox: Outbox
     ) -> None:
         now = outbox.now
+        flagged: list[dict[str, Any]] = []  # ``warn``: the A2P alerts, stored together
         for done in results:
             handed = done.value
             message = state.messages.get(done.task.ref)
@@ -254,26 +255,24 @@ class SendHandler(Handler):
                 )
                 blocked = state.blocked.get(message["sid"])
                 if blocked is not None:  # ``warn``: delivered, and flagged
-                    record_alert(
-                        conn,
-                        account_sid=message["account_sid"],
-                        code=blocked,
-                        now=now,
-                        resource_sid=message["sid"],
-                        # The request the alert is about: the create that made the message.
-                        request=(
-                            f"/2010-04-01/Accounts/{message['account_sid']}/Messages.json",
-                            "POST",
-                        ),
-                        level="WARNING",
-                        text=(
-                            f"US carriers would block message {message['sid']} from "
-                            f"{message['from_']}: "
-                            + (
-                                "its brand has sent its daily cap today"
-                                if blocked == a2p.DAILY_CAP_REACHED
-                                else "the number is in no Messaging Service with a verified "
-                                "A2P 10DLC campaign"
-                            )
-                        ),
-                    )
+                    flagged.append(_flag(message, blocked, now))
+        record_alerts(conn, flagged)
+
+
+def _flag(message: Mapping[str, Any], code: int, now: int) -> dict[str, Any]:
+    """The warning alert of a message US carriers would block (``a2p_enforcement=warn``)."""
+    why = (
+        "its brand has sent its daily cap today"
+        if code == a2p.DAILY_CAP_REACHED
+        else "the number is in no Messaging Service with a verified A2P 10DLC campaign"
+    )
+    return alert_row(
+        account_sid=message["account_sid"],
+        code=code,
+        now=now,
+        resource_sid=message["sid"],
+        # The request the alert is about: the create that made the message.
+        request=(f"/2010-04-01/Accounts/{message['account_sid']}/Messages.json", "POST"),
+        level="WARNING",
+        text=f"US carriers would block message {message['sid']} from {message['from_']}: {why}",
+    )
