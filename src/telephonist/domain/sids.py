@@ -1,7 +1,7 @@
 """Twilio SIDs: a two-letter prefix and 32 lowercase hex digits.
 
-Prefixes used here: AC account, SK API key, PN incoming number, SM/MM message, ME media,
-MG messaging service, NO notification/alert.
+Prefixes used here: AC account, SK API key, PN incoming number, SC short code, SM/MM message,
+ME media, MG messaging service, NO notification/alert.
 """
 
 from __future__ import annotations

@@ -376,6 +376,30 @@ idempotency_keys = Table(
 )
 Index("ix_idempotency_keys_created", idempotency_keys.c.created_at)
 
+short_codes = Table(
+    "short_codes",
+    metadata,
+    # v2010 SMS/ShortCodes: 5- and 6-digit senders an account leases from carriers (provisioned
+    # through the control API; Twilio's API cannot buy them either).
+    Column("sid", SID, primary_key=True),
+    Column("account_sid", SID, ForeignKey("accounts.sid"), nullable=False),
+    # Unique: a short code belongs to one account at a time, in one country.
+    Column("short_code", String(8), nullable=False, unique=True),
+    Column("friendly_name", String(64), nullable=False),
+    Column("iso_country", String(2), nullable=False),
+    Column("cap_mms", Boolean, nullable=False),
+    # Every configurable field of the ShortCode resource, as Twilio names it (JSON).
+    Column("config", Text, nullable=False),
+    Column("date_created", MICROS, nullable=False),
+    Column("date_updated", MICROS, nullable=False),
+)
+Index(
+    "ix_short_codes_account_created",
+    short_codes.c.account_sid,
+    short_codes.c.date_created,
+    short_codes.c.sid,
+)
+
 # -- Messaging Services (messaging v1) --------------------------------------------------------
 
 messaging_services = Table(
@@ -429,6 +453,23 @@ Index(
     messaging_service_alpha_senders.c.service_sid,
     messaging_service_alpha_senders.c.date_created,
     messaging_service_alpha_senders.c.sid,
+)
+
+messaging_service_short_codes = Table(
+    "messaging_service_short_codes",
+    metadata,
+    # A service's short codes, keyed like its numbers: a short code is in at most one service.
+    Column("short_code_sid", SID, ForeignKey("short_codes.sid"), primary_key=True),
+    Column("service_sid", SID, ForeignKey("messaging_services.sid"), nullable=False),
+    Column("account_sid", SID, ForeignKey("accounts.sid"), nullable=False),
+    Column("date_created", MICROS, nullable=False),
+    Column("date_updated", MICROS, nullable=False),
+)
+Index(
+    "ix_messaging_service_short_codes_service",
+    messaging_service_short_codes.c.service_sid,
+    messaging_service_short_codes.c.date_created,
+    messaging_service_short_codes.c.short_code_sid,
 )
 
 sticky_senders = Table(
