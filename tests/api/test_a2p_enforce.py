@@ -16,6 +16,7 @@ from telephonist.domain import a2p
 from telephonist.storage.repositories import a2p as a2p_repo
 from tests.api.conftest import Api
 from tests.api.test_a2p import CAMPAIGN, REVIEW, advance, brand, created, service, usa2p
+from tests.api.test_short_codes import provision
 
 pytestmark = pytest.mark.anyio
 
@@ -179,3 +180,20 @@ async def test_a_campaigns_throughput_is_shared_by_its_numbers(api: Api, sender:
     assert [(await sender.status(m["sid"]))[0] for m in sent].count("delivered") == 3
     await advance(api, 1)
     assert {(await sender.status(m["sid"]))[0] for m in sent} == {"delivered"}
+
+
+async def test_a_short_code_is_not_10dlc(api: Api, sender: Sender) -> None:
+    """Carriers vet short codes on their own: one texts US numbers without a campaign, and
+    a service whose campaign is still in review sends through its short code."""
+    code = await provision(sender.http, "44001")
+    number_sid, _ = await sender.number()
+    mg = await sender.campaign(number_sid)
+    added = await sender.http.post(
+        f"/v1/Services/{mg}/ShortCodes", data={"ShortCodeSid": code["sid"]}
+    )
+    assert added.status_code == 201, added.text
+    direct = await sender.send(From=code["short_code"], To=handset())
+    pooled = await sender.send(MessagingServiceSid=mg, To=handset())
+    await advance(api, 1)
+    assert await sender.status(direct["sid"]) == ("delivered", None)
+    assert await sender.status(pooled["sid"]) == ("delivered", None)

@@ -12,6 +12,7 @@ from tests.api.conftest import Api
 from tests.api.test_a2p import REVIEW, advance
 from tests.api.test_a2p_enforce import Sender, handset
 from tests.api.test_a2p_enforce import sender as sender
+from tests.api.test_short_codes import provision
 
 pytestmark = pytest.mark.anyio
 
@@ -37,5 +38,13 @@ async def test_a_registered_sender_earns_no_alert(api: Api, sender: Sender) -> N
     await advance(api, REVIEW)
     message = await sender.send(From=number, To=handset())
     await advance(api, 1)
+    assert await sender.status(message["sid"]) == ("delivered", None)
+    assert await sender.alerts() == []
+
+
+async def test_a_short_code_earns_no_alert(api: Api, sender: Sender) -> None:
+    code = await provision(sender.http, "44002")
+    message = await sender.send(From=code["short_code"], To=handset())
+    await advance(api, 0)
     assert await sender.status(message["sid"]) == ("delivered", None)
     assert await sender.alerts() == []

@@ -139,6 +139,12 @@ routes = [
     Route(f"{V}/{{service_sid}}/PhoneNumbers", services.add_number, methods=["POST"]),
     Route(f"{V}/{{service_sid}}/PhoneNumbers/{{sid}}", services.fetch_number, methods=["GET"]),
     Route(f"{V}/{{service_sid}}/PhoneNumbers/{{sid}}", services.remove_number, methods=["DELETE"]),
+    Route(f"{V}/{{service_sid}}/ShortCodes", services.list_short_codes, methods=["GET"]),
+    Route(f"{V}/{{service_sid}}/ShortCodes", services.add_short_code, methods=["POST"]),
+    Route(f"{V}/{{service_sid}}/ShortCodes/{{sid}}", services.fetch_short_code, methods=["GET"]),
+    Route(
+        f"{V}/{{service_sid}}/ShortCodes/{{sid}}", services.remove_short_code, methods=["DELETE"]
+    ),
     Route(f"{V}/{{service_sid}}/AlphaSenders", services.list_alpha_senders, methods=["GET"]),
     Route(f"{V}/{{service_sid}}/AlphaSenders", services.add_alpha_sender, methods=["POST"]),
     Route(

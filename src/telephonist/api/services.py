@@ -4,15 +4,14 @@ settings.
 The official SDKs send these requests to messaging.twilio.com; telephonist serves the same
 paths on its one host. There is no account in a v1 path: the service belongs to the account
 whose credentials ask. Dates are ISO 8601 and ``url``/``links`` absolute, as in every v1 API.
-
-Sending with ``MessagingServiceSid`` is not wired to the pool yet.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection
@@ -31,6 +30,7 @@ from telephonist.errors import TwilioError, found, invalid_parameter, not_found
 from telephonist.storage.repositories import a2p as a2p_repo
 from telephonist.storage.repositories import messaging_services as repo
 from telephonist.storage.repositories import numbers as numbers_repo
+from telephonist.storage.repositories import short_codes as short_codes_repo
 from telephonist.storage.repositories.listing import Listing
 
 URL_FIELDS = {
@@ -243,43 +243,7 @@ def _service_path(request: Request) -> str:
 
 
 async def add_number(request: Request) -> Response:
-    ctx, account_sid = await caller(request)
-    service_sid = request.path_params["service_sid"]
-    form = await read_form(request, ctx.settings.max_body_bytes)
-    number_sid = form.text("PhoneNumberSid")
-    if number_sid is None:
-        raise missing("PhoneNumberSid")
-    if not is_sid(number_sid, "PN"):
-        raise invalid_parameter(f"PhoneNumberSid {number_sid!r} is not a PN SID")
-    now = ctx.now_micros()
-
-    def work(conn: Connection) -> Any:
-        _require_service(conn, request, account_sid)
-        # The account's own numbers only: another account's is as missing as no number.
-        found(
-            numbers_repo.get_number(conn, account_sid, number_sid),
-            f"/v1/Services/{service_sid}/PhoneNumbers/{number_sid}",
-        )
-        row = {
-            "phone_number_sid": number_sid,
-            "service_sid": service_sid,
-            "account_sid": account_sid,
-            "date_created": now,
-            "date_updated": now,
-        }
-        try:
-            repo.add_number(conn, row)
-        except repo.NumberInService as exc:
-            if exc.args[0] == service_sid:
-                raise TwilioError(
-                    21710, f"{number_sid} is already in this Messaging Service"
-                ) from None
-            raise TwilioError(
-                21712, f"{number_sid} is associated with another Messaging Service"
-            ) from None
-        return repo.get_pool_number(conn, service_sid, number_sid)
-
-    return JSONResponse(pool_number_json(await ctx.db.run(work), ctx.settings.base_url), 201)
+    return await _add_member(request, NUMBERS)
 
 
 async def list_numbers(request: Request) -> Response:
@@ -292,6 +256,42 @@ async def fetch_number(request: Request) -> Response:
 
 async def remove_number(request: Request) -> Response:
     return await _remove_member(request, repo.remove_number)
+
+
+# -- The sender pool: ShortCodes -----------------------------------------------------------------
+
+
+def pool_short_code_json(row: Any, base_url: str) -> dict[str, Any]:
+    sid = row["short_code_sid"]
+    return {
+        "sid": sid,
+        "account_sid": row["account_sid"],
+        "service_sid": row["service_sid"],
+        "date_created": iso8601(row["date_created"]),
+        "date_updated": iso8601(row["date_updated"]),
+        "short_code": row["short_code"],
+        "country_code": row["iso_country"],
+        "capabilities": ["MMS", "SMS"] if row["cap_mms"] else ["SMS"],
+        "url": service_url(base_url, row["service_sid"], f"/ShortCodes/{sid}"),
+    }
+
+
+async def add_short_code(request: Request) -> Response:
+    return await _add_member(request, SHORT_CODES)
+
+
+async def list_short_codes(request: Request) -> Response:
+    return await _list_members(
+        request, "short_codes", repo.short_code_listing, pool_short_code_json
+    )
+
+
+async def fetch_short_code(request: Request) -> Response:
+    return await _fetch_member(request, repo.get_pool_short_code, pool_short_code_json)
+
+
+async def remove_short_code(request: Request) -> Response:
+    return await _remove_member(request, repo.remove_short_code)
 
 
 # -- The sender pool: AlphaSenders ---------------------------------------------------------------
@@ -359,7 +359,82 @@ async def remove_alpha_sender(request: Request) -> Response:
     return await _remove_member(request, repo.remove_alpha_sender)
 
 
-# -- The pool's members (numbers, alpha senders): list, fetch, remove, one way for each kind ----
+# -- The pool's members (numbers, short codes, alpha senders): one way for each kind ------------
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """A kind of pool member that is one of the account's own resources, added by its SID:
+    a phone number (``PhoneNumberSid``) or a short code (``ShortCodeSid``)."""
+
+    param: str
+    prefix: str
+    segment: str  # the pool's path segment: PhoneNumbers, ShortCodes
+    column: str  # the pool row's column that holds the member's SID
+    owned: Callable[[Connection, str, str], Any]  # (account, SID): the account's resource
+    add: Callable[[Connection, Mapping[str, Any]], None]
+    get: Callable[[Connection, str, str], Any]  # (service, SID): the pool entry
+    render: Callable[[Any, str], dict[str, Any]]
+
+
+NUMBERS = Held(
+    "PhoneNumberSid",
+    "PN",
+    "PhoneNumbers",
+    "phone_number_sid",
+    numbers_repo.get_number,
+    repo.add_number,
+    repo.get_pool_number,
+    pool_number_json,
+)
+SHORT_CODES = Held(
+    "ShortCodeSid",
+    "SC",
+    "ShortCodes",
+    "short_code_sid",
+    short_codes_repo.get_short_code,
+    repo.add_short_code,
+    repo.get_pool_short_code,
+    pool_short_code_json,
+)
+
+
+async def _add_member(request: Request, kind: Held) -> Response:
+    """Add one of the account's numbers or short codes to the path's service: 20404 for one
+    the account does not hold (another account's included), 21710 when this service has it
+    already, 21712 when another of the account's services has it."""
+    ctx, account_sid = await caller(request)
+    service_sid = request.path_params["service_sid"]
+    form = await read_form(request, ctx.settings.max_body_bytes)
+    sid = form.text(kind.param)
+    if sid is None:
+        raise missing(kind.param)
+    if not is_sid(sid, kind.prefix):
+        raise invalid_parameter(f"{kind.param} {sid!r} is not a {kind.prefix} SID")
+    now = ctx.now_micros()
+
+    def work(conn: Connection) -> Any:
+        _require_service(conn, request, account_sid)
+        # The account's own only: another account's is as missing as none.
+        found(kind.owned(conn, account_sid, sid), f"{_service_path(request)}/{kind.segment}/{sid}")
+        row = {
+            kind.column: sid,
+            "service_sid": service_sid,
+            "account_sid": account_sid,
+            "date_created": now,
+            "date_updated": now,
+        }
+        try:
+            kind.add(conn, row)
+        except repo.NumberInService as exc:
+            if exc.args[0] == service_sid:
+                raise TwilioError(21710, f"{sid} is already in this Messaging Service") from None
+            raise TwilioError(
+                21712, f"{sid} is associated with another Messaging Service"
+            ) from None
+        return kind.get(conn, service_sid, sid)
+
+    return JSONResponse(kind.render(await ctx.db.run(work), ctx.settings.base_url), 201)
 
 
 def _require_service(conn: Connection, request: Request, account_sid: str) -> None:

@@ -8,7 +8,8 @@ callback it owes are stored together (an outbox): a crash can delay a callback, 
 replies, later the scheduler, bulk sends and services) builds a
 :class:`~telephonist.domain.commands.SendMessage` and calls :func:`send_message`: the pure
 checks of :func:`telephonist.domain.messages.validate`, then the recipient's opt-outs
-(21610), the sender's ownership and capabilities, then the row, its media, the sender's
+(21610), the sender's ownership and capabilities (a number's, or a short code's and its
+country), then the row, its media, the sender's
 throughput slot and the send task.
 """
 
@@ -27,7 +28,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 
 from telephonist.dispatch import queue
 from telephonist.dispatch.ratelimit import DEFAULT_MPS, release, reserve
-from telephonist.domain import API_VERSION, phone
+from telephonist.domain import API_VERSION, phone, short_codes
 from telephonist.domain.commands import SendMessage
 from telephonist.domain.encoding import segment
 from telephonist.domain.error_codes import catalog_message
@@ -46,6 +47,7 @@ from telephonist.storage.prepared import Prepared
 from telephonist.storage.repositories import a2p as a2p_repo
 from telephonist.storage.repositories import messaging_services as services_repo
 from telephonist.storage.repositories import opt_outs as opt_outs_repo
+from telephonist.storage.repositories import short_codes as short_codes_repo
 from telephonist.storage.schema import accounts, incoming_numbers, media, messages
 
 # How far ahead (seconds) a scheduled message's SendAt may be: Twilio's 15 minutes to 35 days.
@@ -186,9 +188,9 @@ def smart_encoded(req: MessageRequest) -> MessageRequest:
 
 
 def check_sender(conn: Connection, account_sid: str, req: MessageRequest) -> str | None:
-    """The From must be a number this account owns, able to send what is asked.
+    """The From must be a number or short code this account holds, able to send what is asked.
 
-    Answers the number's kind (local, mobile, toll_free), which sets its throughput.
+    Answers the sender's kind (local, mobile, toll_free, short_code), which sets its throughput.
     """
     sender = req.from_
     assert sender is not None
@@ -199,14 +201,26 @@ def check_sender(conn: Connection, account_sid: str, req: MessageRequest) -> str
             # Alphanumeric sender IDs do not reach the US or Canada.
             raise MessageRejected(21612)
         return None
-    number = _SENDER.execute(conn, {"a": account_sid, "n": sender})
     not_capable = (
         f"The From phone number {sender} is not a valid, "
         "SMS-capable inbound phone number or short code for your account."
     )
-    if number is None:
-        if phone.is_short_code(sender):
+    if phone.is_short_code(sender):
+        held = short_codes_repo.sender(conn, account_sid, sender)
+        if held is None:
             raise MessageRejected(21606, not_capable)
+        country, cap_mms = held
+        if not short_codes.reaches(country, req.to):
+            raise MessageRejected(
+                21659,
+                f"Short code {sender} texts only {country} numbers, not {req.to} "
+                "(Short Code country mismatch)",
+            )
+        if req.media_urls and not cap_mms:
+            raise MessageRejected(21621)
+        return short_codes.KIND
+    number = _SENDER.execute(conn, {"a": account_sid, "n": sender})
+    if number is None:
         raise MessageRejected(
             21659, f"'From' {sender} is not a Twilio phone number or Short Code country mismatch"
         )

@@ -3,18 +3,22 @@
 A message sent with a ``MessagingServiceSid`` and no ``From`` is ``accepted`` with no sender;
 the sender is chosen when it is dispatched, from the service's pool, in Twilio's order:
 
-1. **Sticky sender** (``sticky_sender``, on by default): the number that last texted this
-   recipient from this service, while it is still in the pool and can carry the message, so a
-   conversation keeps one number.
-2. **Alphanumeric sender ID**, for a recipient outside the US and Canada (which do not
+1. **Sticky sender** (``sticky_sender``, on by default): the number or short code that last
+   texted this recipient from this service, while it is still in the pool and can carry the
+   message, so a conversation keeps one sender.
+2. **Short code** of the recipient's country: Twilio "always prioritizes message delivery
+   with your short code when possible". A short code never texts abroad, nor carries media
+   unless it is MMS-enabled; then the pool's numbers send instead (Twilio's "Short Code
+   Reroute").
+3. **Alphanumeric sender ID**, for a recipient outside the US and Canada (which do not
    deliver them) when the pool has one and the message has no media.
-3. **Area-code geomatch** (``area_code_geomatch``, on by default): for a North American
+4. **Area-code geomatch** (``area_code_geomatch``, on by default): for a North American
    recipient, a number with the recipient's area code.
-4. **Country match**: a number of the recipient's country.
-5. **Any number** of the pool that can carry the message (MMS-capable when it has media).
+5. **Country match**: a number of the recipient's country.
+6. **Any number** of the pool that can carry the message (MMS-capable when it has media).
 
-Among equals the number whose queue frees soonest wins (its next free send slot), then the
-lowest number: a busy pool spreads its load, and a quiet one answers the same way every time.
+Among equals the sender whose queue frees soonest wins (its next free send slot), then the
+lowest: a busy pool spreads its load, and a quiet one answers the same way every time.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from telephonist.domain import phone
+from telephonist.domain import phone, short_codes
 
 DEFAULT_CONFIG: dict[str, Any] = {
     "inbound_request_url": None,
@@ -116,13 +120,27 @@ class PoolNumber:
 
 
 @dataclass(frozen=True, slots=True)
+class PoolShortCode:
+    """A short code of a service's pool, as sender selection sees it."""
+
+    short_code: str
+    iso_country: str  # the only country it texts
+    cap_mms: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Pool:
     numbers: tuple[PoolNumber, ...]
     alpha_senders: tuple[str, ...] = ()
+    short_codes: tuple[PoolShortCode, ...] = ()
 
     @property
     def empty(self) -> bool:
-        return not self.numbers and not self.alpha_senders
+        return not self.numbers and not self.alpha_senders and not self.short_codes
+
+    def senders(self) -> list[str]:
+        """The numbers and short codes, whose queues sender selection compares."""
+        return [n.phone_number for n in self.numbers] + [c.short_code for c in self.short_codes]
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,10 +165,21 @@ def choose_sender(
     """The sender for a message to ``to`` (see the module's docstring); None when no sender
     of the pool can carry it."""
     able = [n for n in pool.numbers if n.cap_sms and (n.cap_mms or not with_media)]
+    codes = [
+        c
+        for c in pool.short_codes
+        if (c.cap_mms or not with_media) and short_codes.reaches(c.iso_country, to)
+    ]
     if sticky is not None and settings.get("sticky_sender", True):
         for number in able:
             if number.phone_number == sticky:
                 return Chosen(number.phone_number, number.kind)
+        for code in codes:
+            if code.short_code == sticky:
+                return Chosen(code.short_code, short_codes.KIND)
+    if codes:
+        quickest = min(codes, key=lambda c: (next_free.get(c.short_code, 0), c.short_code))
+        return Chosen(quickest.short_code, short_codes.KIND)
     if pool.alpha_senders and not with_media and not _nanp(to):
         return Chosen(sorted(pool.alpha_senders)[0], "alphanumeric")
     if not able:
@@ -169,5 +198,13 @@ def choose_sender(
     return Chosen(best.phone_number, best.kind)
 
 
-def sorted_pool(numbers: Sequence[PoolNumber], alphas: Sequence[str]) -> Pool:
-    return Pool(tuple(sorted(numbers, key=lambda n: n.phone_number)), tuple(sorted(alphas)))
+def sorted_pool(
+    numbers: Sequence[PoolNumber],
+    alphas: Sequence[str],
+    codes: Sequence[PoolShortCode] = (),
+) -> Pool:
+    return Pool(
+        tuple(sorted(numbers, key=lambda n: n.phone_number)),
+        tuple(sorted(alphas)),
+        tuple(sorted(codes, key=lambda c: c.short_code)),
+    )

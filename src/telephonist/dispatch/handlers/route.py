@@ -6,12 +6,13 @@ thousands due at one second take their senders' slots one after another, as any 
 
 A message sent with a ``MessagingServiceSid`` and no ``From`` is stored ``accepted``, with no
 sender, and this task is due at once. Choosing the sender is Twilio's selection from the
-service's pool (:func:`telephonist.domain.services.choose_sender`): sticky sender, alpha sender,
-area-code and country geomatch, the least busy number. The chosen sender's throughput then
-applies as for any message: the message moves to ``queued`` (its status callback is owed
-then, as on Twilio) and its hand-over is due at the sender's next free slot. A pool that has
-no sender able to carry it (emptied since, or no MMS-capable number for media) fails the
-message with 21703.
+service's pool (:func:`telephonist.domain.services.choose_sender`): sticky sender, a short
+code of the recipient's country, alpha sender, area-code and country geomatch, the least busy
+number. The chosen sender's throughput then applies as for any message: the message moves to
+``queued`` (its status callback is owed then, as on Twilio) and its hand-over is due at the
+sender's next free slot. A pool that has no sender able to carry it (emptied since, no
+MMS-capable number for media, only short codes of other countries) fails the message with
+21703.
 
 Everything here is database work in the recording transaction; there is nothing to do
 outside it.
@@ -100,8 +101,7 @@ class RouteHandler(Handler):
             pool = pools.get(service_sid)
             if pool is None:
                 pool = pools[service_sid] = services_repo.pool_of(conn, service_sid)
-                names = [n.phone_number for n in pool.numbers]
-                free.update(ratelimit.next_free(conn, names))
+                free.update(ratelimit.next_free(conn, pool.senders()))
             sticky = (
                 services_repo.sticky_sender(conn, service_sid, message["to"])
                 if settings["sticky_sender"]

@@ -11,7 +11,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from telephonist.domain.errors import TelephonistError
-from telephonist.domain.services import Pool, PoolNumber, sorted_pool
+from telephonist.domain.services import Pool, PoolNumber, PoolShortCode, sorted_pool
 from telephonist.storage.prepared import Prepared
 from telephonist.storage.repositories.listing import Listing
 from telephonist.storage.schema import (
@@ -19,20 +19,23 @@ from telephonist.storage.schema import (
     incoming_numbers,
     messaging_service_alpha_senders,
     messaging_service_numbers,
+    messaging_service_short_codes,
     messaging_services,
     opt_out_settings,
     opt_outs,
+    short_codes,
     sticky_senders,
 )
 
 services = messaging_services
 pool = messaging_service_numbers
 alphas = messaging_service_alpha_senders
+codes = messaging_service_short_codes
 
 
 class NumberInService(TelephonistError):
-    """The phone number is in a service's pool already (a number is in one service at most);
-    ``args[0]`` is that service's SID."""
+    """The phone number (or short code) is in a service's pool already (each is in one service
+    at most); ``args[0]`` is that service's SID."""
 
 
 # -- Services ------------------------------------------------------------------------------------
@@ -74,6 +77,7 @@ def delete_service(conn: Connection, account_sid: str, sid: str) -> bool:
     if get_service(conn, account_sid, sid) is None:
         return False
     conn.execute(delete(pool).where(pool.c.service_sid == sid))
+    conn.execute(delete(codes).where(codes.c.service_sid == sid))
     conn.execute(delete(alphas).where(alphas.c.service_sid == sid))
     conn.execute(delete(sticky_senders).where(sticky_senders.c.service_sid == sid))
     conn.execute(delete(a2p_campaigns).where(a2p_campaigns.c.messaging_service_sid == sid))
@@ -178,6 +182,79 @@ def pool_listing(service_sid: str) -> Listing:
     return Listing(query, pool.c.date_created, pool.c.phone_number_sid, descending=False)
 
 
+# -- The pool: short codes -----------------------------------------------------------------------
+
+_CODE_COLUMNS = (
+    codes.c.short_code_sid,
+    codes.c.service_sid,
+    codes.c.account_sid,
+    codes.c.date_created,
+    codes.c.date_updated,
+    short_codes.c.short_code,
+    short_codes.c.iso_country,
+    short_codes.c.cap_mms,
+)
+
+
+def _codes_query() -> Any:
+    return select(*_CODE_COLUMNS).join(short_codes, short_codes.c.sid == codes.c.short_code_sid)
+
+
+def add_short_code(conn: Connection, row: Mapping[str, Any]) -> None:
+    """Put a short code in a service's pool; :class:`NumberInService` (with the SID of the
+    service that has it) when a service has it already. The key on the short code decides a
+    race, as for numbers."""
+    held = conn.execute(
+        select(codes.c.service_sid).where(codes.c.short_code_sid == row["short_code_sid"])
+    ).scalar()
+    if held is not None:
+        raise NumberInService(held)
+    try:
+        conn.execute(insert(codes).values(dict(row)))
+    except IntegrityError as exc:
+        raise NumberInService(None) from exc
+
+
+def get_pool_short_code(conn: Connection, service_sid: str, sid: str) -> RowMapping | None:
+    """The pool entry of short code ``sid`` in ``service_sid``, with the short code's details."""
+    return (
+        conn.execute(
+            _codes_query()
+            .where(codes.c.service_sid == service_sid)
+            .where(codes.c.short_code_sid == sid)
+        )
+        .mappings()
+        .first()
+    )
+
+
+def remove_short_code(conn: Connection, service_sid: str, sid: str) -> bool:
+    """Take short code ``sid`` out of the service's pool; False when it is not in it."""
+    result = conn.execute(
+        delete(codes).where(codes.c.service_sid == service_sid).where(codes.c.short_code_sid == sid)
+    )
+    return bool(result.rowcount)
+
+
+def service_of_short_code(conn: Connection, short_code_sid: str) -> RowMapping | None:
+    """The service whose pool holds short code ``short_code_sid`` (None: no service's)."""
+    return (
+        conn.execute(
+            select(services)
+            .join(codes, codes.c.service_sid == services.c.sid)
+            .where(codes.c.short_code_sid == short_code_sid)
+        )
+        .mappings()
+        .first()
+    )
+
+
+def short_code_listing(service_sid: str) -> Listing:
+    """The service's short codes, oldest in the pool first."""
+    query = _codes_query().where(codes.c.service_sid == service_sid)
+    return Listing(query, codes.c.date_created, codes.c.short_code_sid, descending=False)
+
+
 # -- The pool: alphanumeric sender IDs -----------------------------------------------------------
 
 
@@ -217,7 +294,8 @@ def alpha_sender_listing(service_sid: str) -> Listing:
 
 
 def pool_of(conn: Connection, service_sid: str) -> Pool:
-    """Every sender of the service's pool (numbers with their kind and capabilities)."""
+    """Every sender of the service's pool (numbers with their kind and capabilities, short
+    codes with their country, alphanumeric sender IDs)."""
     numbers = [
         PoolNumber(r.phone_number, r.kind, r.iso_country, bool(r.cap_sms), bool(r.cap_mms))
         for r in conn.execute(
@@ -235,12 +313,20 @@ def pool_of(conn: Connection, service_sid: str) -> Pool:
     names = conn.execute(
         select(alphas.c.alpha_sender).where(alphas.c.service_sid == service_sid)
     ).scalars()
-    return sorted_pool(numbers, list(names))
+    held = [
+        PoolShortCode(r.short_code, r.iso_country, bool(r.cap_mms))
+        for r in conn.execute(
+            select(short_codes.c.short_code, short_codes.c.iso_country, short_codes.c.cap_mms)
+            .join(codes, codes.c.short_code_sid == short_codes.c.sid)
+            .where(codes.c.service_sid == service_sid)
+        )
+    ]
+    return sorted_pool(numbers, list(names), held)
 
 
 def has_senders(conn: Connection, service_sid: str) -> bool:
-    """Whether the service's pool holds any number or alphanumeric sender ID."""
-    for table in (pool, alphas):
+    """Whether the service's pool holds any number, short code or alphanumeric sender ID."""
+    for table in (pool, codes, alphas):
         found = conn.execute(
             select(table.c.service_sid).where(table.c.service_sid == service_sid).limit(1)
         ).first()
