@@ -28,7 +28,7 @@ from telephonist.api.forms import Form, query_form, read_form
 from telephonist.api.render import JSONResponse, rfc2822
 from telephonist.clock import FakeClock, to_micros
 from telephonist.dispatch.queue import next_due
-from telephonist.domain import phone
+from telephonist.domain import phone, short_codes
 from telephonist.domain.accounts import Principal
 from telephonist.domain.error_codes import catalog_message
 from telephonist.domain.messages import MessageRejected, check_content
@@ -38,6 +38,7 @@ from telephonist.providers.simulator import store
 from telephonist.providers.simulator.carrier import NAME, Simulator
 from telephonist.providers.simulator.scenarios import SCENARIOS
 from telephonist.storage.repositories import numbers as numbers_repo
+from telephonist.storage.repositories import short_codes as short_codes_repo
 from telephonist.webhooks.media import MediaError, fetch_media
 
 PREFIX = "/telephonist/v1"
@@ -71,12 +72,13 @@ async def caller(request: Request) -> tuple[Context, Principal]:
 
 
 async def send_from_handset(request: Request) -> Response:
-    """A handset texts one of the caller's numbers: stored as inbound, then the app's SmsUrl
-    is called.
+    """A handset texts one of the caller's numbers or short codes: stored as inbound, then
+    the app's SmsUrl is called.
 
-    Who owns ``To`` and the handset is checked before anything is fetched or written, in one
-    read that sees only the caller's numbers: another account's number answers as a number
-    nobody owns (as ``To``), or as any handset (as the handset), on the same path.
+    Who holds ``To`` and owns the handset is checked before anything is fetched or written,
+    in reads that see only the caller's numbers and short codes: another account's answers as
+    one nobody holds (as ``To``), or as any handset (as the handset), on the same path. A
+    short code is texted only by handsets of its own country, as carriers route them.
     """
     ctx, who = await caller(request)
     handset = handset_number(request)
@@ -84,9 +86,9 @@ async def send_from_handset(request: Request) -> Response:
     to_raw = form.text("To")
     if to_raw is None:
         raise TwilioError(21604, 400, "To (one of this server's numbers) is required")
-    to = phone.parse_e164(to_raw)
+    to = to_raw if phone.is_short_code(to_raw) else phone.parse_e164(to_raw)
     if to is None:
-        raise TwilioError(21211, 400, f"To {to_raw!r} is not an E.164 phone number")
+        raise TwilioError(21211, 400, f"To {to_raw!r} is not an E.164 number or a short code")
     body = form.get("Body") or ""
     urls = [u for u in form.getlist("MediaUrl") if u]
     uploads = _uploads(form)
@@ -96,7 +98,15 @@ async def send_from_handset(request: Request) -> Response:
         raise TwilioError(exc.code, 400, exc.message) from None
     simulator = simulator_of(ctx)
     mine = await ctx.db.read(numbers_repo.owned_within, [handset, to], who.account_sid)
-    if to not in mine:
+    if phone.is_short_code(to):
+        code = await ctx.db.read(short_codes_repo.held_within, to, who.account_sid)
+        if code is None:
+            raise TwilioError(21211, 404, f"{to} is not one of this account's numbers")
+        if not short_codes.reaches(code["iso_country"], handset):
+            raise TwilioError(
+                21612, 400, f"{handset} cannot reach {to}, a short code of {code['iso_country']}"
+            )
+    elif to not in mine:
         raise TwilioError(21211, 404, f"{to} is not one of this account's numbers")
     if handset in mine:
         raise invalid_parameter(

@@ -4,14 +4,15 @@ This is the inbound half of the provider seam (:class:`~telephonist.providers.ba
 Every provider hands its traffic over here: the simulator from its timers and its handsets,
 an upstream carrier from its webhook endpoint. A receipt moves the message it names (by the
 provider's reference) through the status machine and owes its status callback; an inbound
-message is stored and owes the app its webhook (the number's SmsUrl, or its Messaging
-Service's InboundRequestUrl).
+message to a number or a short code is stored and owes the app its webhook (the number's or
+short code's SmsUrl, or its Messaging Service's InboundRequestUrl).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select
@@ -21,7 +22,7 @@ from telephonist.dispatch import queue
 from telephonist.dispatch.optouts import apply_keyword
 from telephonist.dispatch.pipeline import Outbox, price_for
 from telephonist.dispatch.ratelimit import DEFAULT_MPS
-from telephonist.domain import API_VERSION, phone
+from telephonist.domain import API_VERSION, phone, short_codes
 from telephonist.domain.encoding import segment
 from telephonist.domain.services import inbound_route, settings_of
 from telephonist.domain.sids import new_sid
@@ -30,6 +31,7 @@ from telephonist.providers.base import InboundMedia, MobileOriginated, Receipt
 from telephonist.storage.database import Database
 from telephonist.storage.prepared import Prepared
 from telephonist.storage.repositories import messaging_services as services_repo
+from telephonist.storage.repositories import short_codes as short_codes_repo
 from telephonist.storage.schema import incoming_numbers, media, media_content, messages
 
 __all__ = [
@@ -86,6 +88,40 @@ _NUMBER = Prepared(
 )
 
 
+@dataclass(frozen=True, slots=True)
+class Receiver:
+    """The number or short code an inbound message is for, as routing it needs it."""
+
+    account_sid: str
+    address: str  # the number in E.164, or the short code's digits
+    config: dict[str, Any]  # its SmsUrl, SmsMethod, SmsFallbackUrl, SmsFallbackMethod...
+    service: Any  # the service whose pool holds it (its row), or None
+    country: str | None = None  # a short code's (digits name no country); None for a number
+
+
+def receiver_of(conn: Connection, to: str) -> Receiver:
+    """Who holds ``to``: one of the server's numbers, or a short code; 21211 for neither."""
+    found = _NUMBER.records(conn, {"n": to})
+    if found:
+        number = found[0]
+        return Receiver(
+            number["account_sid"],
+            number["phone_number"],
+            json.loads(number["config"]),
+            services_repo.service_of_number(conn, number["sid"]),
+        )
+    code = short_codes_repo.holder(conn, to) if phone.is_short_code(to) else None
+    if code is None:
+        raise TwilioError(21211, 404, f"No account on this server owns {to}")
+    return Receiver(
+        code["account_sid"],
+        code["short_code"],
+        short_codes.settings_of(json.loads(code["config"])),
+        services_repo.service_of_short_code(conn, code["sid"]),
+        code["iso_country"],
+    )
+
+
 def receive(
     conn: Connection,
     message: MobileOriginated,
@@ -94,32 +130,29 @@ def receive(
     base_url: str,
     mps: Mapping[str, float] = DEFAULT_MPS,
 ) -> dict[str, Any]:
-    """Store an inbound message to one of our numbers, act on an opt-out keyword
-    (:func:`~telephonist.dispatch.optouts.apply_keyword`) and queue its webhook: the
-    number's SmsUrl, or its service's InboundRequestUrl
+    """Store an inbound message to one of our numbers or short codes, act on an opt-out
+    keyword (:func:`~telephonist.dispatch.optouts.apply_keyword`) and queue its webhook: the
+    number's (or short code's) SmsUrl, or its service's InboundRequestUrl
     (:func:`~telephonist.domain.services.inbound_route`).
 
     A number whose service turned inbound off (no InboundRequestUrl, the number's own
     webhook not chosen) stores nothing: the answer is the message as it would have been,
     with status :data:`DROPPED`."""
-    found = _NUMBER.records(conn, {"n": message.to})
-    if not found:
-        raise TwilioError(21211, 404, f"No account on this server owns {message.to}")
-    number = found[0]
-    service = services_repo.service_of_number(conn, number["sid"])
+    receiver = receiver_of(conn, message.to)
+    service = receiver.service
     service_sid = None if service is None else str(service["sid"])
     route = inbound_route(
-        json.loads(number["config"]), None if service is None else settings_of(service["config"])
+        receiver.config, None if service is None else settings_of(service["config"])
     )
     seg = segment(message.body)
     sid = new_sid("MM" if message.media else "SM")
-    account_sid = number["account_sid"]
-    row = {
+    account_sid = receiver.account_sid
+    row: dict[str, Any] = {
         "sid": sid,
         "account_sid": account_sid,
         "direction": "inbound",
         "from_": message.from_,
-        "to": number["phone_number"],
+        "to": receiver.address,
         "body": message.body,
         "status": "received",
         "encoding": seg.encoding,
@@ -182,8 +215,10 @@ def receive(
                 "account_sid": account_sid,
                 "event": f"{sid}:inbound",
                 "inbound_from": message.from_,
-                "inbound_to": number["phone_number"],
-                "params": webhook_params(row, urls, seg.num_segments, opt_out_type),
+                "inbound_to": receiver.address,
+                "params": webhook_params(
+                    row, urls, seg.num_segments, opt_out_type, to_country=receiver.country
+                ),
             },
             now,
             partition_key=account_sid,
@@ -196,10 +231,13 @@ def webhook_params(
     urls: list[tuple[str, str]],
     segments: int,
     opt_out_type: str | None = None,
+    *,
+    to_country: str | None = None,
 ) -> list[tuple[str, str]]:
     """Every parameter Twilio sends to an inbound message's webhook (``MessagingServiceSid``
     when the number is in a service's pool, ``OptOutType`` when the message was an opt-out,
-    opt-in or help keyword)."""
+    opt-in or help keyword). ``to_country`` is a short code's country: its digits say none,
+    and name no city, state or zip either."""
     sender = phone.info(row["from_"]) if row["from_"].startswith("+") else None
     receiver = phone.info(row["to"])
     params = [
@@ -225,7 +263,7 @@ def webhook_params(
         ("ToCity", receiver.city),
         ("ToState", receiver.state),
         ("ToZip", receiver.zip),
-        ("ToCountry", receiver.country or ""),
+        ("ToCountry", to_country or receiver.country or ""),
     ]
     for n, (url, content_type) in enumerate(urls):
         params += [(f"MediaUrl{n}", url), (f"MediaContentType{n}", content_type)]

@@ -1,9 +1,9 @@
 """Opt-outs: which handsets texted STOP to which sender scope of an account.
 
-A scope is a Messaging Service SID when the number texted is in a service's pool, otherwise
-the number itself (E.164). A send is refused (21610) when its recipient opted out of the
-service it is sent through, of the service whose pool holds its ``From``, or of that
-``From`` number itself.
+A scope is a Messaging Service SID when the number (or short code) texted is in a service's
+pool, otherwise the number itself (E.164, or the short code's digits). A send is refused
+(21610) when its recipient opted out of the service it is sent through, of the service whose
+pool holds its ``From``, or of that ``From`` number itself.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, or_, select
+from sqlalchemy import Connection, Select, bindparam, delete, or_, select, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -20,16 +20,34 @@ from telephonist.storage.repositories.accounts import reachable_sids
 from telephonist.storage.schema import (
     incoming_numbers,
     messaging_service_numbers,
+    messaging_service_short_codes,
     opt_out_settings,
     opt_outs,
+    short_codes,
 )
 
-_SERVICE_OF_NUMBER = Prepared(
-    select(messaging_service_numbers.c.service_sid)
-    .join(incoming_numbers, incoming_numbers.c.sid == messaging_service_numbers.c.phone_number_sid)
-    .where(incoming_numbers.c.account_sid == bindparam("a"))
-    .where(incoming_numbers.c.phone_number == bindparam("n"))
-)
+
+def _services_of(number: str) -> tuple[Select[Any], Select[Any]]:
+    """The service holding the account's number, and the one holding its short code, named by
+    the bind parameters ``a`` (the account) and ``number``."""
+    pooled_number = (
+        select(messaging_service_numbers.c.service_sid)
+        .join(
+            incoming_numbers, incoming_numbers.c.sid == messaging_service_numbers.c.phone_number_sid
+        )
+        .where(incoming_numbers.c.account_sid == bindparam("a"))
+        .where(incoming_numbers.c.phone_number == bindparam(number))
+    )
+    pooled_code = (
+        select(messaging_service_short_codes.c.service_sid)
+        .join(short_codes, short_codes.c.sid == messaging_service_short_codes.c.short_code_sid)
+        .where(short_codes.c.account_sid == bindparam("a"))
+        .where(short_codes.c.short_code == bindparam(number))
+    )
+    return pooled_number, pooled_code
+
+
+_SERVICE_OF_NUMBER = Prepared(union_all(*_services_of("n")))
 
 # On the create path of every message: one indexed read, whatever the scopes.
 _BLOCKED = Prepared(
@@ -39,15 +57,7 @@ _BLOCKED = Prepared(
     .where(
         or_(
             opt_outs.c.scope.in_(bindparam("scopes", expanding=True)),
-            opt_outs.c.scope.in_(
-                select(messaging_service_numbers.c.service_sid)
-                .join(
-                    incoming_numbers,
-                    incoming_numbers.c.sid == messaging_service_numbers.c.phone_number_sid,
-                )
-                .where(incoming_numbers.c.account_sid == bindparam("a"))
-                .where(incoming_numbers.c.phone_number == bindparam("from_"))
-            ),
+            *(opt_outs.c.scope.in_(pooled) for pooled in _services_of("from_")),
         )
     )
     .limit(1)
@@ -55,7 +65,8 @@ _BLOCKED = Prepared(
 
 
 def scope_of(conn: Connection, account_sid: str, number: str) -> str:
-    """The sender scope of the account's number: its service's SID, or the number itself."""
+    """The sender scope of the account's number (or short code): its service's SID, or the
+    number itself."""
     found = _SERVICE_OF_NUMBER.execute(conn, {"a": account_sid, "n": number})
     return str(found[0]) if found else number
 
