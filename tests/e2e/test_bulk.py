@@ -316,3 +316,22 @@ def test_a_service_paces_at_its_pool_and_is_sent_by_sid(
     sent = [messages_to(server, n) for n in numbers]
     assert [[m["messaging_service_sid"] for m in found] for found in sent] == [[service]] * 2
     assert [r.status for r in read(tmp_path / "people.results.csv")] == ["accepted"] * 2
+
+
+def test_a_services_short_codes_count_in_its_pace(server: RunningServer) -> None:
+    """A number (1 a second) and a short code (100) in the pool: 101 a second."""
+    with http(server) as client:
+        service = client.post("/v1/Services", data={"FriendlyName": "fast"}).json()["sid"]
+        number = client.post(
+            f"/2010-04-01/Accounts/{server.account_sid}/IncomingPhoneNumbers.json",
+            data={"AreaCode": "415"},
+        ).json()["sid"]
+        code = client.post("/telephonist/v1/ShortCodes", data={"ShortCode": "47001"}).json()
+        for pool, param, sid in (
+            ("PhoneNumbers", "PhoneNumberSid", number),
+            ("ShortCodes", "ShortCodeSid", code["sid"]),
+        ):
+            added = client.post(f"/v1/Services/{service}/{pool}", data={param: sid})
+            assert added.status_code == 201, added.text
+    api = Api(server.base_url, server.account_sid, server.auth_token)
+    assert default_rate(api, plan.Sender(service=service)) == 101.0

@@ -1,8 +1,9 @@
 """The HTTP side of a bulk send: paced, bounded-concurrency creates, and status refreshes.
 
 It speaks only the public REST API (``Messages.json`` with an ``Idempotency-Key`` header, the
-messaging v1 ``PhoneNumbers`` list), so it works against any Twilio-compatible server; a server
-without the header still gets each row once per run, just without the replay on a rerun.
+messaging v1 ``PhoneNumbers`` and ``ShortCodes`` lists), so it works against any
+Twilio-compatible server; a server without the header still gets each row once per run, just
+without the replay on a rerun.
 """
 
 from __future__ import annotations
@@ -229,27 +230,36 @@ def default_rate(api: Api, sender: Sender) -> float:
     if sender.from_ is not None:
         return plan.sender_rate(sender.from_)
     assert sender.service is not None
-    return plan.pool_rate(pool_numbers(api, sender.service))
+    return plan.pool_rate(pool_senders(api, sender.service))
 
 
-def pool_numbers(api: Api, service: str) -> list[str]:
-    """The phone numbers in a service's sender pool, every page; none if it cannot be read."""
-    numbers: list[str] = []
-    url: str | None = f"/v1/Services/{quote(service, safe='')}/PhoneNumbers?PageSize=1000"
+POOL_LISTS = (
+    ("PhoneNumbers", "phone_numbers", "phone_number"),
+    ("ShortCodes", "short_codes", "short_code"),
+)
+"""The pool lists with senders that have a rate: (path segment, list key, field)."""
+
+
+def pool_senders(api: Api, service: str) -> list[str]:
+    """The phone numbers and short codes in a service's sender pool, every page of each;
+    what cannot be read is left out."""
+    senders: list[str] = []
     with httpx.Client(
         base_url=api.base_url, auth=(api.account_sid, api.auth_token), timeout=30
     ) as http:
-        while url:
-            try:
-                response = http.get(url)
-            except httpx.TransportError:
-                return numbers
-            if response.status_code != 200:
-                return numbers
-            page: dict[str, Any] = response.json()
-            numbers += [str(n["phone_number"]) for n in page.get("phone_numbers", [])]
-            url = (page.get("meta") or {}).get("next_page_url")
-    return numbers
+        for segment, key, name in POOL_LISTS:
+            url: str | None = f"/v1/Services/{quote(service, safe='')}/{segment}?PageSize=1000"
+            while url:
+                try:
+                    response = http.get(url)
+                except httpx.TransportError:
+                    break
+                if response.status_code != 200:
+                    break
+                page: dict[str, Any] = response.json()
+                senders += [str(n[name]) for n in page.get(key, [])]
+                url = (page.get("meta") or {}).get("next_page_url")
+    return senders
 
 
 async def refresh(
