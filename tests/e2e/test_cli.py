@@ -140,6 +140,18 @@ def test_sim_send_needs_an_owned_number(live: RunningServer) -> None:
     assert code == 1 and "21211" in out
 
 
+def test_sim_short_code_leases_one_that_then_sends(live: RunningServer) -> None:
+    """`telephonist sim short-code` prints the new SC SID; the short code then sends like a
+    number (`send --from 47201` is accepted), and asking for it again is the server's 21422."""
+    code, out = run(live, "sim", "short-code", "47201", "--name", "alerts")
+    assert code == 0, out
+    assert out.strip().startswith("SC") and len(out.strip()) == 34
+    code, out = run(live, "send", "--from", "47201", "--to", "+17205550163", "--body", "x")
+    assert code == 0 and out.startswith("SM"), out
+    code, out = run(live, "sim", "short-code", "47201")
+    assert code == 1 and "21422" in out
+
+
 def test_serve_flags_beat_the_environment(tmp_path: Path) -> None:
     """A real `telephonist serve`: its flag and --setting beat the environment, which still
     supplies what no flag gives."""
