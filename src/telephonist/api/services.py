@@ -24,7 +24,7 @@ from telephonist.api.forms import Form, query_form, read_form
 from telephonist.api.numbers import friendly_name, method_changes, url_changes
 from telephonist.api.paging import PageRequest, v1_listing_response
 from telephonist.api.render import JSONResponse, iso8601
-from telephonist.domain.services import DEFAULT_CONFIG
+from telephonist.domain.services import DEFAULT_CONFIG, POOL_LIMIT
 from telephonist.domain.sids import is_sid, new_sid
 from telephonist.errors import TwilioError, found, invalid_parameter, not_found
 from telephonist.storage.repositories import a2p as a2p_repo
@@ -372,7 +372,7 @@ class Held:
     segment: str  # the pool's path segment: PhoneNumbers, ShortCodes
     column: str  # the pool row's column that holds the member's SID
     owned: Callable[[Connection, str, str], Any]  # (account, SID): the account's resource
-    add: Callable[[Connection, Mapping[str, Any]], None]
+    add: Callable[..., None]  # (conn, row, limit=...): PoolFull, NumberInService
     get: Callable[[Connection, str, str], Any]  # (service, SID): the pool entry
     render: Callable[[Any, str], dict[str, Any]]
 
@@ -402,7 +402,8 @@ SHORT_CODES = Held(
 async def _add_member(request: Request, kind: Held) -> Response:
     """Add one of the account's numbers or short codes to the path's service: 20404 for one
     the account does not hold (another account's included), 21710 when this service has it
-    already, 21712 when another of the account's services has it."""
+    already, 21712 when another of the account's services has it, 21714 when the pool holds
+    :data:`POOL_LIMIT` numbers and short codes already."""
     ctx, account_sid = await caller(request)
     service_sid = request.path_params["service_sid"]
     form = await read_form(request, ctx.settings.max_body_bytes)
@@ -425,7 +426,10 @@ async def _add_member(request: Request, kind: Held) -> Response:
             "date_updated": now,
         }
         try:
-            kind.add(conn, row)
+            kind.add(conn, row, limit=POOL_LIMIT)
+        except repo.PoolFull:
+            # Twilio's own words: "Messaging Service Number Pool size limit reached".
+            raise TwilioError(21714) from None
         except repo.NumberInService as exc:
             if exc.args[0] == service_sid:
                 raise TwilioError(21710, f"{sid} is already in this Messaging Service") from None

@@ -49,6 +49,10 @@ DEFAULT_CONFIG: dict[str, Any] = {
 }
 """Every configurable field of a Service, as Twilio names it, with Twilio's default."""
 
+POOL_LIMIT = 400
+"""The phone numbers and short codes a service's pool holds at most (Twilio's default limit,
+error 21714)."""
+
 
 def settings_of(config: str) -> dict[str, Any]:
     """A service's stored configuration (JSON) with the defaults of what it never set."""

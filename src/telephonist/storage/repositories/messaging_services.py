@@ -5,7 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, bindparam, delete, insert, select, update
+from sqlalchemy import (
+    Connection,
+    RowMapping,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -36,6 +45,10 @@ codes = messaging_service_short_codes
 class NumberInService(TelephonistError):
     """The phone number (or short code) is in a service's pool already (each is in one service
     at most); ``args[0]`` is that service's SID."""
+
+
+class PoolFull(TelephonistError):
+    """The service's pool holds as many numbers as it may (``args[0]``: that limit)."""
 
 
 # -- Services ------------------------------------------------------------------------------------
@@ -119,9 +132,10 @@ def _pool_query() -> Any:
     )
 
 
-def add_number(conn: Connection, row: Mapping[str, Any]) -> None:
+def add_number(conn: Connection, row: Mapping[str, Any], *, limit: int) -> None:
     """Put a number in a service's pool; :class:`NumberInService` (with the SID of the service
-    that has it) when a service has it already.
+    that has it) when a service has it already, :class:`PoolFull` when the pool holds
+    ``limit`` numbers and short codes.
 
     The key on the number decides, not an earlier read, so two services racing for one number
     cannot both get it. The failed insert leaves the transaction to be rolled back.
@@ -131,10 +145,30 @@ def add_number(conn: Connection, row: Mapping[str, Any]) -> None:
     ).scalar()
     if holder is not None:
         raise NumberInService(holder)
+    _check_room(conn, row["service_sid"], limit)
     try:
         conn.execute(insert(pool).values(dict(row)))
     except IntegrityError as exc:
         raise NumberInService(None) from exc
+
+
+def _check_room(conn: Connection, service_sid: str, limit: int) -> None:
+    """:class:`PoolFull` unless the pool has room for one more number or short code.
+
+    The service's row is locked before its pool is counted (FOR UPDATE on PostgreSQL; SQLite
+    has one writer), so two adds racing for the last place cannot both take it.
+    """
+    conn.execute(select(services.c.sid).where(services.c.sid == service_sid).with_for_update())
+    if pool_size(conn, service_sid) >= limit:
+        raise PoolFull(limit)
+
+
+def pool_size(conn: Connection, service_sid: str) -> int:
+    """How many phone numbers and short codes the service's pool holds (Twilio's limit
+    counts both)."""
+    numbers = select(func.count()).select_from(pool).where(pool.c.service_sid == service_sid)
+    short = select(func.count()).select_from(codes).where(codes.c.service_sid == service_sid)
+    return int(conn.execute(select(numbers.scalar_subquery() + short.scalar_subquery())).scalar_one())
 
 
 def get_pool_number(conn: Connection, service_sid: str, sid: str) -> RowMapping | None:
@@ -200,15 +234,16 @@ def _codes_query() -> Any:
     return select(*_CODE_COLUMNS).join(short_codes, short_codes.c.sid == codes.c.short_code_sid)
 
 
-def add_short_code(conn: Connection, row: Mapping[str, Any]) -> None:
+def add_short_code(conn: Connection, row: Mapping[str, Any], *, limit: int) -> None:
     """Put a short code in a service's pool; :class:`NumberInService` (with the SID of the
-    service that has it) when a service has it already. The key on the short code decides a
-    race, as for numbers."""
+    service that has it) when a service has it already, :class:`PoolFull` when the pool is
+    full. The key on the short code decides a race, as for numbers."""
     held = conn.execute(
         select(codes.c.service_sid).where(codes.c.short_code_sid == row["short_code_sid"])
     ).scalar()
     if held is not None:
         raise NumberInService(held)
+    _check_room(conn, row["service_sid"], limit)
     try:
         conn.execute(insert(codes).values(dict(row)))
     except IntegrityError as exc:
