@@ -9,6 +9,7 @@ Each test uses a fresh subaccount and its own handset, so no test sees another's
 from __future__ import annotations
 
 import itertools
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -216,6 +217,79 @@ async def test_another_account_is_unaffected(api: Api, sub: Sub) -> None:
         response = await other.send(To=handset, From=theirs)
         assert response.status_code == 201, response.text
         assert await other.opt_outs() == []
+
+
+async def other_account(api: Api, relation: str) -> Auth:
+    """Credentials of an account that is not ``sub``'s: the default account (its parent),
+    another of its subaccounts, or a top-level account of its own."""
+    if relation == "parent":
+        return api.account_sid, api.auth_token
+    if relation == "sibling":
+        return await api.subaccount("sibling")
+    return await api.top_level_account()
+
+
+@pytest.mark.parametrize("relation", ["parent", "sibling", "top-level"])
+async def test_a_stop_in_one_account_never_blocks_another_accounts_sends(
+    api: Api, sub: Sub, relation: str
+) -> None:
+    """The handset opted out of ``sub``'s service and of its number outside any service; the
+    other account sends to it from its own number, through its own service (by
+    ``MessagingServiceSid`` and ``From=MG…``), from its pool number and scheduled: every
+    send is accepted; the opt-outs are ``sub``'s alone, and only ``sub`` is refused with
+    21610."""
+    pool_sid, pool_number = await sub.buy()
+    _, lone_number = await sub.buy()
+    service = await sub.service(pool_sid)
+    handset = new_handset()
+    await sub.text(handset, pool_number, "STOP")
+    await sub.text(handset, lone_number, "STOP")
+    assert await sub.opt_outs() == [(service, handset), (lone_number, handset)]
+    for form in ({"MessagingServiceSid": service}, {"From": pool_number}, {"From": lone_number}):
+        assert_twilio_error(await sub.send(To=handset, **form), 400, 21610)
+
+    auth = await other_account(api, relation)
+    async with api.client(auth) as http:
+        other = Sub(api, auth, http)
+        own_sid, own = await other.buy()
+        _, lone = await other.buy()
+        own_service = await other.service(own_sid)
+        clock = (await http.get(f"{V1}/Clock")).json()["now"]
+        send_at = datetime.fromisoformat(clock.replace("Z", "+00:00")) + timedelta(hours=1)
+        for form in (
+            {"From": lone},
+            {"From": own},
+            {"MessagingServiceSid": own_service},
+            {"From": own_service},
+            {
+                "MessagingServiceSid": own_service,
+                "ScheduleType": "fixed",
+                "SendAt": send_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            },
+        ):
+            response = await other.send(To=handset, **form)
+            assert response.status_code == 201, (form, response.text)
+        # A parent lists its subaccounts' opt-outs too: only ``sub``'s are there.
+        listed = (await http.get(f"{V1}/OptOuts")).json()["opt_outs"]
+        assert {o["account_sid"] for o in listed if o["recipient"] == handset} <= {sub.auth[0]}
+
+
+async def test_a_number_moved_to_another_account_leaves_its_opt_outs_behind(
+    api: Api, sub: Sub
+) -> None:
+    """A handset's STOP to the parent's number stays the parent's: once the number belongs to
+    a subaccount, the subaccount sends from it to that handset."""
+    parent = Sub(api, (api.account_sid, api.auth_token), api.http)
+    number_sid, number = await parent.buy()
+    handset = new_handset()
+    await parent.text(handset, number, "STOP")
+    assert_twilio_error(await parent.send(To=handset, From=number), 400, 21610)
+    response = await api.http.post(
+        api.path(f"IncomingPhoneNumbers/{number_sid}.json"), data={"AccountSid": sub.auth[0]}
+    )
+    assert response.status_code == 200, response.text
+    response = await sub.send(To=handset, From=number)
+    assert response.status_code == 201, response.text
 
 
 async def test_a_service_sets_its_own_keywords_and_replies(sub: Sub) -> None:
