@@ -352,3 +352,105 @@ async def test_alpha_senders(api: Api) -> None:
         assert_twilio_error(await http.post(base, data={}), 400, 20001)
         assert (await http.delete(f"{base}/{sender['sid']}")).status_code == 204
         assert_twilio_error(await http.get(f"{base}/{sender['sid']}"), 404, 20404)
+
+
+def sid_of(resource: dict[str, object]) -> str:
+    return str(resource["sid"])
+
+
+async def test_destination_alpha_senders(api: Api) -> None:
+    """Created for a country (upper-cased) or for every country (``iso_country_code`` ""),
+    fetched, listed under the spec's key ``alpha_senders``, removed; kept apart from the
+    AlphaSenders resource."""
+    async with api.client(await api.subaccount("destination alpha")) as http:
+        service = await create(http, "destinations")
+        base = f"{V}/{service['sid']}/DestinationAlphaSenders"
+        response = await http.post(base, data={"AlphaSender": "Shop FR", "IsoCountryCode": "fr"})
+        assert response.status_code == 201, response.text
+        french = response.json()
+        assert str(french["sid"]).startswith("AI") and french["service_sid"] == service["sid"]
+        assert (french["alpha_sender"], french["iso_country_code"]) == ("Shop FR", "FR")
+        assert french["capabilities"] == ["SMS"]
+        assert french["url"] == f"{BASE_URL}{base}/{french['sid']}"
+        everywhere = (await http.post(base, data={"AlphaSender": "Shop"})).json()
+        assert everywhere["iso_country_code"] == ""
+        assert (await http.get(f"{base}/{french['sid']}")).json() == french
+        listed = (await http.get(base)).json()
+        assert listed["alpha_senders"] == sorted([french, everywhere], key=sid_of)
+        assert listed["meta"]["key"] == "alpha_senders"
+        # The AlphaSenders resource is another one: neither sees the other's senders.
+        alphas = f"{V}/{service['sid']}/AlphaSenders"
+        assert (await http.get(alphas)).json()["alpha_senders"] == []
+        assert_twilio_error(await http.get(f"{alphas}/{french['sid']}"), 404, 20404)
+        assert_twilio_error(await http.delete(f"{alphas}/{french['sid']}"), 404, 20404)
+        generic = (await http.post(alphas, data={"AlphaSender": "Shop"})).json()
+        assert_twilio_error(await http.get(f"{base}/{generic['sid']}"), 404, 20404)
+
+        assert (await http.delete(f"{base}/{french['sid']}")).status_code == 204
+        assert_twilio_error(await http.get(f"{base}/{french['sid']}"), 404, 20404)
+        assert_twilio_error(await http.delete(f"{base}/{french['sid']}"), 404, 20404)
+        assert (await http.get(base)).json()["alpha_senders"] == [everywhere]
+
+
+async def test_destination_alpha_senders_filter_and_page_by_country(api: Api) -> None:
+    """``IsoCountryCode`` narrows the list, and the page URLs keep it."""
+    async with api.client(await api.subaccount("destination pages")) as http:
+        service = await create(http, "destination pages")
+        base = f"{V}/{service['sid']}/DestinationAlphaSenders"
+        made = []
+        for name, country in [("One", "DE"), ("Two", "FR"), ("Three", "DE"), ("Four", "")]:
+            response = await http.post(base, data={"AlphaSender": name, "IsoCountryCode": country})
+            made.append(response.json())
+        first = (await http.get(base, params={"IsoCountryCode": "DE", "PageSize": "1"})).json()
+        assert first["meta"]["next_page_url"].startswith(f"{BASE_URL}{base}?IsoCountryCode=DE&")
+        rest = (await http.get(first["meta"]["next_page_url"])).json()
+        german = first["alpha_senders"] + rest["alpha_senders"]
+        # Oldest first, SIDs breaking ties (the manual clock stands still).
+        assert german == sorted((m for m in made if m["iso_country_code"] == "DE"), key=sid_of)
+        assert rest["meta"]["next_page_url"] is None
+        assert (await http.get(base, params={"IsoCountryCode": "IT"})).json()["alpha_senders"] == []
+
+
+@pytest.mark.parametrize(
+    ("form", "status", "code"),
+    [
+        ({}, 400, 20001),
+        ({"AlphaSender": ""}, 400, 20001),
+        ({"AlphaSender": "TooLongForAnId", "IsoCountryCode": "FR"}, 400, 21709),
+        ({"AlphaSender": "12345", "IsoCountryCode": "FR"}, 400, 21709),
+        ({"AlphaSender": "Shop", "IsoCountryCode": "XX"}, 400, 20422),
+        ({"AlphaSender": "Shop", "IsoCountryCode": "FRA"}, 400, 20422),
+        ({"AlphaSender": "shop", "IsoCountryCode": "FR"}, 409, 20409),
+    ],
+)
+async def test_destination_alpha_senders_refuse_bad_values(
+    api: Api, form: dict[str, str], status: int, code: int
+) -> None:
+    """Each refusal adds nothing; a name is taken per country, whatever its case."""
+    service = await create(api.http, "bad destinations")
+    base = f"{V}/{service['sid']}/DestinationAlphaSenders"
+    taken = await api.http.post(base, data={"AlphaSender": "Shop", "IsoCountryCode": "FR"})
+    assert taken.status_code == 201, taken.text
+    assert_twilio_error(await api.http.post(base, data=form), status, code)
+    assert (await api.http.get(base)).json()["alpha_senders"] == [taken.json()]
+    # The same name for another country is another sender.
+    other = await api.http.post(base, data={"AlphaSender": "Shop", "IsoCountryCode": "DE"})
+    assert other.status_code == 201, other.text
+
+
+async def test_another_accounts_destination_alpha_senders_answer_404(api: Api) -> None:
+    mine, theirs = await api.subaccount("owner"), await api.subaccount("prober")
+    async with api.client(mine) as http:
+        service = await create(http, "mine")
+        base = f"{V}/{service['sid']}/DestinationAlphaSenders"
+        sender = (
+            await http.post(base, data={"AlphaSender": "Mine", "IsoCountryCode": "FR"})
+        ).json()
+    async with api.client(theirs) as http:
+        assert_twilio_error(await http.get(base), 404, 20404)
+        assert_twilio_error(await http.get(f"{base}/{sender['sid']}"), 404, 20404)
+        assert_twilio_error(await http.delete(f"{base}/{sender['sid']}"), 404, 20404)
+        response = await http.post(base, data={"AlphaSender": "Theirs", "IsoCountryCode": "FR"})
+        assert_twilio_error(response, 404, 20404)
+    async with api.client(mine) as http:
+        assert (await http.get(base)).json()["alpha_senders"] == [sender]

@@ -159,6 +159,58 @@ async def test_a_sticky_sender_keeps_the_conversation_on_one_number(
     assert (await sub.fetch(reply["sid"]))["from"] == {"first": first, "local": local}[expected]
 
 
+async def test_a_destination_alpha_sender_wins_in_its_country(sub: Sub) -> None:
+    """France has its own alpha sender, which wins over the pool's AlphaSender for every
+    country (though "Acme" is the lower name); Germany gets that AlphaSender; a US recipient,
+    and an MMS to France, a number. A country-less destination alpha sender serves every
+    country like an AlphaSender: the lower name of the two is used for Germany."""
+    number_sid, number = await sub.buy("415")
+    service = await sub.service(number_sid)
+    senders = f"/v1/Services/{service}"
+    for path, form in [
+        ("AlphaSenders", {"AlphaSender": "Acme"}),
+        ("DestinationAlphaSenders", {"AlphaSender": "Zed FR", "IsoCountryCode": "FR"}),
+        ("DestinationAlphaSenders", {"AlphaSender": "Zed DE", "IsoCountryCode": "DE"}),
+        ("DestinationAlphaSenders", {"AlphaSender": "Acma"}),
+    ]:
+        added = await sub.http.post(f"{senders}/{path}", data=form)
+        assert added.status_code == 201, added.text
+    removed = await sub.http.get(
+        f"{senders}/DestinationAlphaSenders", params={"IsoCountryCode": "DE"}
+    )
+    german_sid = removed.json()["alpha_senders"][0]["sid"]
+    deleted = await sub.http.delete(f"{senders}/DestinationAlphaSenders/{german_sid}")
+    assert deleted.status_code == 204
+    cases = [
+        ({"To": "+33612345678"}, "Zed FR"),
+        ({"To": "+4915112345678"}, "Acma"),
+        ({"To": handset("415")}, number),
+        # Routed, then failed: nothing listens on the discard port (no fetch leaves the host).
+        ({"To": "+33612345679", "MediaUrl": "http://127.0.0.1:9/cat.jpg"}, number),
+    ]
+    made = [(await sub.sent(MessagingServiceSid=service, **form), want) for form, want in cases]
+    await sub.dispatch()
+    assert [(await sub.fetch(m["sid"]))["from"] for m, _ in made] == [w for _, w in made]
+
+
+async def test_a_pool_of_one_destination_alpha_sender(sub: Sub) -> None:
+    """It is a sender (no 21704 at create): its country's recipient gets it; a recipient
+    elsewhere has no sender that can carry the message (21703 when dispatched)."""
+    service = await sub.service()
+    added = await sub.http.post(
+        f"/v1/Services/{service}/DestinationAlphaSenders",
+        data={"AlphaSender": "Shop FR", "IsoCountryCode": "FR"},
+    )
+    assert added.status_code == 201, added.text
+    french = await sub.sent(To="+33612345670", MessagingServiceSid=service)
+    german = await sub.sent(To="+4915112345670", MessagingServiceSid=service)
+    await sub.dispatch()
+    routed = await sub.fetch(french["sid"])
+    assert (routed["from"], routed["status"]) == ("Shop FR", "delivered")
+    failed = await sub.fetch(german["sid"])
+    assert (failed["status"], failed["error_code"]) == ("failed", 21703)
+
+
 async def test_a_from_with_a_service_sends_from_that_number(sub: Sub) -> None:
     """Both given: the From is the sender (queued at once), the message is the service's."""
     pool_sid, _ = await sub.buy("415")

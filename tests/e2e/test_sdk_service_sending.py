@@ -106,3 +106,35 @@ def test_sticky_sender_and_geomatch_through_the_sdk(sim: Sim) -> None:
     assert sent_from(regular) == first.phone_number  # sticky
     assert sent_from(newcomer) == local.phone_number  # geomatch
     assert [m["from"] for m in sim.inbox(regular)] == [first.phone_number] * 2
+
+
+def test_destination_alpha_senders_through_the_sdk(sim: Sim) -> None:
+    """``destination_alpha_senders`` create, list (all pages, by country), fetch and delete
+    through the SDK; a French recipient then gets the French sender ID, a German one the
+    sender ID for every country."""
+    service = sim.client.messaging.v1.services.create(friendly_name="europe")
+    senders = sim.client.messaging.v1.services(service.sid).destination_alpha_senders
+    french = senders.create(alpha_sender="Shop FR", iso_country_code="FR")
+    everywhere = senders.create(alpha_sender="Shop")
+    spare = senders.create(alpha_sender="Spare FR", iso_country_code="FR")
+    assert (french.iso_country_code, everywhere.iso_country_code) == ("FR", "")
+    assert (
+        french.url
+        == f"{sim.server.base_url}/v1/Services/{service.sid}/DestinationAlphaSenders/{french.sid}"
+    )
+    assert {s.sid for s in senders.list(page_size=1)} == {french.sid, everywhere.sid, spare.sid}
+    assert {s.sid for s in senders.list(iso_country_code="FR")} == {french.sid, spare.sid}
+    assert senders(french.sid).fetch().alpha_sender == "Shop FR"
+    assert senders(spare.sid).delete() is True
+    assert [s.sid for s in senders.stream(iso_country_code="FR")] == [french.sid]
+
+    to_france, to_germany = "+33612345681", "+4915112345681"
+    sent = {
+        to: sim.client.messages.create(to=to, messaging_service_sid=service.sid, body="Bonjour")
+        for to in (to_france, to_germany)
+    }
+    sim.advance(0)
+    assert sim.client.messages(sent[to_france].sid).fetch().from_ == "Shop FR"
+    assert sim.client.messages(sent[to_germany].sid).fetch().from_ == "Shop"
+    assert [m["from"] for m in sim.inbox(to_france)] == ["Shop FR"]
+    assert [m["from"] for m in sim.inbox(to_germany)] == ["Shop"]

@@ -155,6 +155,26 @@ routes = [
         services.remove_alpha_sender,
         methods=["DELETE"],
     ),
+    Route(
+        f"{V}/{{service_sid}}/DestinationAlphaSenders",
+        services.list_destination_alpha_senders,
+        methods=["GET"],
+    ),
+    Route(
+        f"{V}/{{service_sid}}/DestinationAlphaSenders",
+        services.add_destination_alpha_sender,
+        methods=["POST"],
+    ),
+    Route(
+        f"{V}/{{service_sid}}/DestinationAlphaSenders/{{sid}}",
+        services.fetch_destination_alpha_sender,
+        methods=["GET"],
+    ),
+    Route(
+        f"{V}/{{service_sid}}/DestinationAlphaSenders/{{sid}}",
+        services.remove_destination_alpha_sender,
+        methods=["DELETE"],
+    ),
     # A2P 10DLC: campaigns (Usecases before {sid}), brands (messaging v1), TrustHub v1.
     Route(f"{U}/Usecases", a2p.campaign_usecases, methods=["GET"]),
     Route(U, a2p.list_campaigns, methods=["GET"]),

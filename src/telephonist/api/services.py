@@ -8,13 +8,14 @@ whose credentials ask. Dates are ISO 8601 and ``url``/``links`` absolute, as in 
 
 from __future__ import annotations
 
+import functools
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Table
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -24,6 +25,7 @@ from telephonist.api.forms import Form, query_form, read_form
 from telephonist.api.numbers import friendly_name, method_changes, url_changes
 from telephonist.api.paging import PageRequest, v1_listing_response
 from telephonist.api.render import JSONResponse, iso8601
+from telephonist.domain import countries
 from telephonist.domain.services import DEFAULT_CONFIG, POOL_LIMIT
 from telephonist.domain.sids import is_sid, new_sid
 from telephonist.errors import TwilioError, found, invalid_parameter, not_found
@@ -317,32 +319,7 @@ def valid_alpha_sender(value: str) -> bool:
 
 
 async def add_alpha_sender(request: Request) -> Response:
-    ctx, account_sid = await caller(request)
-    service_sid = request.path_params["service_sid"]
-    form = await read_form(request, ctx.settings.max_body_bytes)
-    name = form.text("AlphaSender")
-    if name is None:
-        raise missing("AlphaSender")
-    if not valid_alpha_sender(name):
-        raise TwilioError(21709, f"AlphaSender {name!r} is not a valid alphanumeric sender ID")
-    now = ctx.now_micros()
-    row = {
-        "sid": new_sid("AI"),
-        "service_sid": service_sid,
-        "account_sid": account_sid,
-        "alpha_sender": name,
-        "date_created": now,
-        "date_updated": now,
-    }
-
-    def work(conn: Connection) -> None:
-        _require_service(conn, request, account_sid)
-        if repo.alpha_sender_named(conn, service_sid, name) is not None:
-            raise TwilioError(20409, f"AlphaSender {name!r} is already in this service")
-        repo.add_alpha_sender(conn, row)
-
-    await ctx.db.run(work)
-    return JSONResponse(alpha_sender_json(row, ctx.settings.base_url), status_code=201)
+    return await _add_alpha_sender(request, repo.alphas, alpha_sender_json)
 
 
 async def list_alpha_senders(request: Request) -> Response:
@@ -357,6 +334,105 @@ async def fetch_alpha_sender(request: Request) -> Response:
 
 async def remove_alpha_sender(request: Request) -> Response:
     return await _remove_member(request, repo.remove_alpha_sender)
+
+
+# -- The sender pool: DestinationAlphaSenders (an alpha sender for one country, or for all) -----
+
+
+def destination_alpha_sender_json(row: Any, base_url: str) -> dict[str, Any]:
+    """As an AlphaSender, with its ``iso_country_code`` ("" for every country, as Twilio
+    shows a default alpha sender) and its own URL."""
+    sid = row["sid"]
+    return {
+        **alpha_sender_json(row, base_url),
+        "iso_country_code": row["iso_country"],
+        "url": service_url(base_url, row["service_sid"], f"/DestinationAlphaSenders/{sid}"),
+    }
+
+
+def iso_country_code(form: Form) -> str:
+    """The ``IsoCountryCode`` sent, upper-cased ("" when absent: every country); 20422 for a
+    value that is not a country's ISO 3166 alpha-2 code."""
+    code = (form.text("IsoCountryCode") or "").upper()
+    if code and not (len(code) == 2 and countries.is_country(code)):
+        raise invalid_parameter(f"IsoCountryCode {code!r} is not a two-letter ISO country code")
+    return code
+
+
+async def add_destination_alpha_sender(request: Request) -> Response:
+    return await _add_alpha_sender(
+        request, repo.destination_alphas, destination_alpha_sender_json, with_country=True
+    )
+
+
+async def list_destination_alpha_senders(request: Request) -> Response:
+    # The spec's list key for this resource is ``alpha_senders`` too. ``IsoCountryCode``
+    # filters; its value is kept in the page URLs.
+    query = query_form(request)
+    country = query.text("IsoCountryCode")
+    code = None if country is None else country.upper()
+    return await _list_members(
+        request,
+        "alpha_senders",
+        lambda service_sid: repo.alpha_sender_listing(service_sid, repo.destination_alphas, code),
+        destination_alpha_sender_json,
+        filters=[] if country is None else [("IsoCountryCode", country)],
+    )
+
+
+async def fetch_destination_alpha_sender(request: Request) -> Response:
+    return await _fetch_member(
+        request,
+        functools.partial(repo.get_alpha_sender, table=repo.destination_alphas),
+        destination_alpha_sender_json,
+    )
+
+
+async def remove_destination_alpha_sender(request: Request) -> Response:
+    return await _remove_member(
+        request, functools.partial(repo.remove_alpha_sender, table=repo.destination_alphas)
+    )
+
+
+async def _add_alpha_sender(
+    request: Request,
+    table: Table,
+    render: Callable[[Any, str], dict[str, Any]],
+    *,
+    with_country: bool = False,
+) -> Response:
+    """POST of an AlphaSender or a DestinationAlphaSender: one validation, one check that the
+    service has no such sender yet (for that country), one insert."""
+    ctx, account_sid = await caller(request)
+    service_sid = request.path_params["service_sid"]
+    form = await read_form(request, ctx.settings.max_body_bytes)
+    name = form.text("AlphaSender")
+    if name is None:
+        raise missing("AlphaSender")
+    if not valid_alpha_sender(name):
+        raise TwilioError(21709, f"AlphaSender {name!r} is not a valid alphanumeric sender ID")
+    country = iso_country_code(form) if with_country else ""
+    now = ctx.now_micros()
+    row = {
+        "sid": new_sid("AI"),
+        "service_sid": service_sid,
+        "account_sid": account_sid,
+        "alpha_sender": name,
+        "date_created": now,
+        "date_updated": now,
+    }
+    if with_country:
+        row["iso_country"] = country
+
+    def work(conn: Connection) -> None:
+        _require_service(conn, request, account_sid)
+        if repo.alpha_sender_named(conn, service_sid, name, table, country) is not None:
+            where = f" for {country}" if country else ""
+            raise TwilioError(20409, f"AlphaSender {name!r} is already in this service{where}")
+        repo.add_alpha_sender(conn, row, table)
+
+    await ctx.db.run(work)
+    return JSONResponse(render(row, ctx.settings.base_url), status_code=201)
 
 
 # -- The pool's members (numbers, short codes, alpha senders): one way for each kind ------------
@@ -452,6 +528,8 @@ async def _list_members(
     key: str,
     listing: Callable[[str], Listing],
     render: Callable[[Any, str], dict[str, Any]],
+    *,
+    filters: Sequence[tuple[str, str]] = (),
 ) -> Response:
     ctx, account_sid = await caller(request)
     base_url = ctx.settings.base_url
@@ -463,6 +541,7 @@ async def _list_members(
         render=lambda row: render(row, base_url),
         base_url=base_url,
         path=request.url.path,
+        filters=filters,
         before=lambda conn: _require_service(conn, request, account_sid),
     )
 

@@ -30,6 +30,11 @@ def country_name(region: str) -> str:
     return name
 
 
+def is_country(code: str) -> bool:
+    """Whether ``code`` is the ISO 3166 alpha-2 code of a country with a numbering plan."""
+    return code in _regions()
+
+
 def stocked_kinds(region: str) -> tuple[str, ...]:
     """The kinds of number (``local``, ``mobile``, ``toll_free``) the inventory offers in
     ``region``, as recorded; empty for a region it does not stock or does not know."""

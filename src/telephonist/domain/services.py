@@ -11,7 +11,10 @@ the sender is chosen when it is dispatched, from the service's pool, in Twilio's
    unless it is MMS-enabled; then the pool's numbers send instead (Twilio's "Short Code
    Reroute").
 3. **Alphanumeric sender ID**, for a recipient outside the US and Canada (which do not
-   deliver them) when the pool has one and the message has no media.
+   deliver them) when the pool has one and the message has no media: the pool's destination
+   alpha sender for the recipient's country, else one for every country (an AlphaSender, or a
+   destination alpha sender with no country). Twilio "always attempts to prioritize message
+   delivery with your Destination Alpha Sender", so a country's own sender ID comes first.
 4. **Area-code geomatch** (``area_code_geomatch``, on by default): for a North American
    recipient, a number with the recipient's area code.
 5. **Country match**: a number of the recipient's country.
@@ -134,17 +137,35 @@ class PoolShortCode:
 
 @dataclass(frozen=True, slots=True)
 class Pool:
+    """A service's senders: its numbers, its alpha senders for every country
+    (``alpha_senders``) and those for one country (``destination_alpha_senders``: (ISO
+    country, alpha sender) pairs)."""
+
     numbers: tuple[PoolNumber, ...]
     alpha_senders: tuple[str, ...] = ()
     short_codes: tuple[PoolShortCode, ...] = ()
+    destination_alpha_senders: tuple[tuple[str, str], ...] = ()
 
     @property
     def empty(self) -> bool:
-        return not self.numbers and not self.alpha_senders and not self.short_codes
+        return (
+            not self.numbers
+            and not self.alpha_senders
+            and not self.short_codes
+            and not self.destination_alpha_senders
+        )
 
     def senders(self) -> list[str]:
         """The numbers and short codes, whose queues sender selection compares."""
         return [n.phone_number for n in self.numbers] + [c.short_code for c in self.short_codes]
+
+    def alpha_sender_for(self, country: str | None) -> str | None:
+        """The alpha sender for a recipient in ``country``: that country's own, else one for
+        every country; the lowest name among equals, so the choice is the same every time."""
+        own = [name for code, name in self.destination_alpha_senders if code == country]
+        if own:
+            return min(own)
+        return min(self.alpha_senders, default=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,8 +205,10 @@ def choose_sender(
     if codes:
         quickest = min(codes, key=lambda c: (next_free.get(c.short_code, 0), c.short_code))
         return Chosen(quickest.short_code, short_codes.KIND)
-    if pool.alpha_senders and not with_media and not _nanp(to):
-        return Chosen(sorted(pool.alpha_senders)[0], "alphanumeric")
+    if not with_media and not _nanp(to):
+        alpha = pool.alpha_sender_for(phone.info(to).country)
+        if alpha is not None:
+            return Chosen(alpha, "alphanumeric")
     if not able:
         return None
     candidates = able
@@ -206,9 +229,15 @@ def sorted_pool(
     numbers: Sequence[PoolNumber],
     alphas: Sequence[str],
     codes: Sequence[PoolShortCode] = (),
+    destination_alphas: Sequence[tuple[str, str]] = (),
 ) -> Pool:
+    """The pool with its senders in a fixed order. A destination alpha sender with no country
+    (``""``) serves every country, as an AlphaSender does, so it joins those."""
+    everywhere = [*alphas, *(name for country, name in destination_alphas if not country)]
+    for_country = [(country, name) for country, name in destination_alphas if country]
     return Pool(
         tuple(sorted(numbers, key=lambda n: n.phone_number)),
-        tuple(sorted(alphas)),
+        tuple(sorted(everywhere)),
         tuple(sorted(codes, key=lambda c: c.short_code)),
+        tuple(sorted(for_country)),
     )

@@ -472,6 +472,26 @@ Index(
     messaging_service_short_codes.c.short_code_sid,
 )
 
+messaging_service_destination_alpha_senders = Table(
+    "messaging_service_destination_alpha_senders",
+    metadata,
+    # A pool's alpha sender for recipients in one country (``iso_country``, ISO 3166 alpha-2),
+    # or, with an empty ``iso_country``, a default one for every country.
+    Column("sid", SID, primary_key=True),
+    Column("service_sid", SID, ForeignKey("messaging_services.sid"), nullable=False),
+    Column("account_sid", SID, ForeignKey("accounts.sid"), nullable=False),
+    Column("alpha_sender", String(11), nullable=False),
+    Column("iso_country", String(2), nullable=False),
+    Column("date_created", MICROS, nullable=False),
+    Column("date_updated", MICROS, nullable=False),
+)
+Index(
+    "ix_messaging_service_destination_alpha_senders_service",
+    messaging_service_destination_alpha_senders.c.service_sid,
+    messaging_service_destination_alpha_senders.c.date_created,
+    messaging_service_destination_alpha_senders.c.sid,
+)
+
 sticky_senders = Table(
     "sticky_senders",
     metadata,

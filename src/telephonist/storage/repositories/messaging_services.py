@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     RowMapping,
+    Table,
     bindparam,
     delete,
     func,
@@ -27,6 +28,7 @@ from telephonist.storage.schema import (
     a2p_campaigns,
     incoming_numbers,
     messaging_service_alpha_senders,
+    messaging_service_destination_alpha_senders,
     messaging_service_numbers,
     messaging_service_short_codes,
     messaging_services,
@@ -40,6 +42,7 @@ services = messaging_services
 pool = messaging_service_numbers
 alphas = messaging_service_alpha_senders
 codes = messaging_service_short_codes
+destination_alphas = messaging_service_destination_alpha_senders
 
 
 class NumberInService(TelephonistError):
@@ -92,6 +95,7 @@ def delete_service(conn: Connection, account_sid: str, sid: str) -> bool:
     conn.execute(delete(pool).where(pool.c.service_sid == sid))
     conn.execute(delete(codes).where(codes.c.service_sid == sid))
     conn.execute(delete(alphas).where(alphas.c.service_sid == sid))
+    conn.execute(delete(destination_alphas).where(destination_alphas.c.service_sid == sid))
     conn.execute(delete(sticky_senders).where(sticky_senders.c.service_sid == sid))
     conn.execute(delete(a2p_campaigns).where(a2p_campaigns.c.messaging_service_sid == sid))
     conn.execute(delete(opt_out_settings).where(opt_out_settings.c.service_sid == sid))
@@ -168,7 +172,9 @@ def pool_size(conn: Connection, service_sid: str) -> int:
     counts both)."""
     numbers = select(func.count()).select_from(pool).where(pool.c.service_sid == service_sid)
     short = select(func.count()).select_from(codes).where(codes.c.service_sid == service_sid)
-    return int(conn.execute(select(numbers.scalar_subquery() + short.scalar_subquery())).scalar_one())
+    return int(
+        conn.execute(select(numbers.scalar_subquery() + short.scalar_subquery())).scalar_one()
+    )
 
 
 def get_pool_number(conn: Connection, service_sid: str, sid: str) -> RowMapping | None:
@@ -290,39 +296,59 @@ def short_code_listing(service_sid: str) -> Listing:
     return Listing(query, codes.c.date_created, codes.c.short_code_sid, descending=False)
 
 
-# -- The pool: alphanumeric sender IDs -----------------------------------------------------------
+# -- The pool: alphanumeric sender IDs, for every country and for one ---------------------------
+#
+# AlphaSenders and DestinationAlphaSenders are two resources of one shape (a destination alpha
+# sender has a country, or "" for every country), so each read and write below serves both:
+# ``table`` is ``alphas`` or ``destination_alphas``.
 
 
-def add_alpha_sender(conn: Connection, row: Mapping[str, Any]) -> None:
-    conn.execute(insert(alphas).values(dict(row)))
+def add_alpha_sender(conn: Connection, row: Mapping[str, Any], table: Table = alphas) -> None:
+    conn.execute(insert(table).values(dict(row)))
 
 
-def alpha_sender_named(conn: Connection, service_sid: str, name: str) -> RowMapping | None:
-    """The service's alpha sender ``name`` (compared without regard to case)."""
-    rows = conn.execute(select(alphas).where(alphas.c.service_sid == service_sid)).mappings()
+def alpha_sender_named(
+    conn: Connection, service_sid: str, name: str, table: Table = alphas, country: str = ""
+) -> RowMapping | None:
+    """The service's alpha sender ``name`` (compared without regard to case); of a
+    destination alpha sender, the one for ``country``."""
+    query = select(table).where(table.c.service_sid == service_sid)
+    if table is destination_alphas:
+        query = query.where(table.c.iso_country == country)
+    rows = conn.execute(query).mappings()
     return next((r for r in rows if r["alpha_sender"].lower() == name.lower()), None)
 
 
-def get_alpha_sender(conn: Connection, service_sid: str, sid: str) -> RowMapping | None:
+def get_alpha_sender(
+    conn: Connection, service_sid: str, sid: str, table: Table = alphas
+) -> RowMapping | None:
     return (
         conn.execute(
-            select(alphas).where(alphas.c.service_sid == service_sid).where(alphas.c.sid == sid)
+            select(table).where(table.c.service_sid == service_sid).where(table.c.sid == sid)
         )
         .mappings()
         .first()
     )
 
 
-def remove_alpha_sender(conn: Connection, service_sid: str, sid: str) -> bool:
+def remove_alpha_sender(
+    conn: Connection, service_sid: str, sid: str, table: Table = alphas
+) -> bool:
     result = conn.execute(
-        delete(alphas).where(alphas.c.service_sid == service_sid).where(alphas.c.sid == sid)
+        delete(table).where(table.c.service_sid == service_sid).where(table.c.sid == sid)
     )
     return bool(result.rowcount)
 
 
-def alpha_sender_listing(service_sid: str) -> Listing:
-    query = select(alphas).where(alphas.c.service_sid == service_sid)
-    return Listing(query, alphas.c.date_created, alphas.c.sid, descending=False)
+def alpha_sender_listing(
+    service_sid: str, table: Table = alphas, country: str | None = None
+) -> Listing:
+    """The service's alpha senders, oldest first; of destination alpha senders, those for
+    ``country`` only when it is given."""
+    query = select(table).where(table.c.service_sid == service_sid)
+    if country is not None:
+        query = query.where(table.c.iso_country == country)
+    return Listing(query, table.c.date_created, table.c.sid, descending=False)
 
 
 # -- Sending: the pool as sender selection sees it, and sticky senders ---------------------------
@@ -356,12 +382,17 @@ def pool_of(conn: Connection, service_sid: str) -> Pool:
             .where(codes.c.service_sid == service_sid)
         )
     ]
-    return sorted_pool(numbers, list(names), held)
+    by_country = conn.execute(
+        select(destination_alphas.c.iso_country, destination_alphas.c.alpha_sender).where(
+            destination_alphas.c.service_sid == service_sid
+        )
+    )
+    return sorted_pool(numbers, list(names), held, [(r[0], r[1]) for r in by_country])
 
 
 def has_senders(conn: Connection, service_sid: str) -> bool:
     """Whether the service's pool holds any number, short code or alphanumeric sender ID."""
-    for table in (pool, codes, alphas):
+    for table in (pool, codes, alphas, destination_alphas):
         found = conn.execute(
             select(table.c.service_sid).where(table.c.service_sid == service_sid).limit(1)
         ).first()
