@@ -100,6 +100,7 @@ def build_dispatch(
                 media_timeout=settings.webhook_timeout,
                 a2p_enforcement=settings.a2p_enforcement,
                 a2p_review_seconds=settings.a2p_review_seconds,
+                base_url=base_url or (lambda: settings.base_url),
             ),
             RouteHandler(settings.mps, campaign_pacing=settings.campaign_pacing),
             CallbackHandler(webhooks),

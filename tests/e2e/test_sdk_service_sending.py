@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import httpx
+from starlette.responses import Response
+
 from tests.e2e.conftest import Sim
 
 
@@ -138,3 +141,51 @@ def test_destination_alpha_senders_through_the_sdk(sim: Sim) -> None:
     assert sim.client.messages(sent[to_germany].sid).fetch().from_ == "Shop"
     assert [m["from"] for m in sim.inbox(to_france)] == ["Shop FR"]
     assert [m["from"] for m in sim.inbox(to_germany)] == ["Shop"]
+
+
+def test_mms_converter_through_the_sdk(sim: Sim) -> None:
+    """An MMS through a service with ``mms_converter`` on (the default) reaches a handset that
+    takes no MMS as text with a link that serves the picture; through a service with it off,
+    it fails with 30011 and reaches nobody."""
+    picture = b"GIF89a" + bytes(range(32))
+    sim.app.on("/converted.gif", lambda hit: Response(picture, media_type="image/gif"))
+    number = sim.client.incoming_phone_numbers.create(area_code="415")
+    converting = sim.client.messaging.v1.services.create(friendly_name="converting")
+    strict = sim.client.messaging.v1.services.create(friendly_name="strict", mms_converter=False)
+    assert (converting.mms_converter, strict.mms_converter) == (True, False)
+    sim.client.messaging.v1.services(converting.sid).phone_numbers.create(
+        phone_number_sid=number.sid
+    )
+    strict_number = sim.client.incoming_phone_numbers.create(area_code="415")
+    sim.client.messaging.v1.services(strict.sid).phone_numbers.create(
+        phone_number_sid=strict_number.sid
+    )
+    handset = "+14155550961"
+    rule = sim.http.post(
+        f"/telephonist/v1/Handsets/{handset}/Scenario", data={"Scenario": "sms_only"}
+    )
+    assert rule.status_code == 200, rule.text
+
+    def send(service: str) -> str:
+        message = sim.client.messages.create(
+            to=handset,
+            messaging_service_sid=service,
+            body="Your receipt",
+            media_url=[sim.app.url("/converted.gif")],
+        )
+        return str(message.sid)
+
+    converted, refused = send(converting.sid), send(strict.sid)
+    sim.advance(5)
+
+    delivered = sim.client.messages(converted).fetch()
+    assert (delivered.status, delivered.num_media) == ("delivered", "1")
+    failed = sim.client.messages(refused).fetch()
+    assert (failed.status, failed.error_code) == ("failed", 30011)
+    [received] = sim.inbox(handset)
+    assert received["message_sid"] == converted and received["num_media"] == 0
+    body, link = received["body"].split("\n")
+    assert body == "Your receipt"
+    [medium] = sim.client.messages(converted).media.list()
+    assert link == sim.server.base_url + medium.uri.removesuffix(".json")
+    assert httpx.get(link).content == picture

@@ -79,7 +79,8 @@ def apply_receipts(conn: Connection, receipts: Sequence[Receipt], outbox: Outbox
 
 
 def media_url(base_url: str, account_sid: str, message_sid: str, media_sid: str) -> str:
-    """Where the app fetches inbound media: the Media resource without ``.json``, as Twilio."""
+    """Where a message's kept media is served: the Media resource without ``.json``, as on
+    Twilio. The app fetches inbound media there; an MMS converted to SMS links to it."""
     return f"{base_url}/2010-04-01/Accounts/{account_sid}/Messages/{message_sid}/Media/{media_sid}"
 
 

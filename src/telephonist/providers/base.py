@@ -53,7 +53,13 @@ class MediaItem:
 
 @dataclass(frozen=True, slots=True)
 class Outbound:
-    """One message to hand to the carrier."""
+    """One message to hand to the carrier.
+
+    For a handset that cannot receive MMS, ``mms_converter`` says what to do with the media
+    (Twilio's MMS Converter): send the message as an SMS with ``media_links`` (public URLs of
+    the kept media, in ``media``'s order) after the body, or, when False, refuse it with 30011
+    (:mod:`telephonist.domain.mms_converter`).
+    """
 
     sid: str
     account_sid: str
@@ -64,6 +70,8 @@ class Outbound:
     num_media: int
     attempt: int
     media: tuple[MediaItem, ...] = ()
+    media_links: tuple[str, ...] = ()
+    mms_converter: bool = True
 
     @property
     def idempotency_key(self) -> str:

@@ -23,6 +23,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from telephonist.clock import Clock, to_micros
 from telephonist.dispatch import queue
 from telephonist.dispatch.alerts import alert_row, record_alerts
+from telephonist.dispatch.inbound import media_url
 from telephonist.dispatch.pipeline import Outbox, price_for
 from telephonist.dispatch.retry import Backoff
 from telephonist.dispatch.tasks import Done, Handler
@@ -31,6 +32,7 @@ from telephonist.domain.messages import MAGIC_FROM_OK
 from telephonist.providers.base import Accepted, MediaItem, Outbound, Provider, Rejected
 from telephonist.storage.prepared import Prepared
 from telephonist.storage.repositories import a2p as a2p_repo
+from telephonist.storage.repositories import messaging_services as services_repo
 from telephonist.storage.schema import media, media_content, messages
 from telephonist.webhooks.delivery import WebhookClient
 from telephonist.webhooks.media import Fetched, MediaError, fetch_media
@@ -64,6 +66,14 @@ class SendState:
     media: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # sid -> (ME, url)
     # Messages US carriers would block under A2P 10DLC, with the code (30034, 30035).
     blocked: dict[str, int] = field(default_factory=dict)
+    # The MmsConverter of the services the batch's MMS are sent through.
+    converters: dict[str, bool] = field(default_factory=dict)
+
+    def mms_converter(self, message: Mapping[str, Any]) -> bool:
+        """Whether an MMS a handset cannot receive goes as an SMS with links: its service's
+        MmsConverter; on without a service (Twilio's account-wide default)."""
+        service = message["messaging_service_sid"]
+        return self.converters.get(service, True) if service else True
 
 
 @dataclass
@@ -97,8 +107,11 @@ class SendHandler(Handler):
         media_timeout: float = 15.0,
         a2p_enforcement: str = "off",
         a2p_review_seconds: float = 60.0,
+        base_url: Callable[[], str] = lambda: "",
     ) -> None:
         self.provider = provider
+        # Where kept media is served: the links an MMS converted to SMS carries.
+        self.base_url = base_url
         self.clock = clock
         self.webhooks = webhooks
         self.backoff = backoff or Backoff()
@@ -122,6 +135,10 @@ class SendHandler(Handler):
             for media_sid, message_sid, url in _MEDIA.rows(conn, {"sids": with_media}):
                 if url:
                     state.media.setdefault(message_sid, []).append((media_sid, url))
+            state.converters = services_repo.mms_converters(
+                conn,
+                {s for sid in with_media if (s := found[sid]["messaging_service_sid"])},
+            )
         return state
 
     def _blocked(
@@ -162,6 +179,7 @@ class SendHandler(Handler):
 
     async def work(self, tasks: Sequence[queue.Task], state: SendState) -> list[Done]:
         now = to_micros(self.clock.now())
+        base_url = self.base_url()
         results = [Done(task) for task in tasks]
         ready: list[tuple[Done, Outbound, list[tuple[str, Fetched]]]] = []
 
@@ -201,6 +219,11 @@ class SendHandler(Handler):
                 num_media=message["num_media"],
                 attempt=done.task.attempts,
                 media=tuple(MediaItem(f.content_type, f.content) for _, f in fetched),
+                media_links=tuple(
+                    media_url(base_url, message["account_sid"], message["sid"], media_sid)
+                    for media_sid, _ in fetched
+                ),
+                mms_converter=state.mms_converter(message),
             )
             ready.append((done, outbound, fetched))
 

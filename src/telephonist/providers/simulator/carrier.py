@@ -11,6 +11,10 @@ shared durable queue, so they survive restarts and follow the manual clock); whe
 the simulator hands the receipt to the :class:`~telephonist.providers.base.CarrierInbox`, the
 same path an upstream carrier's receipt webhook takes.
 
+A handset that takes no MMS (the ``sms_only`` scenario) gets an MMS as an SMS with links to
+its media when the message's MMS Converter is on (:attr:`Outbound.mms_converter`), and the
+carrier refuses the MMS with 30011 when it is off.
+
 A receipt due at once (most scenarios) needs no timer: it is *settled* with its hand-over, in
 the transaction that records it, through the same inbound path. Until then it is held in
 memory; if that recording never happens (the worker died), the task falls due again, and the
@@ -28,6 +32,7 @@ from sqlalchemy import Connection
 from telephonist.clock import Clock, to_micros
 from telephonist.dispatch import queue
 from telephonist.domain.calls import Behavior
+from telephonist.domain.mms_converter import MMS_NOT_SUPPORTED, as_sms
 from telephonist.providers.base import (
     Accepted,
     CallLeg,
@@ -146,6 +151,13 @@ class Simulator:
             if scenario.submit_error is not None:
                 outcomes.append(Rejected(scenario.submit_error, False, detail=scenario.name))
                 continue
+            body, num_media = message.body, message.num_media
+            if num_media and not scenario.receives_mms:
+                if not message.mms_converter:
+                    outcomes.append(Rejected(MMS_NOT_SUPPORTED, False, detail=scenario.name))
+                    continue
+                # MMS Converter: the handset gets an SMS with links to the media.
+                body, num_media = as_sms(body, message.media_links), 0
             outcomes.append(Accepted(ref))
             log.append(
                 {
@@ -153,8 +165,8 @@ class Simulator:
                     "direction": "mt",
                     "handset": message.to,
                     "peer": message.from_,
-                    "body": message.body,
-                    "num_media": message.num_media,
+                    "body": body,
+                    "num_media": num_media,
                     "scenario": scenario.name,
                     "created_at": now,
                 }

@@ -27,6 +27,7 @@ class Scenario:
     submit_error: int | None = None  # permanent rejection at submit
     transient_failures: int = 0  # submit attempts that fail transiently before success
     line_type: LineType | None = None  # what Lookups says the line is, if not the plan's type
+    receives_mms: bool = True  # False: an MMS is converted to SMS (MmsConverter) or refused
 
 
 SCENARIOS: dict[str, Scenario] = {
@@ -43,6 +44,12 @@ SCENARIOS: dict[str, Scenario] = {
             receipt="undelivered",
             receipt_error=30006,
             line_type="landline",
+        ),
+        Scenario(
+            "sms_only",
+            "Delivered, but takes no MMS: media arrives as links in an SMS (MmsConverter), "
+            "or the MMS fails (30011).",
+            receives_mms=False,
         ),
         Scenario(
             "unreachable",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from sqlalchemy import (
@@ -21,7 +21,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from telephonist.domain.errors import TelephonistError
-from telephonist.domain.services import Pool, PoolNumber, PoolShortCode, sorted_pool
+from telephonist.domain.services import Pool, PoolNumber, PoolShortCode, settings_of, sorted_pool
 from telephonist.storage.prepared import Prepared
 from telephonist.storage.repositories.listing import Listing
 from telephonist.storage.schema import (
@@ -388,6 +388,16 @@ def pool_of(conn: Connection, service_sid: str) -> Pool:
         )
     )
     return sorted_pool(numbers, list(names), held, [(r[0], r[1]) for r in by_country])
+
+
+def mms_converters(conn: Connection, service_sids: Collection[str]) -> dict[str, bool]:
+    """Each of these services' ``MmsConverter`` (a service deleted since is left out)."""
+    if not service_sids:
+        return {}
+    rows = conn.execute(
+        select(services.c.sid, services.c.config).where(services.c.sid.in_(sorted(service_sids)))
+    )
+    return {sid: bool(settings_of(config)["mms_converter"]) for sid, config in rows}
 
 
 def has_senders(conn: Connection, service_sid: str) -> bool:
