@@ -288,6 +288,10 @@ async def test_deleting_a_service_empties_its_pool(api: Api) -> None:
         first, second = await create(http, "first"), await create(http, "second")
         await http.post(f"{V}/{first['sid']}/PhoneNumbers", data={"PhoneNumberSid": number})
         await http.post(f"{V}/{first['sid']}/AlphaSenders", data={"AlphaSender": "Shop"})
+        await http.post(
+            f"{V}/{first['sid']}/DestinationAlphaSenders",
+            data={"AlphaSender": "Shop FR", "IsoCountryCode": "FR"},
+        )
         assert (await http.delete(f"{V}/{first['sid']}")).status_code == 204
         response = await http.post(
             f"{V}/{second['sid']}/PhoneNumbers", data={"PhoneNumberSid": number}
