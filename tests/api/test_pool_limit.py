@@ -1,5 +1,5 @@
-"""A Messaging Service's pool holds at most 400 phone numbers: the 401st is refused with
-21714 and nothing is written.
+"""A Messaging Service's pool holds at most 400 phone numbers and short codes: the 401st is
+refused with 21714 and nothing is written.
 
 This module has a database of its own (the ``api`` fixture is per module), so the numbers it
 stores directly cannot collide with a number another test bought."""
@@ -18,6 +18,7 @@ from telephonist.storage.repositories import messaging_services as services_repo
 from telephonist.storage.repositories import numbers as numbers_repo
 from tests.api.conftest import Api
 from tests.api.test_error_shape import assert_twilio_error
+from tests.api.test_short_codes import provision
 
 pytestmark = pytest.mark.anyio
 
@@ -106,3 +107,27 @@ async def test_a_number_already_in_the_full_pool_answers_21710(api: Api) -> None
         assert (await http.post(base, data={"PhoneNumberSid": number})).status_code == 201
         await fill_pool(api, auth[0], service, number, "629")
         assert_twilio_error(await http.post(base, data={"PhoneNumberSid": number}), 400, 21710)
+
+
+async def test_short_codes_count_toward_the_limit(api: Api) -> None:
+    """The 400 are numbers and short codes together: with 399 numbers and a short code in the
+    pool the next number answers 21714, and with 400 numbers so does a short code."""
+    auth = await api.subaccount("full pool with a short code")
+    model, extra = await bought(api, auth), await bought(api, auth)
+    async with api.client(auth) as http:
+        code = await provision(http, "43001")
+        other = await provision(http, "43002")
+        service = str((await http.post(V, data={"FriendlyName": "mixed"})).json()["sid"])
+        await fill_pool(api, auth[0], service, model, "630")
+        response = await http.post(f"{V}/{service}/ShortCodes", data={"ShortCodeSid": code["sid"]})
+        assert response.status_code == 201, response.text
+        response = await http.post(f"{V}/{service}/PhoneNumbers", data={"PhoneNumberSid": extra})
+        assert_twilio_error(response, 400, 21714)
+
+        assert (await http.delete(f"{V}/{service}/ShortCodes/{code['sid']}")).status_code == 204
+        response = await http.post(f"{V}/{service}/PhoneNumbers", data={"PhoneNumberSid": extra})
+        assert response.status_code == 201, response.text
+        response = await http.post(f"{V}/{service}/ShortCodes", data={"ShortCodeSid": other["sid"]})
+        assert_twilio_error(response, 400, 21714)
+        listed = await http.get(f"{V}/{service}/ShortCodes")
+        assert listed.json()["short_codes"] == []
