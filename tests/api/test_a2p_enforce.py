@@ -135,15 +135,14 @@ async def test_traffic_10dlc_does_not_cover_is_delivered(api: Api, sender: Sende
     assert await sender.alerts() == []
 
 
-async def test_a_brand_past_its_daily_cap_is_refused_30023(api: Api, sender: Sender) -> None:
-    """A sole proprietor's cap is 1,000 a day: with 999 sent today, one more goes through and
-    the next fails with 30023; messages sent count against the cap, per brand and day."""
+async def _registered_brand(api: Api, sender: Sender) -> tuple[str, str, str, int]:
+    """A sole proprietor's verified campaign over a fresh number: (service, number, brand,
+    today's day number at Pacific time)."""
     number_sid, number = await sender.number()
     mg = await sender.campaign(number_sid, sole_proprietor=True)
     await advance(api, REVIEW)
     await advance(api, REVIEW)
     ctx: Context = api.transport.app.state.ctx  # type: ignore[attr-defined]
-    day = ctx.now_micros() // a2p.DAY_MICROS
 
     def brand_of(conn: Connection) -> str:
         found = a2p_repo.registrations(conn, {(sender.auth[0], number)}, ctx.now_micros(), 0)
@@ -151,7 +150,15 @@ async def test_a_brand_past_its_daily_cap_is_refused_30023(api: Api, sender: Sen
         assert registration is not None and registration.campaign_status == "VERIFIED"
         return registration.brand_sid
 
-    brand_sid = await ctx.db.run(brand_of)
+    return mg, number, await ctx.db.run(brand_of), a2p.day_of(ctx.now_micros())
+
+
+async def test_a_brand_past_its_daily_cap_is_refused_30023(api: Api, sender: Sender) -> None:
+    """A sole proprietor's limit is 1,000 a day: with 998 used today, one more goes through
+    (and says the limit is reached, 30027), the next too, and the one after fails with 30023;
+    what is sent counts against the limit, per brand and day."""
+    mg, number, brand_sid, day = await _registered_brand(api, sender)
+    ctx: Context = api.transport.app.state.ctx  # type: ignore[attr-defined]
     await ctx.db.run(a2p_repo.count_sent, brand_sid, day, 998)
     first = await sender.send(MessagingServiceSid=mg, To=handset())
     await advance(api, 1)
@@ -163,6 +170,37 @@ async def test_a_brand_past_its_daily_cap_is_refused_30023(api: Api, sender: Sen
     await advance(api, 2)
     assert await sender.status(second["sid"]) == ("delivered", None)
     assert await sender.status(third["sid"]) == ("failed", 30023)
+    assert [code for code, _, _ in await sender.alerts()] == ["30027"]
+
+
+async def test_the_daily_limit_warns_at_half_and_at_70_percent(api: Api, sender: Sender) -> None:
+    """The limit counts SMS segments: a two-segment text from 499 of 1,000 takes the brand
+    past half (30025, a warning); a text from 699 reaches 70 % (30026); all are delivered, and
+    a text that crosses nothing earns nothing."""
+    mg, number, brand_sid, day = await _registered_brand(api, sender)
+    ctx: Context = api.transport.app.state.ctx  # type: ignore[attr-defined]
+    await ctx.db.run(a2p_repo.count_sent, brand_sid, day, 499)
+    long_text = await sender.send(From=number, To=handset(), Body="x" * 200)
+    await advance(api, 1)
+    assert await ctx.db.read(a2p_repo.sent_today, [brand_sid], day) == {brand_sid: 501}
+    plain = await sender.send(From=number, To=handset())
+    await advance(api, 1)
+    assert [code for code, _, _ in await sender.alerts()] == ["30025"]
+    await ctx.db.run(a2p_repo.count_sent, brand_sid, day, 699 - 502)
+    seventy = await sender.send(MessagingServiceSid=mg, To=handset())
+    await advance(api, 1)
+    alerts = await sender.alerts()
+    assert sorted((code, level) for code, level, _ in alerts) == [("30025", "1"), ("30026", "1")]
+    assert all(brand_sid in text for _, _, text in alerts)
+    for message in (long_text, plain, seventy):
+        assert await sender.status(message["sid"]) == ("delivered", None)
+
+
+def test_the_day_starts_over_at_midnight_pacific() -> None:
+    """07:59 UTC and 08:00 UTC on a winter day are two days at Pacific time (UTC-8)."""
+    before = 1_704_095_940_000_000  # 2024-01-01T07:59:00Z = 2023-12-31 23:59 PST
+    assert a2p.day_of(before + 60_000_000) == a2p.day_of(before) + 1
+    assert a2p.day_of(before) == a2p.day_of(before - 20 * 3600 * 1_000_000)
 
 
 async def test_a_campaigns_throughput_is_shared_by_its_numbers(api: Api, sender: Sender) -> None:

@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from functools import cache
 from importlib import resources
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from telephonist.domain import phone
 
@@ -270,13 +272,18 @@ def blocked_code(campaign_status: str | None) -> int | None:
 
 
 DAILY_CAP_REACHED = 30023  # US A2P 10DLC - Daily Message Cap Reached
+DAILY_LIMIT_HALF = 30025  # 50% T-Mobile Daily Message Limit Consumed (a warning)
+DAILY_LIMIT_MOST = 30026  # 70% T-Mobile Daily Message Limit Consumed (a warning)
+DAILY_LIMIT_REACHED = 30027  # T-Mobile Daily Message Limit Reached (a warning)
 DAY_MICROS = 24 * 3600 * 1_000_000
+PACIFIC = ZoneInfo("America/Los_Angeles")
+_EPOCH = date(1970, 1, 1)
 
 
 def daily_cap(brand_type: str | None, brand_score: int | None) -> int:
-    """Messages a brand's campaigns may send to US numbers per day (UTC), as T-Mobile caps
-    them by brand tier: a sole proprietor 1,000; a standard brand by its score, 2,000 below
-    25, 10,000 below 50, 40,000 below 75 and 200,000 from 75 (a vetted brand)."""
+    """A brand's daily limit to US numbers, as T-Mobile sets it by brand tier, in SMS segments
+    and MMS messages: a sole proprietor 1,000; a standard brand by its score, 2,000 below 25,
+    10,000 below 50, 40,000 below 75 and 200,000 from 75 (a vetted brand)."""
     if brand_type == "SOLE_PROPRIETOR":
         return 1_000
     score = brand_score or 0
@@ -284,3 +291,30 @@ def daily_cap(brand_type: str | None, brand_score: int | None) -> int:
         if score < below:
             return cap
     return 200_000
+
+
+def day_of(now: int) -> int:
+    """The day (days since 1970-01-01) that ``now`` (microseconds) falls in at Pacific time:
+    the daily limit starts over at midnight PT."""
+    local = datetime.fromtimestamp(now / 1_000_000, PACIFIC).date()
+    return (local - _EPOCH).days
+
+
+def daily_units(num_segments: int, num_media: int) -> int:
+    """What one message uses of the daily limit: its SMS segments, or one for an MMS."""
+    return 1 if num_media else max(num_segments, 1)
+
+
+def limit_warnings(before: int, after: int, cap: int) -> list[int]:
+    """The warnings a message earns that takes a brand's day from ``before`` to ``after`` of
+    ``cap``: 30025 at half the limit, 30026 at 70 %, 30027 when it is used up (the next
+    message is then refused with 30023)."""
+    return [
+        code
+        for code, share in (
+            (DAILY_LIMIT_HALF, 0.5),
+            (DAILY_LIMIT_MOST, 0.7),
+            (DAILY_LIMIT_REACHED, 1),
+        )
+        if before < cap * share <= after
+    ]

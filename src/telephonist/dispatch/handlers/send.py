@@ -146,8 +146,10 @@ class SendHandler(Handler):
     ) -> dict[str, int]:
         """The messages of the batch that A2P 10DLC covers and carriers would refuse, with
         their code: no verified campaign registers the sender (30034, 30035 in review), or its
-        brand has sent its tier's daily cap today (30023). The ones let through count against
-        that cap here, in the leasing transaction, so two workers never both take the last."""
+        brand has used up its daily limit today (30023). The ones let through count against
+        that limit here, in the leasing transaction, so two workers never both take the last
+        of it; one that takes the brand past half, 70 % or all of it is named by a warning
+        alert (30025, 30026, 30027), as Twilio warns."""
         covered = [
             m
             for m in batch
@@ -156,25 +158,31 @@ class SendHandler(Handler):
         found = a2p_repo.registrations(
             conn, {(m["account_sid"], m["from_"]) for m in covered}, now, self.a2p_review
         )
-        day = now // a2p.DAY_MICROS
+        day = a2p.day_of(now)
         brands = sorted({r.brand_sid for r in found.values() if r is not None})
         sent = a2p_repo.sent_today(conn, brands, day)
         taken: dict[str, int] = {}
         blocked: dict[str, int] = {}
+        warnings: list[dict[str, Any]] = []
         for m in covered:
             registration = found.get((m["account_sid"], m["from_"]))
             code = a2p.blocked_code(registration.campaign_status if registration else None)
             if code is None and registration is not None:
                 brand = registration.brand_sid
                 cap = a2p.daily_cap(registration.brand_type, registration.brand_score)
-                if sent.get(brand, 0) + taken.get(brand, 0) >= cap:
+                before = sent.get(brand, 0) + taken.get(brand, 0)
+                if before >= cap:
                     code = a2p.DAILY_CAP_REACHED
                 else:
-                    taken[brand] = taken.get(brand, 0) + 1
+                    after = before + a2p.daily_units(m["num_segments"], m["num_media"])
+                    taken[brand] = after - sent.get(brand, 0)
+                    for warning in a2p.limit_warnings(before, after, cap):
+                        warnings.append(_limit_warning(m, warning, brand, after, cap, now))
             if code is not None:
                 blocked[m["sid"]] = code
         for brand, count in taken.items():
             a2p_repo.count_sent(conn, brand, day, count)
+        record_alerts(conn, warnings)
         return blocked
 
     async def work(self, tasks: Sequence[queue.Task], state: SendState) -> list[Done]:
@@ -282,10 +290,29 @@ class SendHandler(Handler):
         record_alerts(conn, flagged)
 
 
+def _limit_warning(
+    message: Mapping[str, Any], code: int, brand_sid: str, used: int, cap: int, now: int
+) -> dict[str, Any]:
+    """The warning alert of a message that took its brand to 50 %, 70 % or 100 % of its daily
+    limit (30025, 30026, 30027)."""
+    return alert_row(
+        account_sid=message["account_sid"],
+        code=code,
+        now=now,
+        resource_sid=message["sid"],
+        request=(f"/2010-04-01/Accounts/{message['account_sid']}/Messages.json", "POST"),
+        level="WARNING",
+        text=(
+            f"Brand {brand_sid} has used {used} of its daily limit of {cap} "
+            f"(SMS segments and MMS messages to US numbers today, Pacific time)"
+        ),
+    )
+
+
 def _flag(message: Mapping[str, Any], code: int, now: int) -> dict[str, Any]:
     """The warning alert of a message US carriers would block (``a2p_enforcement=warn``)."""
     why = (
-        "its brand has sent its daily cap today"
+        "its brand has used up its daily limit today"
         if code == a2p.DAILY_CAP_REACHED
         else "the number is in no Messaging Service with a verified A2P 10DLC campaign"
     )

@@ -393,7 +393,8 @@ def registrations(
 
 
 def sent_today(conn: Connection, brand_sids: list[str], day: int) -> dict[str, int]:
-    """Messages each brand's campaigns have sent on ``day``."""
+    """What each brand's campaigns have used of their daily limit on ``day`` (SMS segments and
+    MMS messages, :func:`~telephonist.domain.a2p.daily_units`)."""
     if not brand_sids:
         return {}
     rows = conn.execute(
@@ -405,7 +406,7 @@ def sent_today(conn: Connection, brand_sids: list[str], day: int) -> dict[str, i
 
 
 def count_sent(conn: Connection, brand_sid: str, day: int, sent: int) -> None:
-    """``sent`` more messages of the brand's campaigns on ``day``."""
+    """``sent`` more of the brand's daily limit used on ``day``."""
     upsert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
     conn.execute(
         upsert(daily)
