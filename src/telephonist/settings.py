@@ -428,9 +428,11 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "worker_send_lanes",
-        2,
+        1,
         int,
-        "Batches of hand-overs to the carrier a worker keeps in flight at once.",
+        "Batches of hand-overs to the carrier a worker keeps in flight at once. One suits the "
+        "simulator, which answers at once (a second lane's work would compete with the first's "
+        "transaction for the process); more overlap a carrier that takes time to answer.",
         minimum=1,
         commands=BOTH,
     ),

@@ -29,7 +29,7 @@ def test_worker_knobs_are_settings() -> None:
     assert defaults.worker_batch_size == 256
     assert defaults.worker_lease_seconds == 60.0
     assert defaults.worker_poll_seconds == 0.05
-    assert defaults.worker_send_lanes == 2
+    assert defaults.worker_send_lanes == 1
     assert defaults.webhook_concurrency == 1024
     assert defaults.webhook_per_account == 256
     env = {"TELEPHONIST_WORKER_LEASE_SECONDS": "2.5", "TELEPHONIST_WEBHOOK_PER_ACCOUNT": "4"}
