@@ -393,6 +393,14 @@ SETTINGS: tuple[Setting, ...] = (
         minimum=1,
     ),
     Setting(
+        "schedule_max_messages",
+        500_000,
+        int,
+        "How many scheduled messages an account may have waiting at once; one more answers "
+        "35125 (Twilio's soft limit of 500,000 per account).",
+        minimum=1,
+    ),
+    Setting(
         "worker_batch_size",
         256,
         int,
@@ -528,6 +536,7 @@ class Settings:
     call_price_inbound: float = _default("call_price_inbound")
     schedule_min_seconds: int = _default("schedule_min_seconds")
     schedule_max_seconds: int = _default("schedule_max_seconds")
+    schedule_max_messages: int = _default("schedule_max_messages")
     worker_batch_size: int = _default("worker_batch_size")
     worker_lease_seconds: float = _default("worker_lease_seconds")
     worker_poll_seconds: float = _default("worker_poll_seconds")

@@ -147,6 +147,7 @@ async def create_message(request: Request) -> Response:
                     ctx.settings.schedule_min_seconds,
                     ctx.settings.schedule_max_seconds,
                 ),
+                schedule_limit=ctx.settings.schedule_max_messages,
                 campaign_pacing=ctx.settings.campaign_pacing,
             ),
             fetch=lambda sid: repo.get_message(conn, ref.sid, sid),

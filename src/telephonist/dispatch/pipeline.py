@@ -45,6 +45,7 @@ from telephonist.domain.services import settings_of
 from telephonist.domain.sids import new_sid
 from telephonist.storage.prepared import Prepared
 from telephonist.storage.repositories import a2p as a2p_repo
+from telephonist.storage.repositories import messages as messages_repo
 from telephonist.storage.repositories import messaging_services as services_repo
 from telephonist.storage.repositories import opt_outs as opt_outs_repo
 from telephonist.storage.repositories import short_codes as short_codes_repo
@@ -52,6 +53,8 @@ from telephonist.storage.schema import accounts, incoming_numbers, media, messag
 
 # How far ahead (seconds) a scheduled message's SendAt may be: Twilio's 15 minutes to 35 days.
 SCHEDULE_WINDOW = (900, 3_024_000)
+# How many scheduled messages an account may have waiting at once (Twilio's soft limit).
+SCHEDULE_LIMIT = 500_000
 
 # Simulated list price of one outbound SMS segment, in USD (Twilio's US long-code rate).
 PRICE_PER_SEGMENT = 0.0079
@@ -91,6 +94,7 @@ def send_message(
     request: MessageRequest | None = None,
     account_status: str | None = None,
     schedule_window: tuple[int, int] = SCHEDULE_WINDOW,
+    schedule_limit: int = SCHEDULE_LIMIT,
     campaign_pacing: int | None = None,
 ) -> dict[str, Any]:
     """Validate ``command``, store the message and queue it; answers the stored row.
@@ -106,7 +110,8 @@ def send_message(
     a ``From`` the message is ``accepted`` with no sender yet, and a ``route`` task picks one
     from the service's pool when it is dispatched. A scheduled message (``send_at``, inside
     ``schedule_window`` seconds from now) is ``scheduled`` and its route task is due at its
-    time: it takes its sender's slot only then.
+    time: it takes its sender's slot only then; an account with ``schedule_limit`` messages
+    scheduled already is refused one more (35125).
     """
     req = request or validate(command)
     if account_status is None:
@@ -125,6 +130,8 @@ def send_message(
     if req.from_ is None or command.send_at is not None:
         if req.from_ is not None:
             check_sender(conn, command.account_sid, req)
+        if command.send_at is not None:
+            check_schedule_room(conn, command.account_sid, now, schedule_window, schedule_limit)
         status = "scheduled" if command.send_at is not None else "accepted"
         row, media_rows = build_rows(command, req, now, status=status)
         _INSERT_MESSAGE.execute(conn, row)
@@ -145,6 +152,20 @@ def send_message(
         campaign_pacing=campaign_pacing,
     )
     return row
+
+
+def check_schedule_room(
+    conn: Connection, account_sid: str, now: int, window: tuple[int, int], limit: int
+) -> None:
+    """35125 when the account has ``limit`` messages scheduled already.
+
+    Only messages created inside the scheduling window (``window[1]`` seconds back) can still
+    be waiting, so only those are counted. Two creates racing for the last place on
+    PostgreSQL can both get it: the limit is soft, as Twilio calls its own.
+    """
+    since = now - window[1] * 1_000_000
+    if messages_repo.scheduled_count(conn, account_sid, since=since, limit=limit) >= limit:
+        raise MessageRejected(35125)
 
 
 def _with_service(conn: Connection, command: SendMessage, req: MessageRequest) -> MessageRequest:

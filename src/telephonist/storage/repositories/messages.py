@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, delete, select, update
+from sqlalchemy import Connection, RowMapping, delete, func, select, update
 
 from telephonist.domain.sids import is_sid
 from telephonist.storage.repositories.listing import Listing, during
@@ -32,6 +32,26 @@ def message_listing(
         query = query.where(messages.c.from_ == from_)
     query = during(query, messages.c.date_sent, sent_since, sent_until)
     return Listing(query, messages.c.date_created, messages.c.sid)
+
+
+def scheduled_count(conn: Connection, account_sid: str, *, since: int, limit: int) -> int:
+    """How many of the account's messages created at ``since`` or later are ``scheduled``,
+    counted up to ``limit`` (the answer is at most that).
+
+    ``since`` bounds the read to the scheduling window: a message created earlier is due
+    already, so it is on its way out of ``scheduled`` and the limit need not count it. The
+    read walks the account's recent messages by the (account, date created) index, not its
+    whole history.
+    """
+    recent = (
+        select(messages.c.sid)
+        .where(messages.c.account_sid == account_sid)
+        .where(messages.c.date_created >= since)
+        .where(messages.c.status == "scheduled")
+        .limit(limit)
+        .subquery()
+    )
+    return int(conn.execute(select(func.count()).select_from(recent)).scalar_one())
 
 
 def get_message(conn: Connection, account_sid: str, sid: str) -> RowMapping | None:
