@@ -10,7 +10,11 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import Connection
 
+from telephonist.api.context import Context
+from telephonist.dispatch.pipeline import Outbox
+from telephonist.storage.repositories import messages as messages_repo
 from tests.api.conftest import Api
 from tests.api.test_error_shape import assert_twilio_error
 from tests.api.test_scheduling import advance, server_now, stamp
@@ -86,3 +90,38 @@ async def test_each_account_has_its_own_limit(api: Api) -> None:
         assert_twilio_error(await schedule(api, full, full_service), 400, 35125)
         for _ in range(LIMIT):
             assert (await schedule(api, other, other_service)).status_code == 201
+
+
+async def test_a_change_that_did_not_apply_frees_no_place(api: Api) -> None:
+    """Only a message that really leaves ``scheduled`` gives its place back: a second,
+    stale change of the same message (a cancel racing the send at SendAt) frees nothing, and
+    a create refused at the limit takes none."""
+    async with scheduled_sub(api, "scheduler racing") as (sub, service):
+        made = [(await schedule(api, sub, service)).json()["sid"] for _ in range(LIMIT)]
+        assert_twilio_error(await schedule(api, sub, service), 400, 35125)
+        ctx: Context = api.transport.app.state.ctx  # type: ignore[attr-defined]
+        assert await ctx.db.read(messages_repo.scheduled_now, sub.auth[0]) == LIMIT
+
+        def change_twice(conn: Connection) -> None:
+            row = dict(messages_repo.get_message(conn, sub.auth[0], made[0]) or {})
+            for _ in range(2):  # each Outbox starts from the row as first read
+                outbox = Outbox(ctx.now_micros())
+                outbox.change_status(row, "canceled", callback=False)
+                outbox.flush(conn)
+
+        await ctx.db.run(change_twice)
+        assert (await sub.fetch(made[0]))["status"] == "canceled"
+        assert await ctx.db.read(messages_repo.scheduled_now, sub.auth[0]) == LIMIT - 1
+
+
+async def test_a_place_refused_is_not_counted(api: Api) -> None:
+    """The count itself: at the limit, taking a place answers False and counts nothing, even
+    in a transaction that goes on (its caller need not roll back)."""
+    auth = await api.subaccount("counting")
+    ctx: Context = api.transport.app.state.ctx  # type: ignore[attr-defined]
+
+    def take(conn: Connection) -> list[bool]:
+        return [messages_repo.take_scheduled_place(conn, auth[0], 2) for _ in range(3)]
+
+    assert await ctx.db.run(take) == [True, True, False]
+    assert await ctx.db.read(messages_repo.scheduled_now, auth[0]) == 2

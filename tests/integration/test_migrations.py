@@ -158,3 +158,36 @@ def test_scenario_rules_set_before_accounts_owned_them_keep_applying(database: D
     rules = [("+1555*", "black_hole"), ("+1720555*", "slow")]
     assert in_force["ACsub"] == store.AccountRules(inherited=rules, own=[])
     assert in_force["ACtop2"] == store.AccountRules(inherited=[], own=rules)
+
+
+def test_messages_scheduled_before_the_count_existed_are_counted(database: Database) -> None:
+    """Upgrading counts each account's messages that are scheduled then (and only those), so
+    the 35125 limit holds across the upgrade."""
+    config = alembic_config()
+    with database.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0017")
+        conn.execute(
+            text(
+                "INSERT INTO accounts (sid, friendly_name, status, type, auth_token, is_default,"
+                " date_created, date_updated) VALUES ('AC1', 'kept', 'active', 'Full', 't', "
+                "false, 0, 0), ('AC2', 'other', 'active', 'Full', 't', false, 0, 0)"
+            )
+        )
+        for i, (account, status) in enumerate(
+            [("AC1", "scheduled"), ("AC1", "scheduled"), ("AC1", "canceled"), ("AC2", "sent")]
+        ):
+            conn.execute(
+                text(
+                    'INSERT INTO messages (sid, account_sid, direction, from_, "to", body,'
+                    " status, encoding, num_segments, num_media, price_unit, validity_period,"
+                    " options, date_created, date_updated) VALUES (:sid, :account,"
+                    " 'outbound-api', '', '+14155550100', 'hi', :status, 'GSM-7', 1, 0, 'USD',"
+                    " 36000, '{}', 0, 0)"
+                ),
+                {"sid": f"SM{i:032d}", "account": account, "status": status},
+            )
+    ensure_schema(database.engine)
+    with database.engine.connect() as conn:
+        counted = conn.execute(text("SELECT account_sid, scheduled FROM scheduled_counts")).all()
+    assert [tuple(r) for r in counted] == [("AC1", 2)]

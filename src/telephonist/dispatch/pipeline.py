@@ -130,8 +130,10 @@ def send_message(
     if req.from_ is None or command.send_at is not None:
         if req.from_ is not None:
             check_sender(conn, command.account_sid, req)
-        if command.send_at is not None:
-            check_schedule_room(conn, command.account_sid, now, schedule_window, schedule_limit)
+        if command.send_at is not None and not messages_repo.take_scheduled_place(
+            conn, command.account_sid, schedule_limit
+        ):
+            raise MessageRejected(35125)
         status = "scheduled" if command.send_at is not None else "accepted"
         row, media_rows = build_rows(command, req, now, status=status)
         _INSERT_MESSAGE.execute(conn, row)
@@ -152,20 +154,6 @@ def send_message(
         campaign_pacing=campaign_pacing,
     )
     return row
-
-
-def check_schedule_room(
-    conn: Connection, account_sid: str, now: int, window: tuple[int, int], limit: int
-) -> None:
-    """35125 when the account has ``limit`` messages scheduled already.
-
-    Only messages created inside the scheduling window (``window[1]`` seconds back) can still
-    be waiting, so only those are counted. Two creates racing for the last place on
-    PostgreSQL can both get it: the limit is soft, as Twilio calls its own.
-    """
-    since = now - window[1] * 1_000_000
-    if messages_repo.scheduled_count(conn, account_sid, since=since, limit=limit) >= limit:
-        raise MessageRejected(35125)
 
 
 def _with_service(conn: Connection, command: SendMessage, req: MessageRequest) -> MessageRequest:
@@ -378,7 +366,7 @@ def queue_send(
 
 # Guarded by the status the change was decided from: a change decided on a stale read (a
 # lease that ran out, a receipt racing a retry) writes nothing.
-_UPDATE_STATUS = Prepared(
+_STATUS_CHANGE = (
     update(messages)
     .where(messages.c.sid == bindparam("b_sid"))
     .where(messages.c.status == bindparam("b_from"))
@@ -393,6 +381,10 @@ _UPDATE_STATUS = Prepared(
         provider_sid=bindparam("provider_sid"),
     )
 )
+_UPDATE_STATUS = Prepared(_STATUS_CHANGE)
+# The same change for a message leaving ``scheduled``, which answers its account when it
+# applied (its account's scheduled count goes down by one only then).
+_UNSCHEDULE = Prepared(_STATUS_CHANGE.returning(messages.c.account_sid))
 
 
 class Outbox:
@@ -500,7 +492,19 @@ class Outbox:
         return found
 
     def flush(self, conn: Connection) -> None:
-        _UPDATE_STATUS.execute_many(conn, list(self.updates.values()))
+        changes = list(self.updates.values())
+        leaving = [c for c in changes if c["b_from"] == "scheduled" != c["status"]]
+        if leaving:
+            # Few, and each only counts if its guarded update applied (a cancel and the send
+            # at SendAt may race for one message): one statement each.
+            left: dict[str, int] = {}
+            for change in leaving:
+                applied = _UNSCHEDULE.execute(conn, change)
+                if applied is not None:
+                    left[applied[0]] = left.get(applied[0], 0) + 1
+            messages_repo.free_scheduled_places(conn, left)
+            changes = [c for c in changes if not (c["b_from"] == "scheduled" != c["status"])]
+        _UPDATE_STATUS.execute_many(conn, changes)
         for (sid, _, _), payload in self.callbacks.items():
             self.enqueue(queue.WEBHOOK, sid, self.now, payload)
         queue.enqueue_many(conn, self.tasks)

@@ -606,9 +606,18 @@ opt_out_settings = Table(
 a2p_daily_counts = Table(
     "a2p_daily_counts",
     metadata,
-    # Messages a brand's campaigns sent to US numbers on one day (UTC, days since the epoch on
-    # the server's clock), against the brand tier's daily cap.
+    # What a brand's campaigns used of their daily limit to US numbers on one day (days since
+    # the epoch at Pacific time, on the server's clock): SMS segments and MMS messages.
     Column("brand_sid", SID, primary_key=True),
     Column("day", Integer, primary_key=True),
     Column("sent", Integer, nullable=False),
+)
+
+scheduled_counts = Table(
+    "scheduled_counts",
+    metadata,
+    # How many of an account's messages are ``scheduled`` now, kept as they enter and leave
+    # that status: the 35125 limit reads one row instead of counting messages.
+    Column("account_sid", SID, ForeignKey("accounts.sid"), primary_key=True),
+    Column("scheduled", Integer, nullable=False),
 )

@@ -7,13 +7,16 @@ dispatcher's :class:`~telephonist.dispatch.pipeline.Outbox`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, delete, func, select, update
+from sqlalchemy import Connection, RowMapping, delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from telephonist.domain.sids import is_sid
 from telephonist.storage.repositories.listing import Listing, during
-from telephonist.storage.schema import media, media_content, messages
+from telephonist.storage.schema import media, media_content, messages, scheduled_counts
 
 
 def message_listing(
@@ -34,24 +37,50 @@ def message_listing(
     return Listing(query, messages.c.date_created, messages.c.sid)
 
 
-def scheduled_count(conn: Connection, account_sid: str, *, since: int, limit: int) -> int:
-    """How many of the account's messages created at ``since`` or later are ``scheduled``,
-    counted up to ``limit`` (the answer is at most that).
+def take_scheduled_place(conn: Connection, account_sid: str, limit: int) -> bool:
+    """Count one more of the account's messages as scheduled, unless it has ``limit`` already
+    (False: then nothing is counted).
 
-    ``since`` bounds the read to the scheduling window: a message created earlier is due
-    already, so it is on its way out of ``scheduled`` and the limit need not count it. The
-    read walks the account's recent messages by the (account, date created) index, not its
-    whole history.
+    One row per account carries the count, so the check costs the same however many messages
+    the account has. The upsert takes that row's lock, so two creates racing for the last
+    place cannot both get it, on either database.
     """
-    recent = (
-        select(messages.c.sid)
-        .where(messages.c.account_sid == account_sid)
-        .where(messages.c.date_created >= since)
-        .where(messages.c.status == "scheduled")
-        .limit(limit)
-        .subquery()
+    upsert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    taken = conn.execute(
+        upsert(scheduled_counts)
+        .values(account_sid=account_sid, scheduled=1)
+        .on_conflict_do_update(
+            index_elements=[scheduled_counts.c.account_sid],
+            set_={"scheduled": scheduled_counts.c.scheduled + 1},
+        )
+        .returning(scheduled_counts.c.scheduled)
+    ).scalar_one()
+    if taken <= limit:
+        return True
+    conn.execute(
+        update(scheduled_counts)
+        .where(scheduled_counts.c.account_sid == account_sid)
+        .values(scheduled=scheduled_counts.c.scheduled - 1)
     )
-    return int(conn.execute(select(func.count()).select_from(recent)).scalar_one())
+    return False
+
+
+def free_scheduled_places(conn: Connection, left: Mapping[str, int]) -> None:
+    """``left[account]`` of each account's messages have left ``scheduled``."""
+    for account_sid, count in sorted(left.items()):
+        conn.execute(
+            update(scheduled_counts)
+            .where(scheduled_counts.c.account_sid == account_sid)
+            .values(scheduled=scheduled_counts.c.scheduled - count)
+        )
+
+
+def scheduled_now(conn: Connection, account_sid: str) -> int:
+    """How many of the account's messages are scheduled (the kept count)."""
+    found = conn.execute(
+        select(scheduled_counts.c.scheduled).where(scheduled_counts.c.account_sid == account_sid)
+    ).scalar()
+    return int(found or 0)
 
 
 def get_message(conn: Connection, account_sid: str, sid: str) -> RowMapping | None:
