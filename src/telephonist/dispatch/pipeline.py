@@ -382,9 +382,14 @@ _STATUS_CHANGE = (
     )
 )
 _UPDATE_STATUS = Prepared(_STATUS_CHANGE)
-# The same change for a message leaving ``scheduled``, which answers its account when it
-# applied (its account's scheduled count goes down by one only then).
-_UNSCHEDULE = Prepared(_STATUS_CHANGE.returning(messages.c.account_sid))
+# The messages about to leave ``scheduled``, as they are now (locked on PostgreSQL until the
+# transaction ends): each one's account gives a scheduled place back if its change applies.
+_SCHEDULED_NOW = Prepared(
+    select(messages.c.sid, messages.c.account_sid)
+    .where(messages.c.sid.in_(bindparam("sids", expanding=True)))
+    .where(messages.c.status == "scheduled")
+    .with_for_update()
+)
 
 
 class Outbox:
@@ -493,17 +498,15 @@ class Outbox:
 
     def flush(self, conn: Connection) -> None:
         changes = list(self.updates.values())
-        leaving = [c for c in changes if c["b_from"] == "scheduled" != c["status"]]
+        leaving = [c["b_sid"] for c in changes if c["b_from"] == "scheduled" != c["status"]]
         if leaving:
-            # Few, and each only counts if its guarded update applied (a cancel and the send
-            # at SendAt may race for one message): one statement each.
+            # Only a change that applies gives a place back (a cancel and the send at SendAt
+            # may race for one message): the ones still scheduled, read under the writer's
+            # lock (row locks on PostgreSQL), are the ones whose guarded update applies.
             left: dict[str, int] = {}
-            for change in leaving:
-                applied = _UNSCHEDULE.execute(conn, change)
-                if applied is not None:
-                    left[applied[0]] = left.get(applied[0], 0) + 1
+            for _, account_sid in _SCHEDULED_NOW.rows(conn, {"sids": leaving}):
+                left[account_sid] = left.get(account_sid, 0) + 1
             messages_repo.free_scheduled_places(conn, left)
-            changes = [c for c in changes if not (c["b_from"] == "scheduled" != c["status"])]
         _UPDATE_STATUS.execute_many(conn, changes)
         for (sid, _, _), payload in self.callbacks.items():
             self.enqueue(queue.WEBHOOK, sid, self.now, payload)
