@@ -295,17 +295,12 @@ def _limit_warning(
 ) -> dict[str, Any]:
     """The warning alert of a message that took its brand to 50 %, 70 % or 100 % of its daily
     limit (30025, 30026, 30027)."""
-    return alert_row(
-        account_sid=message["account_sid"],
-        code=code,
-        now=now,
-        resource_sid=message["sid"],
-        request=(f"/2010-04-01/Accounts/{message['account_sid']}/Messages.json", "POST"),
-        level="WARNING",
-        text=(
-            f"Brand {brand_sid} has used {used} of its daily limit of {cap} "
-            f"(SMS segments and MMS messages to US numbers today, Pacific time)"
-        ),
+    return _message_warning(
+        message,
+        code,
+        now,
+        f"Brand {brand_sid} has used {used} of its daily limit of {cap} "
+        f"(SMS segments and MMS messages to US numbers today, Pacific time)",
     )
 
 
@@ -316,6 +311,16 @@ def _flag(message: Mapping[str, Any], code: int, now: int) -> dict[str, Any]:
         if code == a2p.DAILY_CAP_REACHED
         else "the number is in no Messaging Service with a verified A2P 10DLC campaign"
     )
+    return _message_warning(
+        message,
+        code,
+        now,
+        f"US carriers would block message {message['sid']} from {message['from_']}: {why}",
+    )
+
+
+def _message_warning(message: Mapping[str, Any], code: int, now: int, text: str) -> dict[str, Any]:
+    """A warning alert about a message, stored as one row with the batch's others."""
     return alert_row(
         account_sid=message["account_sid"],
         code=code,
@@ -324,5 +329,5 @@ def _flag(message: Mapping[str, Any], code: int, now: int) -> dict[str, Any]:
         # The request the alert is about: the create that made the message.
         request=(f"/2010-04-01/Accounts/{message['account_sid']}/Messages.json", "POST"),
         level="WARNING",
-        text=f"US carriers would block message {message['sid']} from {message['from_']}: {why}",
+        text=text,
     )
