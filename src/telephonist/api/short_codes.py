@@ -140,16 +140,9 @@ async def provision_short_code(request: Request) -> Response:
         "date_created": now,
         "date_updated": now,
     }
-    unavailable = TwilioError(21422, f"ShortCode {code} is not available.")
-
-    def work(conn: Connection) -> None:
-        # Held by another account or by the caller: one answer, found by one read.
-        if repo.is_taken(conn, code):
-            raise unavailable
-        repo.insert_short_code(conn, row)
-
     try:
-        await ctx.db.run(work)
+        # Held by another account or by the caller: one answer, decided by the unique column.
+        await ctx.db.run(repo.insert_short_code, row)
     except repo.ShortCodeTaken:
-        raise unavailable from None
+        raise TwilioError(21422, f"ShortCode {code} is not available.") from None
     return JSONResponse(short_code_json(row), status_code=201)

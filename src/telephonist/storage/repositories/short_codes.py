@@ -20,12 +20,6 @@ class ShortCodeTaken(TelephonistError):
     """The short code already belongs to an account (a short code has one holder)."""
 
 
-def is_taken(conn: Connection, code: str) -> bool:
-    """Whether some account holds ``code``."""
-    found = conn.execute(select(short_codes.c.sid).where(short_codes.c.short_code == code)).first()
-    return found is not None
-
-
 def insert_short_code(conn: Connection, row: Mapping[str, Any]) -> None:
     """Store a provisioned short code; :class:`ShortCodeTaken` if someone holds it already.
 
