@@ -174,6 +174,23 @@ async def test_without_a_service_the_scope_is_the_number(sub: Sub) -> None:
     assert response.status_code == 201, response.text
 
 
+async def test_an_opt_out_is_answered_before_a_sender_the_account_no_longer_holds(
+    sub: Sub,
+) -> None:
+    """The opt-out check comes first (21610), also for a number released since: a direct
+    send checks its sender and its opt-outs in one read, and a sender not found must not skip
+    the opt-out (it would answer 21659)."""
+    number_sid, number = await sub.buy()
+    handset = new_handset()
+    await sub.text(handset, number, "STOP")
+    released = await sub.http.delete(
+        sub.api.path(f"IncomingPhoneNumbers/{number_sid}.json", sub.auth[0])
+    )
+    assert released.status_code == 204, released.text
+    assert_twilio_error(await sub.send(To=handset, From=number), 400, 21610)
+    assert_twilio_error(await sub.send(To=new_handset(), From=number), 400, 21659)
+
+
 async def test_a_services_opt_out_covers_its_whole_pool(sub: Sub) -> None:
     """STOP to one pool number blocks sends through the service and from its other pool
     number, not from a number outside the pool."""

@@ -36,9 +36,17 @@ class Key:
     resource: str  # "Message", "Call": also where it is found, /{resource}s/{sid}.json
 
 
+_HEADER = idempotency.HEADER.lower().encode("latin-1")
+
+
 def requested(request: Request, form: Form, resource: str) -> Key | None:
     """The request's key, if it sent one; 20422 (400) for an unusable one."""
-    header = request.headers.get(idempotency.HEADER)
+    # Read off the raw ASGI headers (names arrive lower-cased): Starlette's ``Headers.get``
+    # answers a missing header by raising and catching KeyError, on every create without one.
+    header = next(
+        (value.decode("latin-1") for name, value in request.scope["headers"] if name == _HEADER),
+        None,
+    )
     if header is None:
         return None
     return Key(

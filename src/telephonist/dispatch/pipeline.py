@@ -49,7 +49,7 @@ from telephonist.storage.repositories import messages as messages_repo
 from telephonist.storage.repositories import messaging_services as services_repo
 from telephonist.storage.repositories import opt_outs as opt_outs_repo
 from telephonist.storage.repositories import short_codes as short_codes_repo
-from telephonist.storage.schema import accounts, incoming_numbers, media, messages
+from telephonist.storage.schema import accounts, incoming_numbers, media, messages, opt_outs
 
 # How far ahead (seconds) a scheduled message's SendAt may be: Twilio's 15 minutes to 35 days.
 SCHEDULE_WINDOW = (900, 3_024_000)
@@ -82,6 +82,21 @@ _SENDER = Prepared(
     select(incoming_numbers.c.cap_sms, incoming_numbers.c.cap_mms, incoming_numbers.c.kind)
     .where(incoming_numbers.c.account_sid == bindparam("a"))
     .where(incoming_numbers.c.phone_number == bindparam("n"))
+)
+# The same, and whether the recipient opted out of the number (or its service): a direct send's
+# two checks in one statement, since every statement in the writer's transaction is a round of
+# the GIL between the writer thread and the event loop. (An alias, so that the opt-out query's
+# own ``incoming_numbers`` is never correlated with the sender's row.)
+_SENDER_NUMBER = incoming_numbers.alias("sender")
+_SENDER_UNLESS_OPTED_OUT = Prepared(
+    select(
+        _SENDER_NUMBER.c.cap_sms,
+        _SENDER_NUMBER.c.cap_mms,
+        _SENDER_NUMBER.c.kind,
+        opt_outs_repo.blocked_query(opt_outs.c.scope == bindparam("from_")).exists(),
+    )
+    .where(_SENDER_NUMBER.c.account_sid == bindparam("a"))
+    .where(_SENDER_NUMBER.c.phone_number == bindparam("from_"))
 )
 
 
@@ -123,7 +138,9 @@ def send_message(
         check_send_at(command.send_at, now, schedule_window)
     if req.messaging_service_sid is not None:
         req = _with_service(conn, command, req)
-    if opt_outs_repo.blocked(
+    # A direct send (a From, now, no service) has its opt-outs checked with its sender.
+    direct = req.from_ is not None and command.send_at is None and req.messaging_service_sid is None
+    if not direct and opt_outs_repo.blocked(
         conn, command.account_sid, req.to, from_=req.from_, service_sid=req.messaging_service_sid
     ):
         raise MessageRejected(21610)
@@ -142,7 +159,7 @@ def send_message(
         due = command.send_at if command.send_at is not None else now
         queue.enqueue(conn, queue.ROUTE, row["sid"], due, {}, now, partition_key=row["account_sid"])
         return row
-    kind = check_sender(conn, command.account_sid, req)
+    kind = check_sender(conn, command.account_sid, req, opted_out=direct)
     row, media_rows = build_rows(command, req, now)
     queue_outbound(
         conn,
@@ -196,13 +213,27 @@ def smart_encoded(req: MessageRequest) -> MessageRequest:
     )
 
 
-def check_sender(conn: Connection, account_sid: str, req: MessageRequest) -> str | None:
+def check_sender(
+    conn: Connection, account_sid: str, req: MessageRequest, *, opted_out: bool = False
+) -> str | None:
     """The From must be a number or short code this account holds, able to send what is asked.
 
     Answers the sender's kind (local, mobile, toll_free, short_code), which sets its throughput.
+    With ``opted_out``, a recipient who opted out of the sender is refused first (21610), as
+    :func:`send_message` orders its checks; for a number, one statement answers both.
     """
     sender = req.from_
     assert sender is not None
+    if opted_out:
+        is_number = not (
+            sender == MAGIC_FROM_OK
+            or (phone.is_alphanumeric_sender(sender) and not sender.isdigit())
+            or phone.is_short_code(sender)
+        )
+        if is_number:
+            return _number_unless_opted_out(conn, account_sid, req, sender)
+        if opt_outs_repo.blocked(conn, account_sid, req.to, from_=sender, service_sid=None):
+            raise MessageRejected(21610)
     if sender == MAGIC_FROM_OK:
         return "local"
     if phone.is_alphanumeric_sender(sender) and not sender.isdigit():
@@ -230,12 +261,40 @@ def check_sender(conn: Connection, account_sid: str, req: MessageRequest) -> str
         return short_codes.KIND
     number = _SENDER.execute(conn, {"a": account_sid, "n": sender})
     if number is None:
-        raise MessageRejected(
-            21659, f"'From' {sender} is not a Twilio phone number or Short Code country mismatch"
-        )
-    cap_sms, cap_mms, kind = number
+        raise _not_a_sender(sender)
+    return _number_kind(req, sender, *number)
+
+
+def _number_unless_opted_out(
+    conn: Connection, account_sid: str, req: MessageRequest, sender: str
+) -> str:
+    params = {"a": account_sid, "from_": sender, "to": req.to}
+    found = _SENDER_UNLESS_OPTED_OUT.execute(conn, params)
+    if found is None:
+        # Not the account's number; an opt-out of it (kept from when it was) still comes first.
+        if opt_outs_repo.blocked(conn, account_sid, req.to, from_=sender, service_sid=None):
+            raise MessageRejected(21610)
+        raise _not_a_sender(sender)
+    cap_sms, cap_mms, kind, blocked = found
+    if blocked:
+        raise MessageRejected(21610)
+    return _number_kind(req, sender, cap_sms, cap_mms, kind)
+
+
+def _not_a_sender(sender: str) -> MessageRejected:
+    return MessageRejected(
+        21659, f"'From' {sender} is not a Twilio phone number or Short Code country mismatch"
+    )
+
+
+def _number_kind(req: MessageRequest, sender: str, cap_sms: Any, cap_mms: Any, kind: Any) -> str:
+    """A held number's kind, once it is known able to send what is asked (21606, 21621)."""
     if not cap_sms:
-        raise MessageRejected(21606, not_capable)
+        raise MessageRejected(
+            21606,
+            f"The From phone number {sender} is not a valid, "
+            "SMS-capable inbound phone number or short code for your account.",
+        )
     if req.media_urls and not cap_mms:
         raise MessageRejected(21621)
     return str(kind)
@@ -268,7 +327,7 @@ def build_rows(
         "messaging_service_sid": req.messaging_service_sid,
         "status_callback": req.status_callback,
         "validity_period": req.validity_period,
-        "options": json.dumps(options),
+        "options": json.dumps(options) if options else "{}",
         "date_created": now,
         "date_updated": now,
         "date_sent": None,

@@ -11,7 +11,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, delete, or_, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    bindparam,
+    delete,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -49,19 +58,28 @@ def _services_of(number: str) -> tuple[Select[Any], Select[Any]]:
 
 _SERVICE_OF_NUMBER = Prepared(union_all(*_services_of("n")))
 
-# On the create path of every message: one indexed read, whatever the scopes.
-_BLOCKED = Prepared(
-    select(opt_outs.c.scope)
-    .where(opt_outs.c.account_sid == bindparam("a"))
-    .where(opt_outs.c.recipient == bindparam("to"))
-    .where(
-        or_(
-            opt_outs.c.scope.in_(bindparam("scopes", expanding=True)),
-            *(opt_outs.c.scope.in_(pooled) for pooled in _services_of("from_")),
+
+def blocked_query(scoped: ColumnElement[bool]) -> Select[Any]:
+    """The opt-out, if any, of the recipient ``to`` from a scope ``scoped`` names (a condition
+    on ``opt_outs.c.scope``) or from the service whose pool holds ``from_``: one indexed read,
+    whatever the scopes. Bind parameters: ``a`` (the account), ``to``, ``from_``.
+    """
+    return (
+        select(opt_outs.c.scope)
+        .where(opt_outs.c.account_sid == bindparam("a"))
+        .where(opt_outs.c.recipient == bindparam("to"))
+        .where(
+            or_(
+                scoped,
+                *(opt_outs.c.scope.in_(pooled) for pooled in _services_of("from_")),
+            )
         )
+        .limit(1)
     )
-    .limit(1)
-)
+
+
+# On the create path of every message.
+_BLOCKED = Prepared(blocked_query(opt_outs.c.scope.in_(bindparam("scopes", expanding=True))))
 
 
 def scope_of(conn: Connection, account_sid: str, number: str) -> str:
