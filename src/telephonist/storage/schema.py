@@ -590,6 +590,8 @@ opt_outs = Table(
     Column("recipient", String(64), primary_key=True),
     Column("date_created", MICROS, nullable=False),
 )
+# A send asks whether its recipient left any of its scopes: read by recipient, not by scope.
+Index("ix_opt_outs_recipient", opt_outs.c.account_sid, opt_outs.c.recipient, opt_outs.c.scope)
 
 opt_out_settings = Table(
     "opt_out_settings",
