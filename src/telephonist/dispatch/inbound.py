@@ -62,7 +62,8 @@ def apply_receipts(conn: Connection, receipts: Sequence[Receipt], outbox: Outbox
         return []
     refs = {r.provider_sid for r in receipts}
     found = {(r["provider"], r["provider_sid"]): r for r in outbox.pending(refs).values()}
-    missing = [ref for ref in refs if not any(key[1] == ref for key in found)]
+    known = {key[1] for key in found}
+    missing = [ref for ref in refs if ref not in known]
     if missing:
         for row in _BY_PROVIDER_SID.records(conn, {"refs": missing}):
             found.setdefault((row["provider"], row["provider_sid"]), row)
