@@ -92,6 +92,7 @@ class GuardedProtocol(HttpToolsProtocol):
         self._chunk_bytes = 0  # chunks wholly inside the current head
         self._headers = 0
         self._read_timer: asyncio.TimerHandle | None = None
+        self._read_deadline: float | None = None  # loop time the current read must end by
         self._answered = False  # refused: nothing more is read or written
 
     # -- the connection ---------------------------------------------------------------------
@@ -102,6 +103,9 @@ class GuardedProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_read_timer()
+        if self._read_timer is not None:
+            self._read_timer.cancel()
+            self._read_timer = None
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
@@ -165,17 +169,31 @@ class GuardedProtocol(HttpToolsProtocol):
 
     # -- the read timeout -------------------------------------------------------------------
 
+    # One timer per connection, not one per request: a request sets the deadline it must
+    # arrive by, and the timer, when it fires, either finds that deadline met (none set, or a
+    # later one, for which it is set again) or acts. Scheduling and cancelling a timer for each
+    # request of a keep-alive connection cost more than the request's own parsing.
+
     def _arm_read_timer(self) -> None:
-        self._cancel_read_timer()
-        self._read_timer = self.loop.call_later(self.limits.read_timeout, self._read_timed_out)
+        self._read_deadline = self.loop.time() + self.limits.read_timeout
+        if self._read_timer is None:
+            self._read_timer = self.loop.call_at(self._read_deadline, self._read_timer_fired)
 
     def _cancel_read_timer(self) -> None:
-        if self._read_timer is not None:
-            self._read_timer.cancel()
-            self._read_timer = None
+        self._read_deadline = None
+
+    def _read_timer_fired(self) -> None:
+        self._read_timer = None
+        deadline = self._read_deadline
+        if deadline is None:
+            return
+        if self.loop.time() < deadline:
+            self._read_timer = self.loop.call_at(deadline, self._read_timer_fired)
+            return
+        self._read_timed_out()
 
     def _read_timed_out(self) -> None:
-        self._read_timer = None
+        self._read_deadline = None
         if self.transport.is_closing():
             return
         earlier = self.cycle if self._in_head else None  # a head belongs to no cycle yet

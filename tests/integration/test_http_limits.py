@@ -285,6 +285,20 @@ def test_a_head_never_finished_is_408(server: RunningServer) -> None:
         assert_closed(reader)
 
 
+def test_a_later_request_never_finished_on_a_kept_connection_is_408(
+    server: RunningServer,
+) -> None:
+    """The connection's one read timer, set for its first request, still times the second:
+    it fires while that one is arriving and waits on for the second's own deadline."""
+    with connection(server) as (sock, reader):
+        sock.sendall(request("/healthz"))
+        answer = read_answer(reader)
+        assert answer is not None and answer.status == 200
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\nX-Slow: ")
+        assert_twilio_error(read_answer(reader), 408, 20422)
+        assert_closed(reader)
+
+
 def test_a_connection_that_sends_nothing_is_closed(server: RunningServer) -> None:
     with connection(server) as (_, reader):
         assert read_answer(reader) is None
