@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from telephonist.dispatch import pipeline
+from telephonist.dispatch import inbound, pipeline
 from telephonist.storage.database import Database
 from telephonist.storage.migrate import upgrade
 from telephonist.storage.prepared import Prepared
@@ -51,3 +51,19 @@ def test_the_opt_out_check_of_other_sends_reads_by_recipient(database: Database)
     params = {**PARAMS, "scopes": ["MG" + "0" * 32, PARAMS["from_"]]}
     reads = opt_out_reads(plan(database, opt_outs._BLOCKED, params))
     assert reads and all("recipient=?" in line for line in reads), reads
+
+
+def test_receipts_find_their_messages_by_reference_through_the_index(database: Database) -> None:
+    """The index holds only messages with a reference (a partial index); a lookup by
+    reference still goes through it rather than reading every message."""
+    lines = plan(database, inbound._BY_PROVIDER_SID, {"refs": ["r1", "r2"]})
+    assert lines == ["SEARCH messages USING INDEX ix_messages_provider_sid (provider_sid=?)"], lines
+
+
+def test_a_message_without_a_reference_has_no_entry_in_its_index(database: Database) -> None:
+    with database.engine.connect() as conn:
+        raw: Any = conn.connection.driver_connection
+        (sql,) = raw.execute(
+            "SELECT sql FROM sqlite_master WHERE name = 'ix_messages_provider_sid'"
+        ).fetchone()
+    assert "WHERE provider_sid IS NOT NULL" in sql

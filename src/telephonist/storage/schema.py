@@ -106,7 +106,14 @@ messages = Table(
     Column("provider", String(32), nullable=True),
     Column("provider_sid", String(64), nullable=True),
 )
-Index("ix_messages_provider_sid", messages.c.provider_sid)
+# Only the messages a carrier took have a reference: the index holds those alone, so a create
+# (and the hand-over that sets it) writes no entry for a message that has none.
+Index(
+    "ix_messages_provider_sid",
+    messages.c.provider_sid,
+    sqlite_where=messages.c.provider_sid.is_not(None),
+    postgresql_where=messages.c.provider_sid.is_not(None),
+)
 Index(
     "ix_messages_account_created", messages.c.account_sid, messages.c.date_created, messages.c.sid
 )
