@@ -224,80 +224,71 @@ def check_sender(
     """
     sender = req.from_
     assert sender is not None
-    if opted_out:
-        is_number = not (
-            sender == MAGIC_FROM_OK
-            or (phone.is_alphanumeric_sender(sender) and not sender.isdigit())
-            or phone.is_short_code(sender)
-        )
-        if is_number:
-            return _number_unless_opted_out(conn, account_sid, req, sender)
-        if opt_outs_repo.blocked(conn, account_sid, req.to, from_=sender, service_sid=None):
-            raise MessageRejected(21610)
+    alphanumeric = phone.is_alphanumeric_sender(sender) and not sender.isdigit()
+    if sender != MAGIC_FROM_OK and not alphanumeric and not phone.is_short_code(sender):
+        return _held_number(conn, account_sid, req, sender, opted_out=opted_out)
+    if opted_out and opt_outs_repo.blocked(
+        conn, account_sid, req.to, from_=sender, service_sid=None
+    ):
+        raise MessageRejected(21610)
     if sender == MAGIC_FROM_OK:
         return "local"
-    if phone.is_alphanumeric_sender(sender) and not sender.isdigit():
+    if alphanumeric:
         if req.to.startswith("+1"):
             # Alphanumeric sender IDs do not reach the US or Canada.
             raise MessageRejected(21612)
         return None
-    not_capable = (
-        f"The From phone number {sender} is not a valid, "
-        "SMS-capable inbound phone number or short code for your account."
-    )
-    if phone.is_short_code(sender):
-        held = short_codes_repo.sender(conn, account_sid, sender)
-        if held is None:
-            raise MessageRejected(21606, not_capable)
-        country, cap_mms = held
-        if not short_codes.reaches(country, req.to):
-            raise MessageRejected(
-                21659,
-                f"Short code {sender} texts only {country} numbers, not {req.to} "
-                "(Short Code country mismatch)",
-            )
-        if req.media_urls and not cap_mms:
-            raise MessageRejected(21621)
-        return short_codes.KIND
-    number = _SENDER.execute(conn, {"a": account_sid, "n": sender})
-    if number is None:
-        raise _not_a_sender(sender)
-    return _number_kind(req, sender, *number)
-
-
-def _number_unless_opted_out(
-    conn: Connection, account_sid: str, req: MessageRequest, sender: str
-) -> str:
-    params = {"a": account_sid, "from_": sender, "to": req.to}
-    found = _SENDER_UNLESS_OPTED_OUT.execute(conn, params)
-    if found is None:
-        # Not the account's number; an opt-out of it (kept from when it was) still comes first.
-        if opt_outs_repo.blocked(conn, account_sid, req.to, from_=sender, service_sid=None):
-            raise MessageRejected(21610)
-        raise _not_a_sender(sender)
-    cap_sms, cap_mms, kind, blocked = found
-    if blocked:
-        raise MessageRejected(21610)
-    return _number_kind(req, sender, cap_sms, cap_mms, kind)
-
-
-def _not_a_sender(sender: str) -> MessageRejected:
-    return MessageRejected(
-        21659, f"'From' {sender} is not a Twilio phone number or Short Code country mismatch"
-    )
-
-
-def _number_kind(req: MessageRequest, sender: str, cap_sms: Any, cap_mms: Any, kind: Any) -> str:
-    """A held number's kind, once it is known able to send what is asked (21606, 21621)."""
-    if not cap_sms:
+    held = short_codes_repo.sender(conn, account_sid, sender)
+    if held is None:
+        raise _not_capable(sender)
+    country, cap_mms = held
+    if not short_codes.reaches(country, req.to):
         raise MessageRejected(
-            21606,
-            f"The From phone number {sender} is not a valid, "
-            "SMS-capable inbound phone number or short code for your account.",
+            21659,
+            f"Short code {sender} texts only {country} numbers, not {req.to} "
+            "(Short Code country mismatch)",
         )
     if req.media_urls and not cap_mms:
         raise MessageRejected(21621)
+    return short_codes.KIND
+
+
+def _held_number(
+    conn: Connection, account_sid: str, req: MessageRequest, sender: str, *, opted_out: bool
+) -> str:
+    """A number the account holds, able to send what is asked; with ``opted_out``, read in
+    the same statement as the recipient's opt-outs of it."""
+    if opted_out:
+        params = {"a": account_sid, "from_": sender, "to": req.to}
+        found = _SENDER_UNLESS_OPTED_OUT.execute(conn, params)
+        # Not the account's number: an opt-out of it (kept from when it was) still comes first.
+        blocked = (
+            found[3]
+            if found is not None
+            else opt_outs_repo.blocked(conn, account_sid, req.to, from_=sender, service_sid=None)
+        )
+        if blocked:
+            raise MessageRejected(21610)
+    else:
+        found = _SENDER.execute(conn, {"a": account_sid, "n": sender})
+    if found is None:
+        raise MessageRejected(
+            21659, f"'From' {sender} is not a Twilio phone number or Short Code country mismatch"
+        )
+    cap_sms, cap_mms, kind = found[:3]
+    if not cap_sms:
+        raise _not_capable(sender)
+    if req.media_urls and not cap_mms:
+        raise MessageRejected(21621)
     return str(kind)
+
+
+def _not_capable(sender: str) -> MessageRejected:
+    return MessageRejected(
+        21606,
+        f"The From phone number {sender} is not a valid, "
+        "SMS-capable inbound phone number or short code for your account.",
+    )
 
 
 def build_rows(
